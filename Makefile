@@ -1,0 +1,82 @@
+# Linli — two commands: `make run` and `make test`. Everything else is set up on the way.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+MANAGE := $(PY) manage.py
+# Apps with their own translation catalogue (app/locale/); the rest goes to locale/.
+APPS := stations notifications registration inquiries
+
+.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench
+
+help:
+	@echo "make run   - set up everything and serve Linli on http://127.0.0.1:$(PORT) with its worker and beat"
+	@echo "make test  - set up and run the whole test suite, linters and migration checks"
+
+$(VENV)/.python:
+	@PYTHON_BIN=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; \
+	  echo "Creating $(VENV) with $$PYTHON_BIN"; \
+	  "$$PYTHON_BIN" -m venv $(VENV) && echo "$$PYTHON_BIN" > $@
+
+$(VENV)/.installed: $(VENV)/.python requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+compilemessages: venv
+	@$(MANAGE) compilemessages --ignore=$(VENV) --ignore=node_modules --ignore=var -v 0
+
+# Extract strings into every catalogue (maintainers; translations are committed).
+messages: venv
+	@$(VENV)/bin/django-admin makemessages --all --no-location --no-obsolete \
+	  --ignore="$(VENV)/*" --ignore="tests/*" --ignore="var/*" --ignore="deploy/*" \
+	  $(foreach app,$(APPS),--ignore="$(app)/*")
+	@for app in $(APPS); do for lang in $$(ls locale); do mkdir -p $$app/locale/$$lang/LC_MESSAGES; done; \
+	  (cd $$app && ../$(VENV)/bin/django-admin makemessages --all \
+	  --no-location --no-obsolete --ignore="migrations/*") || exit 1; done
+	@$(MAKE) --no-print-directory check-messages
+
+# Every catalogue complete: no untranslated and no fuzzy entry.
+check-messages:
+	@status=0; for po in locale/*/LC_MESSAGES/*.po $(foreach app,$(APPS),$(app)/locale/*/LC_MESSAGES/*.po); do \
+	  [ -f "$$po" ] || continue; \
+	  stats=$$(msgfmt --statistics -o /dev/null "$$po" 2>&1); \
+	  case "$$stats" in *untranslated*|*fuzzy*) echo "$$po: $$stats"; status=1;; esac; \
+	done; exit $$status
+
+migrate: venv
+	@mkdir -p var
+	@$(MANAGE) migrate --no-input -v 0
+
+seed: migrate
+	@$(MANAGE) seed_demo
+
+setup: venv compilemessages migrate
+
+run: setup seed
+	@echo ""
+	@echo "  Linli is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Log into the admin as 'admin' with the password printed above on the first run,"
+	@echo "  or set one with: $(MANAGE) changepassword admin"
+	@echo ""
+	@$(VENV)/bin/honcho start -f Procfile
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv compilemessages
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run -v 1
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

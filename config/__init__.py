@@ -1,0 +1,5 @@
+"""Wiring of the Linli project: settings, URLs, the admin site and the Celery app."""
+
+from config.celery_app import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,59 @@
+"""Views that belong to the whole project: health checks and error pages."""
+
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.celery_app import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("Health check: database does not answer")
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        logger.warning("Health check: broker does not answer", exc_info=True)
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Report whether the database and the broker answer, as JSON (200 or 503)."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def page_not_found(request, exception=None):
+    """Render the translated 404 page (with the request, for the language switcher)."""
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request, exception=None):
+    """Render the translated 403 page."""
+    return render(request, "403.html", status=403)
+
+
+def bad_request(request, exception=None):
+    """Render the translated 400 page."""
+    return render(request, "400.html", status=400)

@@ -1,0 +1,9 @@
+"""Help requests, cases, check-in rounds and feedback."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InquiriesConfig(AppConfig):
+    name = "inquiries"
+    verbose_name = _("Help and outreach")

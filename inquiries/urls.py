@@ -1,0 +1,5 @@
+"""URLs of the inquiries app."""
+
+app_name = "inquiries"
+
+urlpatterns: list = []

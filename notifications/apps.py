@@ -1,0 +1,9 @@
+"""Delivery of messages to residents and staff: outbox, channels, retries."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Notifications")

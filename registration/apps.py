@@ -1,0 +1,9 @@
+"""Residence registrations of residents, their documents, updates and review."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrationConfig(AppConfig):
+    name = "registration"
+    verbose_name = _("Residence registration")

@@ -1,0 +1,5 @@
+"""URLs of the registration app."""
+
+app_name = "registration"
+
+urlpatterns: list = []

@@ -1,0 +1,51 @@
+"""Expat service stations and their staff, station pages, QR codes and billboards."""
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
+
+GROUP_PERMISSIONS = {
+    GROUP_OFFICER: ["stations.view_station", "stations.view_stationtext"],
+    GROUP_MANAGER: [
+        "stations.view_station",
+        "stations.change_station",
+        "stations.view_stationtext",
+        "stations.add_stationtext",
+        "stations.change_stationtext",
+        "stations.view_stationmembership",
+        "stations.add_stationmembership",
+        "stations.change_stationmembership",
+        "stations.delete_stationmembership",
+    ],
+    GROUP_CITY_ADMIN: [
+        "stations.view_all_stations",
+        "stations.view_station",
+        "stations.add_station",
+        "stations.change_station",
+        "stations.view_stationtext",
+        "stations.add_stationtext",
+        "stations.change_stationtext",
+        "stations.delete_stationtext",
+        "stations.view_stationmembership",
+        "stations.add_stationmembership",
+        "stations.change_stationmembership",
+        "stations.delete_stationmembership",
+    ],
+}
+
+
+def grant_group_permissions(sender, **kwargs):
+    from stations.services import group_permissions_grant
+
+    for group_name, permissions in GROUP_PERMISSIONS.items():
+        group_permissions_grant(group_name=group_name, permissions=permissions)
+
+
+class StationsConfig(AppConfig):
+    name = "stations"
+    verbose_name = _("Stations")
+
+    def ready(self):
+        post_migrate.connect(grant_group_permissions, sender=self)

@@ -1,0 +1,203 @@
+"""Expat service stations, their texts in each language, and their staff."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from stations.constants import STATION_CODE_REGEX, MembershipRole
+
+station_code_validator = RegexValidator(
+    STATION_CODE_REGEX,
+    _("Use lowercase letters, digits and hyphens (for example “shipai” or “tianhe-2”)."),
+    code="invalid_station_code",
+)
+
+
+class StationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def with_texts(self):
+        return self.prefetch_related("texts")
+
+
+class Station(models.Model):
+    """
+    A street-level expat service station.
+
+    Its ``code`` is printed on billboards (``/s/<code>/``) and never changes once created.
+    Names, addresses and opening hours live in ``StationText``, one row per language, so
+    that adding a language adds rows, not columns.
+    """
+
+    code = models.CharField(
+        _("station code"),
+        max_length=32,
+        unique=True,
+        validators=[station_code_validator],
+        help_text=_(
+            "Short code printed on billboards and in QR codes, e.g. “shipai”. "
+            "It cannot be changed once the station is created."
+        ),
+    )
+    district = models.CharField(
+        _("district"), max_length=100, blank=True, help_text=_("District of the city.")
+    )
+    phone = models.CharField(
+        _("phone"), max_length=40, blank=True, help_text=_("Phone number of the counter.")
+    )
+    email = models.EmailField(_("email"), blank=True, help_text=_("Email address of the station."))
+    wechat_id = models.CharField(
+        _("WeChat ID"), max_length=64, blank=True, help_text=_("WeChat ID residents can add.")
+    )
+    languages_spoken = models.CharField(
+        _("languages spoken"),
+        max_length=200,
+        blank=True,
+        help_text=_("Languages spoken at the counter, e.g. “中文, English, Français”."),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive stations keep their page, which points to the nearest active ones."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = StationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("expat service station")
+        verbose_name_plural = _("expat service stations")
+        ordering = ["code"]
+        permissions = [("view_all_stations", _("Can see the data of every station"))]
+        constraints = [
+            models.UniqueConstraint(Lower("code"), name="station_code_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=STATION_CODE_REGEX),
+                name="station_code_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def text(self, language: str | None = None) -> "StationText | None":
+        """Return the texts in ``language`` (default: the active one), else the best fallback."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        texts = list(self.texts.all())  # uses prefetch_related("texts") when present
+        if not texts:
+            return None
+        by_language = {t.language: t for t in texts}
+        for candidate in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+            if candidate in by_language:
+                return by_language[candidate]
+        return texts[0]
+
+    @property
+    def name(self) -> str:
+        text = self.text()
+        return text.name if text else self.code
+
+    def names(self) -> list[tuple[str, str]]:
+        """Return ``(language, name)`` for every language the station has a name in."""
+        order = [code for code, _label in settings.LANGUAGES]
+        texts = sorted(
+            self.texts.all(),
+            key=lambda t: order.index(t.language) if t.language in order else len(order),
+        )
+        return [(t.language, t.name) for t in texts]
+
+
+class StationText(models.Model):
+    """The name, address and opening hours of a station in one language."""
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="texts",
+        verbose_name=_("station"),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=15,
+        choices=settings.LANGUAGES,
+        help_text=_("Language of these texts."),
+    )
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("Name of the station in this language.")
+    )
+    address = models.TextField(
+        _("address"), blank=True, help_text=_("Street address in this language.")
+    )
+    opening_hours = models.TextField(
+        _("opening hours"),
+        blank=True,
+        help_text=_("Opening hours in this language, one line per period."),
+    )
+    area_served = models.TextField(
+        _("area served"),
+        blank=True,
+        help_text=_("Streets or neighbourhoods the station serves, in this language."),
+    )
+    address_help = models.TextField(
+        _("address format help"),
+        blank=True,
+        help_text=_(
+            "Shown under the address field of the registration form: the expected format "
+            "of an address in this station's area."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("station text")
+        verbose_name_plural = _("station texts")
+        ordering = ["station", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "language"], name="station_text_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.station.code} [{self.language}] {self.name}"
+
+
+class StationMembership(models.Model):
+    """A user's work at a station, as officer or manager. It decides what they may see."""
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("station"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="station_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=16,
+        choices=MembershipRole.choices,
+        default=MembershipRole.OFFICER,
+        help_text=_("Managers also manage staff, billboards and check-in rounds."),
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("station membership")
+        verbose_name_plural = _("station memberships")
+        ordering = ["station", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["station", "user"], name="one_membership_per_station")
+        ]
+        indexes = [models.Index(fields=["user", "station"], name="membership_user_station")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.station.code} ({self.get_role_display()})"
