@@ -1,4 +1,9 @@
-"""Root URLs. The station URLs printed on billboards (/s/<code>/…) never change meaning."""
+"""Root URLs.
+
+The station URLs printed on billboards never change meaning: ``/s/<code>/`` (stations),
+``/s/<code>/register/`` (registration) and ``/s/<code>/help/`` (inquiries). Each app's
+``urls.py`` declares its own full paths and is included here at the root.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,8 +14,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("registration/", include("registration.urls")),
-    path("help/", include("inquiries.urls")),
+    path("", include("registration.urls")),
+    path("", include("inquiries.urls")),
+    path("", include("notifications.urls")),
     path("", include("stations.urls")),
 ]
 

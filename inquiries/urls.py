@@ -1,5 +1,11 @@
-"""URLs of the inquiries app."""
+"""URLs of the inquiries app. ``s/<code>/help/`` is printed on billboards."""
+
+from django.urls import path
+
+from inquiries import views
 
 app_name = "inquiries"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("s/<str:code>/help/", views.help_request, name="help"),
+]
