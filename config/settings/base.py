@@ -9,6 +9,7 @@ broker in ``var/`` — no Redis, no PostgreSQL. ``local.py``, ``test.py`` and
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,6 +27,16 @@ def _embedded_secret_key() -> str:
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _embedded_key(name: str, make) -> str:
+    """Return a key generated once by ``make()`` and kept in ``var/<name>`` (not production)."""
+    path = VAR_DIR / name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -64,6 +75,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
     "config.apps.LinliAdminConfig",  # the admin site with Linli's dashboard
+    "config.apps.LinliConfig",  # project-wide commands (otp_enroll)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +89,9 @@ THIRD_PARTY_APPS = [
     "phonenumber_field",
     "django_countries",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 LOCAL_APPS = [
     "stations",
@@ -90,6 +105,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # MIDDLEWARE — https://docs.djangoproject.com/en/6.1/topics/http/middleware/
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    "config.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -98,9 +114,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the translated lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # ------------------------------------------------------------------------------
@@ -192,6 +212,52 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # ------------------------------------------------------------------------------
+# ENCRYPTION AT REST — https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
+# ------------------------------------------------------------------------------
+# Travel-document and visa numbers and document photos are encrypted with these Fernet
+# keys (comma-separated). The first encrypts, all decrypt: rotate by putting a new key
+# first, run `manage.py rotate_registration_keys`, then drop the old one. Required in
+# production; the embedded default is generated once into var/.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or [
+    # A Fernet key is 32 random bytes in URL-safe base64 with its padding.
+    _embedded_key("field_encryption_key", lambda: secrets.token_urlsafe(32) + "=")
+]
+# Key of the keyed hash (blind index) that lets staff find "E12345678" exactly without
+# decrypting every row. Changing it requires recomputing the index.
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="") or _embedded_key(
+    "blind_index_key", lambda: secrets.token_urlsafe(48)
+)
+
+# ------------------------------------------------------------------------------
+# RESIDENCE REGISTRATION
+# ------------------------------------------------------------------------------
+# The law's deadline after arrival at an address (Exit and Entry Administration Law art. 39).
+REGISTRATION_DEADLINE_HOURS = env.int("REGISTRATION_DEADLINE_HOURS", default=24)
+# Days before a visa or permit expires on which the resident is reminded to renew.
+REGISTRATION_VISA_REMINDER_DAYS = [
+    int(d) for d in env.list("REGISTRATION_VISA_REMINDER_DAYS", default=["30", "7", "1"])
+]
+# A correction request unanswered this long gets a reminder.
+REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
+    "REGISTRATION_CORRECTION_REMINDER_HOURS", default=48
+)
+# A submission still waiting this long after arrival is flagged to the station's officers.
+REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
+# Uploaded photos: largest file, largest image in pixels, longest side kept after re-encoding.
+REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
+REGISTRATION_IMAGE_MAX_SIDE = 2400
+# Unsubmitted form attempts (and their photos) are deleted after this many hours.
+REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
+# Lost-link page: attempts allowed per window, per IP address and per reference number.
+REGISTRATION_LOST_LINK_LIMIT = (5, 60 * 60)
+# Submissions allowed per IP address and window (a shared Wi-Fi may hold many residents).
+REGISTRATION_SUBMIT_LIMIT = (30, 60 * 60)
+# Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
+# photos this many days after they ended.
+REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
+# ------------------------------------------------------------------------------
 # AUTHENTICATION — https://docs.djangoproject.com/en/6.1/topics/auth/
 # ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,6 +267,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Lockout after repeated failed staff logins — https://django-axes.readthedocs.io/
+# Counted per (username, client IP) so that one attacker cannot lock a colleague out from
+# elsewhere; kept in the database so that every web node sees the same count.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind nginx the client's address is in X-Forwarded-For; only the hops added by our own
+# proxies are trusted (TRUSTED_PROXY_COUNT, 0 = use the socket's address).
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor authentication for staff (django-otp, TOTP). Optional in development and
+# tests so that developers can log in; production.py makes it mandatory for every staff
+# request (config.middleware.StaffTwoFactorMiddleware and the admin site's login).
+LINLI_REQUIRE_2FA = env.bool("LINLI_REQUIRE_2FA", default=False)
+# A staff user without a device may enrol one right after the password login. Turn it off
+# to enrol only through `manage.py otp_enroll <username>` (out of band, by an admin).
+LINLI_2FA_SELF_ENROLL = env.bool("LINLI_2FA_SELF_ENROLL", default=True)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Linli")
 
 # ------------------------------------------------------------------------------
 # SECURITY — https://docs.djangoproject.com/en/6.1/topics/security/
@@ -211,6 +306,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Error reports (500 emails, debug pages) hide residents' personal data by field name.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.security.PersonalDataExceptionReporterFilter"
 # Django's built-in Content Security Policy: only this site's own assets, inline scripts
 # only with the per-request nonce. No external host anywhere (offline front end).
 from django.utils.csp import CSP  # noqa: E402
@@ -295,18 +392,92 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule, in one place. Each entry calls a task that calls a service.
-CELERY_BEAT_SCHEDULE: dict = {}
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-queue outbox messages whose task was lost (Redis down at publish, restarts).
+    "notifications-sweep": {"task": "notifications.messages_sweep", "schedule": 120.0},
+    # Every reminder rule once a day, after the SMS quiet hours (local time).
+    "reminders-daily": {
+        "task": "notifications.reminders_send_due",
+        "schedule": crontab(hour=8, minute=30),
+    },
+}
+
+# ------------------------------------------------------------------------------
+# NOTIFICATIONS — message delivery (notifications app) and reminders
+# ------------------------------------------------------------------------------
+# SMS backend, chosen like EMAIL_BACKEND: notifications.sms.ConsoleBackend, FileBackend
+# (keeps files in SMS_FILE_PATH), LocmemBackend (tests) or HttpGatewayBackend (production:
+# POSTs JSON with a bearer token to SMS_GATEWAY_URL).
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.FileBackend")
+SMS_FILE_PATH = VAR_DIR / "sms"
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
+# Temporary failures are retried with doubling waits (1 min, 2, 4 … at most 1 h) for this
+# many hours after the first attempt; then the message is failed and shown to staff.
+NOTIFICATIONS_RETRY_HOURS = env.float("NOTIFICATIONS_RETRY_HOURS", default=24.0)
+NOTIFICATIONS_RETRY_BASE_DELAY = 60
+NOTIFICATIONS_RETRY_MAX_DELAY = 3600
+# Waits up to this long are handed to the broker as a countdown; longer ones are picked up
+# by the sweep (keeps ETA tasks well below the Redis visibility timeout).
+NOTIFICATIONS_MAX_COUNTDOWN = 600
+# The sweep re-queues due messages not handed to the broker for this many seconds, and
+# gives up messages stuck in "sending" longer than a task may run (see the time limit).
+NOTIFICATIONS_SWEEP_AFTER = 5 * 60
+NOTIFICATIONS_SWEEP_BATCH = 1000
+NOTIFICATIONS_STUCK_AFTER = 30 * 60
+# No text messages to residents at night (local time); they wait until the morning.
+NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")
+NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
+# Reminder rules (dotted paths), each `rule(*, today, dry_run) -> RuleOutcome`, run daily by
+# beat and by `manage.py send_due_reminders`. The owning apps add theirs here.
+REMINDER_RULES: list[str] = []
+
+# ------------------------------------------------------------------------------
+# HELP REQUESTS AND CHECK-IN ROUNDS (inquiries)
+# ------------------------------------------------------------------------------
+# First-response target per urgency: "hours" counts the clock, "working_days" skips
+# Saturdays and Sundays. A case with no public reply by then is "overdue" and its station's
+# managers are reminded.
+INQUIRY_FIRST_RESPONSE_TARGETS = {
+    "urgent": {"hours": 4},
+    "normal": {"working_days": 2},
+    "low": {"working_days": 5},
+}
+# How long the "did this help?" link sent on resolution can be used.
+INQUIRY_FEEDBACK_VALID_DAYS = 14
+# After a case is closed, a resident's reply still reopens it for this many days; later
+# they are asked to send a new request.
+INQUIRY_REPLY_GRACE_DAYS = 30
+# Help requests accepted per IP address and window (seconds); counted in the cache.
+INQUIRY_RATE_LIMIT = {"requests": 5, "window": 60 * 60}
+# Invitations created per batch when a check-in round is sent.
+INQUIRY_CHECK_IN_BATCH_SIZE = 500
 
 # ------------------------------------------------------------------------------
 # LOGGING — https://docs.djangoproject.com/en/6.1/topics/logging/
 # ------------------------------------------------------------------------------
+# Every line carries the request ID (X-Request-ID, config.middleware). `LOG_FORMAT=json`
+# gives one JSON object per line (the default in production); the `request` object that
+# Django attaches to error records is reduced to method and path, never the POST body.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.logs.RequestIDFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -13,6 +13,10 @@ DEBUG = False
 SITE_URL = "https://linli.example.org"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "notifications.sms.LocmemBackend"
+SMS_GATEWAY_URL = ""
+# Quiet hours would make SMS tests depend on the time of day; their own tests switch them on.
+NOTIFICATIONS_SMS_QUIET_HOURS = None
 
 # Private files of one test run stay apart from the developer's var/.
 PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="linli-test-private-"))

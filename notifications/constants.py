@@ -1,0 +1,38 @@
+"""Choices and codes of the notifications app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Channel(models.TextChoices):
+    """How a message reaches its recipient. A WeChat official-account channel fits here later."""
+
+    EMAIL = "email", pgettext_lazy("message channel", "email")
+    SMS = "sms", pgettext_lazy("message channel", "SMS")
+
+
+class MessageStatus(models.TextChoices):
+    """Life of a message in the outbox: created → sending → sent / failed / cancelled."""
+
+    CREATED = "created", pgettext_lazy("message status", "waiting to be sent")
+    SENDING = "sending", pgettext_lazy("message status", "sending")
+    SENT = "sent", pgettext_lazy("message status", "sent")
+    FAILED = "failed", pgettext_lazy("message status", "failed")
+    CANCELLED = "cancelled", pgettext_lazy("message status", "cancelled")
+
+
+# A message in one of these states is finished: its secrets are erased, delivery stops.
+FINAL_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED)
+
+# Context keys starting with this prefix (e.g. ``secret_link``) are erased once the message
+# is finished, so that private links do not stay readable in the outbox.
+SECRET_PREFIX = "secret_"  # noqa: S105 (a key prefix, not a secret)
+SECRET_MASK = "••••••"  # noqa: S105
+
+
+class ErrorCode(models.TextChoices):
+    """Stable codes of errors raised by the notification services."""
+
+    NOT_RETRYABLE = "not_retryable", _("Only failed or cancelled messages can be sent again.")
+    NOT_CANCELLABLE = "not_cancellable", _("Only messages waiting to be sent can be cancelled.")

@@ -1,0 +1,168 @@
+"""The outbox: every message Linli sends, recorded before it is delivered."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from notifications.constants import Channel, MessageStatus
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, now):
+        """Return messages waiting to be sent whose time has come."""
+        return self.filter(status=MessageStatus.CREATED, next_attempt_at__lte=now)
+
+
+class Message(models.Model):
+    """
+    One message to one recipient through one channel, kept in the outbox.
+
+    The owning app records it in its own transaction (``message_queue``); a Celery task
+    delivers it after commit. The unique ``idempotency_key`` makes recording the same
+    message twice (a reminder rule run twice, two beat processes) create one row, and the
+    status, changed under a row lock, makes a task run twice send once.
+    """
+
+    idempotency_key = models.CharField(
+        _("idempotency key"),
+        max_length=255,
+        unique=True,
+        help_text=_("Unique key of this message: recording it again returns the same message."),
+    )
+    template = models.CharField(
+        _("template"),
+        max_length=200,
+        help_text=_("Template key, e.g. “registration/confirmation”, under messages/."),
+    )
+    language = models.CharField(
+        _("language"), max_length=15, help_text=_("Language the message is written in.")
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=Channel.choices,
+        help_text=_("How the message reaches the recipient."),
+    )
+    to = models.CharField(
+        _("recipient"),
+        max_length=254,
+        help_text=_("Email address or phone number (international format) of the recipient."),
+    )
+    recipient_name = models.CharField(
+        _("recipient name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Name of the recipient, for staff and for the greeting."),
+    )
+    context = models.JSONField(
+        _("context"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Values the template is rendered with. Private values (secret_…) are erased "
+            "once the message is sent, failed or cancelled."
+        ),
+    )
+    station = models.ForeignKey(
+        "stations.Station",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("station"),
+        help_text=_("Station the message is sent for; its staff see it in the outbox."),
+    )
+    concerning_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("concerning (type)"),
+        help_text=_("Kind of record the message is about."),
+    )
+    concerning_id = models.CharField(
+        _("concerning (ID)"),
+        max_length=64,
+        blank=True,
+        help_text=_("ID of the record the message is about."),
+    )
+    concerning = GenericForeignKey("concerning_type", "concerning_id")
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=MessageStatus.choices,
+        default=MessageStatus.CREATED,
+        help_text=_("Where the message is in its delivery."),
+    )
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("How many times delivery was tried.")
+    )
+    last_error = models.TextField(
+        _("last error"), blank=True, help_text=_("Error of the last failed attempt, if any.")
+    )
+    send_after = models.DateTimeField(
+        _("send after"),
+        null=True,
+        blank=True,
+        help_text=_("Do not send before this time (scheduling, quiet hours)."),
+    )
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"),
+        help_text=_("When delivery is tried next, while the message waits to be sent."),
+    )
+    published_at = models.DateTimeField(
+        _("handed to the queue"),
+        null=True,
+        blank=True,
+        help_text=_("When a delivery task was last handed to the task queue."),
+    )
+    first_attempt_at = models.DateTimeField(
+        _("first attempt"),
+        null=True,
+        blank=True,
+        help_text=_("When delivery was first tried; retries stop some hours after it."),
+    )
+    reference = models.CharField(
+        _("channel reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Reference the email server or SMS gateway gave the message, if any."),
+    )
+    secrets_erased = models.BooleanField(
+        _("private values erased"),
+        default=False,
+        help_text=_("Whether private values such as private links were erased."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    sent_at = models.DateTimeField(
+        _("sent"), null=True, blank=True, help_text=_("When the channel accepted the message.")
+    )
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="message_status_due"),
+            models.Index(fields=["station", "-created_at"], name="message_station_created"),
+            models.Index(fields=["concerning_type", "concerning_id"], name="message_concerning"),
+            models.Index(fields=["template", "-created_at"], name="message_template_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=MessageStatus.values),
+                name="message_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values),
+                name="message_channel_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.template} → {self.to} ({self.get_status_display()})"

@@ -1,0 +1,86 @@
+"""
+The reminder runner: calls every rule in ``settings.REMINDER_RULES`` for one day.
+
+A rule lives in the app that owns its facts (``registration/reminders.py``,
+``inquiries/reminders.py``) and is a callable::
+
+    def visa_expiry(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
+
+It finds what is due with one set-based query, and for each object calls
+``notifications.services.message_queue`` with ``idempotency_key=reminder_key(rule, obj, due)``
+unless ``dry_run``. Because of that key, running the rules twice on the same day (by hand
+and by beat, or two beat processes) queues each reminder once.
+"""
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleOutcome:
+    """What one rule found and did: how many reminders were due and how many were queued."""
+
+    rule: str
+    due: int = 0
+    queued: int = 0
+    details: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def reminder_key(rule: str, obj, due: datetime.date) -> str:
+    """Return the idempotency key of the reminder ``rule`` sends about ``obj`` for ``due``."""
+    label = f"{obj._meta.label_lower}:{obj.pk}" if hasattr(obj, "_meta") else str(obj)
+    key = f"reminder:{rule}:{label}:{due.isoformat()}"
+    if len(key) > 255:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = f"reminder:{digest}"
+    return key
+
+
+def _rule_name(rule: str | Callable) -> str:
+    if isinstance(rule, str):
+        return rule
+    return f"{rule.__module__}.{getattr(rule, '__qualname__', repr(rule))}"
+
+
+def reminders_run(
+    *,
+    today: datetime.date,
+    dry_run: bool,
+    rules: Iterable[str | Callable] | None = None,
+) -> list[RuleOutcome]:
+    """
+    Run every reminder rule for ``today``; with ``dry_run`` nothing is queued.
+
+    ``rules`` defaults to ``settings.REMINDER_RULES`` (dotted paths; callables work too).
+    A rule that raises is reported in its outcome's ``error`` and the others still run.
+    """
+    if rules is None:
+        rules = getattr(settings, "REMINDER_RULES", [])
+    outcomes = []
+    for rule in rules:
+        name = _rule_name(rule)
+        try:
+            function = import_string(rule) if isinstance(rule, str) else rule
+            outcome = function(today=today, dry_run=dry_run)
+        except Exception as error:
+            logger.exception("Reminder rule %s failed.", name)
+            outcome = RuleOutcome(rule=name, error=f"{type(error).__name__}: {error}")
+        outcomes.append(outcome)
+        logger.info(
+            "Reminder rule %s for %s: %s due, %s queued%s.",
+            outcome.rule,
+            today,
+            outcome.due,
+            outcome.queued,
+            " (dry run)" if dry_run else "",
+        )
+    return outcomes

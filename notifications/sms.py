@@ -1,0 +1,131 @@
+"""
+SMS backends, chosen by the ``SMS_BACKEND`` setting like Django's ``EMAIL_BACKEND``.
+
+- ``notifications.sms.ConsoleBackend`` prints each message (development).
+- ``notifications.sms.FileBackend`` also keeps each message as a file in ``SMS_FILE_PATH``.
+- ``notifications.sms.LocmemBackend`` appends to ``notifications.sms.outbox`` (tests).
+- ``notifications.sms.HttpGatewayBackend`` POSTs JSON to ``SMS_GATEWAY_URL`` with
+  ``SMS_GATEWAY_TOKEN`` (production). A 4xx answer is permanent (the number or the text
+  is refused); a 5xx answer, a timeout or a refused connection is temporary.
+"""
+
+import datetime
+import json
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
+
+# Messages "sent" by the LocmemBackend, for tests (like django.core.mail.outbox).
+outbox: list["SmsMessage"] = []
+
+
+@dataclass
+class SmsMessage:
+    """One text message: recipient phone number (E.164), text and sender name."""
+
+    to: str
+    body: str
+    sender: str = ""
+
+
+class BaseBackend:
+    """Send text messages; return a reference from the channel, or raise a DeliveryError."""
+
+    def send(self, message: SmsMessage) -> str:
+        raise NotImplementedError
+
+
+class ConsoleBackend(BaseBackend):
+    """Print each message to standard output."""
+
+    stream = None
+
+    def send(self, message: SmsMessage) -> str:
+        stream = self.stream or sys.stdout
+        stream.write(f"SMS to {message.to} from {message.sender}:\n{message.body}\n{'-' * 40}\n")
+        stream.flush()
+        return ""
+
+
+class FileBackend(ConsoleBackend):
+    """Print each message and keep it as a file in ``SMS_FILE_PATH`` (default var/sms/)."""
+
+    def send(self, message: SmsMessage) -> str:
+        super().send(message)
+        folder = Path(getattr(settings, "SMS_FILE_PATH", Path(settings.BASE_DIR) / "var" / "sms"))
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+        reference = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        (folder / f"{reference}.txt").write_text(
+            f"To: {message.to}\nFrom: {message.sender}\n\n{message.body}\n", encoding="utf-8"
+        )
+        return reference
+
+
+class LocmemBackend(BaseBackend):
+    """Keep messages in ``notifications.sms.outbox`` (tests)."""
+
+    _lock = threading.Lock()
+
+    def send(self, message: SmsMessage) -> str:
+        with self._lock:
+            outbox.append(message)
+            return str(len(outbox))
+
+
+class HttpGatewayBackend(BaseBackend):
+    """POST ``{"to", "text", "sender"}`` as JSON with a bearer token to ``SMS_GATEWAY_URL``."""
+
+    def send(self, message: SmsMessage) -> str:
+        url = getattr(settings, "SMS_GATEWAY_URL", "")
+        if not url:
+            raise PermanentDeliveryError("SMS_GATEWAY_URL is not set.")
+        payload = json.dumps(
+            {"to": message.to, "text": message.body, "sender": message.sender}
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 (the URL comes from settings)
+            url,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {getattr(settings, 'SMS_GATEWAY_TOKEN', '')}",
+            },
+        )
+        timeout = getattr(settings, "SMS_GATEWAY_TIMEOUT", 10)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                body = response.read(10_000)
+        except urllib.error.HTTPError as error:
+            detail = error.read(500).decode("utf-8", "replace")
+            text = f"SMS gateway answered {error.code}: {detail}".strip()
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                raise PermanentDeliveryError(text) from error
+            raise TemporaryDeliveryError(text) from error
+        except (TimeoutError, urllib.error.URLError, OSError) as error:
+            raise TemporaryDeliveryError(f"SMS gateway unreachable: {error}") from error
+        try:
+            return str(json.loads(body or b"{}").get("id", ""))[:100]
+        except (ValueError, AttributeError):
+            return ""
+
+
+def get_backend() -> BaseBackend:
+    """Return an instance of the backend named by ``SMS_BACKEND``."""
+    path = getattr(settings, "SMS_BACKEND", "notifications.sms.ConsoleBackend")
+    return import_string(path)()
+
+
+def send_sms(*, to: str, body: str, sender: str = "") -> str:
+    """Send one text message through the configured backend; return its reference."""
+    return get_backend().send(SmsMessage(to=to, body=body, sender=sender))

@@ -1,0 +1,36 @@
+"""Celery tasks of the notifications app: thin wrappers around the services."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from notifications.reminders import reminders_run
+from notifications.services import message_send, messages_sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="notifications.message_deliver", acks_late=True)
+def message_deliver(message_id: int) -> str:
+    """Deliver one message of the outbox; running it twice sends once."""
+    return message_send(message_id=message_id).result
+
+
+@shared_task(name="notifications.messages_sweep")
+def messages_sweep_task() -> dict:
+    """Hand lost messages to the queue again (beat, every few minutes)."""
+    outcome = messages_sweep()
+    return {
+        "published": outcome.published,
+        "unpublished": outcome.unpublished,
+        "interrupted": outcome.interrupted,
+    }
+
+
+@shared_task(name="notifications.reminders_send_due")
+def reminders_send_due() -> list[dict]:
+    """Run every reminder rule for today's local date (beat, daily)."""
+    today = timezone.localdate()
+    outcomes = reminders_run(today=today, dry_run=False)
+    return [{"rule": o.rule, "due": o.due, "queued": o.queued, "error": o.error} for o in outcomes]
