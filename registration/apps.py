@@ -1,9 +1,41 @@
 """Residence registrations of residents, their documents, updates and review."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
+
+_VIEW = [
+    "registration.view_resident",
+    "registration.view_registration",
+    "registration.view_document",
+    "registration.view_amendment",
+]
+_REVIEW = [
+    *_VIEW,
+    "registration.change_registration",
+    "registration.review_registration",
+]
+GROUP_PERMISSIONS = {
+    GROUP_OFFICER: _REVIEW,
+    GROUP_MANAGER: _REVIEW,
+    GROUP_CITY_ADMIN: [*_REVIEW, "registration.change_resident"],
+}
+
+
+def grant_group_permissions(sender, **kwargs):
+    from stations.services import group_permissions_grant
+
+    for group_name, permissions in GROUP_PERMISSIONS.items():
+        group_permissions_grant(group_name=group_name, permissions=permissions)
 
 
 class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Residence registration")
+
+    def ready(self):
+        from registration import signals  # noqa: F401
+
+        post_migrate.connect(grant_group_permissions, sender=self)

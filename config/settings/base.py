@@ -281,7 +281,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # translated, HTTP 429
 AXES_HTTP_RESPONSE_CODE = 429
 # Behind nginx the client's address is in X-Forwarded-For; only the hops added by our own
 # proxies are trusted (TRUSTED_PROXY_COUNT, 0 = use the socket's address).

@@ -20,6 +20,13 @@ if not SITE_URL.startswith("https://"):
     sys.exit("Linli refuses to start: SITE_URL must be an https:// URL in production.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     sys.exit("Linli refuses to start: DATABASE_URL must point at PostgreSQL in production.")
+# Keys encrypting residents' document numbers and photos, and of their search index: the
+# embedded defaults in var/ must never protect real data.
+_missing_keys = [
+    n for n in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY") if not env.str(n, default="")
+]
+if _missing_keys:
+    sys.exit(f"Linli refuses to start: set {', '.join(_missing_keys)} (production settings).")
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")

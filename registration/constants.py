@@ -1,0 +1,189 @@
+"""Choices, codes and fixed values of the registration app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Version of the privacy notice and consent text residents agree to (PIPL art. 29). Bump it
+# whenever the wording of the consent or the notice changes; each registration keeps the
+# version it was given under.
+CONSENT_NOTICE_VERSION = "2026-11-25"
+
+# References like ``SP-7K3M-9Q2X``: no 0/O, 1/I/L or U, so they survive being read aloud,
+# handwritten or typed from a photo.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_BODY_LENGTH = 8
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", pgettext_lazy("sex", "female")
+    MALE = "male", pgettext_lazy("sex", "male")
+
+
+class DocumentType(models.TextChoices):
+    PASSPORT = "passport", _("passport")
+    TRAVEL_DOCUMENT = "travel_document", _("travel document")
+    OTHER = "other", pgettext_lazy("travel document type", "other document")
+
+
+class VisaType(models.TextChoices):
+    L = "L", _("L visa (tourism)")
+    M = "M", _("M visa (business)")
+    F = "F", _("F visa (exchanges, visits)")
+    Q1 = "Q1", _("Q1 visa (family reunion, long stay)")
+    Q2 = "Q2", _("Q2 visa (family visit, short stay)")
+    S1 = "S1", _("S1 visa (family of a foreign resident, long stay)")
+    S2 = "S2", _("S2 visa (family of a foreign resident, short stay)")
+    X1 = "X1", _("X1 visa (study, long term)")
+    X2 = "X2", _("X2 visa (study, short term)")
+    Z = "Z", _("Z visa (work)")
+    J1 = "J1", _("J1 visa (resident journalist)")
+    J2 = "J2", _("J2 visa (journalist, short visit)")
+    C = "C", _("C visa (crew)")
+    G = "G", _("G visa (transit)")
+    D = "D", _("D visa (permanent residence)")
+    R = "R", _("R visa (talent)")
+    RESIDENCE_PERMIT = "residence_permit", _("residence permit")
+    VISA_FREE = "visa_free", _("visa-free entry")
+    OTHER = "other", pgettext_lazy("visa type", "other")
+
+
+class StayReason(models.TextChoices):
+    STUDY = "study", _("study")
+    WORK = "work", _("work")
+    BUSINESS = "business", _("business")
+    FAMILY = "family", _("family")
+    VISIT = "visit", _("visit")
+    OTHER = "other", pgettext_lazy("reason for stay", "other")
+
+
+class AccommodationType(models.TextChoices):
+    RENTED = "rented", _("rented")
+    OWN = "own", _("own property")
+    RELATIVES = "relatives", _("with relatives or friends")
+    DORMITORY = "dormitory", _("school dormitory")
+
+
+class RegistrationStatus(models.TextChoices):
+    SUBMITTED = "submitted", pgettext_lazy("registration status", "submitted")
+    REGISTERED = "registered", pgettext_lazy("registration status", "registered")
+    CORRECTION_REQUESTED = (
+        "correction_requested",
+        pgettext_lazy("registration status", "correction requested"),
+    )
+    RESUBMITTED = "resubmitted", pgettext_lazy("registration status", "resubmitted")
+    REJECTED = "rejected", pgettext_lazy("registration status", "rejected")
+    ENDED = "ended", pgettext_lazy("registration status", "ended")
+
+
+S = RegistrationStatus
+# The only status changes the services allow. Anything else raises TransitionError.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SUBMITTED: frozenset({S.REGISTERED, S.CORRECTION_REQUESTED, S.REJECTED, S.ENDED}),
+    S.CORRECTION_REQUESTED: frozenset({S.RESUBMITTED, S.REJECTED, S.ENDED}),
+    S.RESUBMITTED: frozenset({S.REGISTERED, S.CORRECTION_REQUESTED, S.REJECTED, S.ENDED}),
+    # A registered stay goes back to the staff queue when the resident reports a change
+    # staff must confirm (renewed visa, new travel document).
+    S.REGISTERED: frozenset({S.RESUBMITTED, S.ENDED}),
+    S.REJECTED: frozenset(),
+    S.ENDED: frozenset(),
+}
+# A registration in one of these states is a current stay at the station.
+ACTIVE_STATUSES = (S.SUBMITTED, S.REGISTERED, S.CORRECTION_REQUESTED, S.RESUBMITTED)
+# Waiting for a decision of the station's staff.
+WAITING_STATUSES = (S.SUBMITTED, S.RESUBMITTED)
+
+
+class EndReason(models.TextChoices):
+    DEPARTED = "departed", _("the resident left")
+    MOVED = "moved", _("the resident moved to a new address")
+    VISA_EXPIRED = "visa_expired", _("the visa or residence permit expired without renewal")
+    STAFF = "staff", _("ended by staff")
+
+
+class DocumentKind(models.TextChoices):
+    PASSPORT_PAGE = "passport_page", _("passport information page")
+    VISA_PAGE = "visa_page", _("visa or residence permit page")
+    ENTRY_STAMP = "entry_stamp", _("arrival record (entry stamp)")
+    LEASE = "lease", _("lease or accommodation proof")
+
+
+REQUIRED_DOCUMENT_KINDS = (
+    DocumentKind.PASSPORT_PAGE,
+    DocumentKind.VISA_PAGE,
+    DocumentKind.ENTRY_STAMP,
+)
+
+
+class AmendmentKind(models.TextChoices):
+    SUBMITTED = "submitted", _("registration submitted")
+    ADDRESS = "address", _("moved to a new address")
+    VISA = "visa", _("renewed visa or residence permit")
+    TRAVEL_DOCUMENT = "travel_document", _("new travel document")
+    CONTACT = "contact", _("contact details changed")
+    DEPARTED = "departed", _("left")
+    RESUBMITTED = "resubmitted", _("correction sent")
+    REGISTERED = "registered", _("marked registered by staff")
+    CORRECTION_REQUESTED = "correction_requested", _("correction requested by staff")
+    REJECTED = "rejected", _("rejected by staff")
+    ENDED = "ended", _("registration ended")
+    LINK_RESENT = "link_resent", _("private link sent again")
+
+
+class ErrorCode(models.TextChoices):
+    """Stable codes of validation and service errors; tests assert these, not wording."""
+
+    BIRTH_DATE_FUTURE = "birth_date_future", _("The date of birth must be in the past.")
+    BIRTH_DATE_IMPLAUSIBLE = "birth_date_implausible", _("Please check the date of birth.")
+    DOCUMENT_NUMBER_FORMAT = (
+        "document_number_format",
+        _("Use only letters and digits, without spaces or punctuation."),
+    )
+    DOCUMENT_EXPIRED = "document_expired", _("This travel document has expired.")
+    VISA_BEFORE_ENTRY = (
+        "visa_before_entry",
+        _("The visa or permit must be valid until a date after your entry into China."),
+    )
+    ENTRY_FUTURE = "entry_future", _("The date of entry cannot be in the future.")
+    ARRIVAL_BEFORE_ENTRY = (
+        "arrival_before_entry",
+        _("You cannot arrive at this address before entering China."),
+    )
+    ARRIVAL_FUTURE = "arrival_future", _("The time of arrival cannot be in the future.")
+    DEPARTURE_BEFORE_ARRIVAL = (
+        "departure_before_arrival",
+        _("The expected departure must be after your arrival."),
+    )
+    PHONE_INVALID = "phone_invalid", _("Enter a valid mobile phone number.")
+    CONSENT_REQUIRED = "consent_required", _("Your consent is needed to register online.")
+    PHOTO_REQUIRED = "photo_required", _("Please add a photo of this document.")
+    EMAIL_REQUIRED_FOR_EMAIL = (
+        "email_required",
+        _("Enter an email address to receive messages by email."),
+    )
+    HONEYPOT = "honeypot", _("Your form could not be sent. Please try again.")
+    RATE_LIMITED = "rate_limited", _("Too many attempts. Please wait a while and try again.")
+    # Images
+    IMAGE_EMPTY = "image_empty", _("The file is empty.")
+    IMAGE_TOO_LARGE = "image_too_large", _("The file is larger than %(max)s MB.")
+    IMAGE_INVALID = (
+        "image_invalid",
+        _("This file is not a photo we can read. Send a JPEG, PNG or WebP image."),
+    )
+    IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels", _("This image is too large in pixels.")
+    # Services
+    TRANSITION_NOT_ALLOWED = (
+        "transition_not_allowed",
+        _("This change of status is not possible."),
+    )
+    NOT_ACTIVE = "not_active", _("This registration has ended and cannot be changed.")
+    DEPARTURE_FUTURE = "departure_future", _("The date you left cannot be in the future.")
+    DEPARTURE_BEFORE_STAY = (
+        "departure_before_stay",
+        _("The date you left cannot be before your arrival."),
+    )
+    VALID_UNTIL_NOT_LATER = (
+        "valid_until_not_later",
+        _("The renewed visa or permit must be valid until a later date."),
+    )
+    MESSAGE_REQUIRED = "message_required", _("Please write a message to the resident.")

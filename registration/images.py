@@ -1,0 +1,112 @@
+"""
+The image pipeline for residents' photos: verify, orient, downscale, re-encode, strip.
+
+Nothing the phone sent is kept as it was: the file must open as a JPEG, PNG or WebP in
+Pillow (whatever its name or Content-Type says), its pixel count is checked from the
+header *before* decoding (decompression bombs fail fast), the EXIF orientation is applied,
+very large photos are scaled down, and a new JPEG is written without any metadata (no GPS,
+no camera, no ICC profile, no trailing bytes).
+"""
+
+import io
+import uuid
+import warnings
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from registration.constants import ErrorCode
+
+# Only these decoders are ever run on an upload: no EPS (Ghostscript), no SVG, no PDF.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+JPEG_QUALITY = 85
+
+
+def _invalid() -> ValidationError:
+    return ValidationError(ErrorCode.IMAGE_INVALID.label, code=ErrorCode.IMAGE_INVALID.value)
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        ErrorCode.IMAGE_TOO_MANY_PIXELS.label, code=ErrorCode.IMAGE_TOO_MANY_PIXELS.value
+    )
+
+
+def image_open(data) -> Image.Image:
+    """
+    Open ``data`` (a file object) as an allowed image, checking its size from the header.
+
+    Pillow itself refuses images beyond twice ``Image.MAX_IMAGE_PIXELS`` when opening (before
+    any decoding); our lower ``REGISTRATION_IMAGE_MAX_PIXELS`` is checked right after.
+    """
+    max_pixels = settings.REGISTRATION_IMAGE_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(data, formats=ALLOWED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        raise _invalid() from None
+    if image.format not in ALLOWED_FORMATS and image.format != "MPO":
+        raise _invalid()
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise _invalid()
+    if width * height > max_pixels:
+        raise _too_many_pixels()
+    return image
+
+
+def image_sanitize(uploaded_file) -> ContentFile:
+    """
+    Return a clean JPEG of ``uploaded_file`` under a random name, or raise ValidationError.
+
+    Codes: ``image_empty``, ``image_too_large``, ``image_invalid``, ``image_too_many_pixels``.
+    """
+    max_bytes = settings.REGISTRATION_IMAGE_MAX_BYTES
+    max_side = settings.REGISTRATION_IMAGE_MAX_SIDE
+    size = getattr(uploaded_file, "size", None)
+    if size is None:
+        uploaded_file.seek(0, io.SEEK_END)
+        size = uploaded_file.tell()
+    if size == 0:
+        raise ValidationError(ErrorCode.IMAGE_EMPTY.label, code=ErrorCode.IMAGE_EMPTY.value)
+    if size > max_bytes:
+        raise ValidationError(
+            ErrorCode.IMAGE_TOO_LARGE.label,
+            code=ErrorCode.IMAGE_TOO_LARGE.value,
+            params={"max": max_bytes // (1024 * 1024)},
+        )
+    uploaded_file.seek(0)
+    image = image_open(uploaded_file)
+    try:
+        if image.format in ("JPEG", "MPO"):
+            # Decode a large JPEG at a reduced scale straight away: faster, less memory.
+            image.draft("RGB", (max_side, max_side))
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "PA") or (
+            image.mode == "P" and "transparency" in image.info
+        ):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            image = flat
+        elif image.mode != "RGB":
+            image = image.convert("RGB")
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        # A fresh image carries pixels only: no EXIF, XMP, ICC, comments or text chunks.
+        clean = Image.new("RGB", image.size)
+        clean.paste(image)
+        out = io.BytesIO()
+        clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        raise _invalid() from None
+    finally:
+        image.close()
+    content = ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
+    content.image_width, content.image_height = clean.size
+    return content

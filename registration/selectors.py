@@ -1,0 +1,134 @@
+"""Reads of the registration app."""
+
+from django.db.models import Prefetch, QuerySet
+
+from registration.constants import ACTIVE_STATUSES, REFERENCE_ALPHABET
+from registration.crypto import blind_index
+from registration.models import Amendment, Document, Registration, Resident
+from registration.tokens import token_hash, token_looks_valid
+
+DOCUMENT_NUMBER_PURPOSE = "document_number"
+VISA_NUMBER_PURPOSE = "visa_number"
+
+
+def document_number_index(number: str) -> str:
+    """Return the blind index of a travel-document number."""
+    return blind_index(number, purpose=DOCUMENT_NUMBER_PURPOSE)
+
+
+def visa_number_index(number: str) -> str:
+    """Return the blind index of a visa or permit number."""
+    return blind_index(number, purpose=VISA_NUMBER_PURPOSE)
+
+
+def reference_normalise(value: str) -> str:
+    """Return ``value`` in the canonical ``XX-XXXX-XXXX`` form, tolerant of case and spaces."""
+    cleaned = "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    if len(cleaned) < 10:
+        return cleaned
+    prefix, body = cleaned[:-8], cleaned[-8:]
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def reference_looks_valid(value: str) -> bool:
+    ref = reference_normalise(value)
+    parts = ref.split("-")
+    return (
+        len(parts) == 3
+        and parts[0].isalpha()
+        and all(ch in REFERENCE_ALPHABET for ch in parts[1] + parts[2])
+    )
+
+
+def registration_get_by_token(*, token: str) -> Registration | None:
+    """Return the registration of the private link ``token`` (with resident and station)."""
+    if not token_looks_valid(token):
+        return None
+    return (
+        Registration.objects.select_related("resident", "station")
+        .prefetch_related("station__texts")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def registration_get_by_reference(*, reference: str) -> Registration | None:
+    """Return the registration with this reference (any case, spacing), or ``None``."""
+    if not reference_looks_valid(reference):
+        return None
+    return (
+        Registration.objects.select_related("resident", "station")
+        .filter(reference=reference_normalise(reference))
+        .first()
+    )
+
+
+def registration_for_receipt(*, pk: int) -> Registration | None:
+    """Return one registration with everything its receipt shows, in a fixed few queries."""
+    return (
+        Registration.objects.select_related("resident", "station")
+        .prefetch_related(
+            "station__texts",
+            Prefetch("documents", queryset=Document.objects.order_by("kind", "uploaded_at")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def registration_timeline(*, registration: Registration) -> QuerySet[Amendment]:
+    """Return the updates of ``registration`` and of the registrations it follows."""
+    ids = [registration.pk]
+    previous_id = registration.previous_id
+    seen = 0
+    while previous_id and seen < 20:
+        ids.append(previous_id)
+        previous_id = (
+            Registration.objects.filter(pk=previous_id)
+            .values_list("previous_id", flat=True)
+            .first()
+        )
+        seen += 1
+    return (
+        Amendment.objects.filter(registration_id__in=ids)
+        .select_related("registration")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def resident_find(*, nationality: str, document_number: str) -> Resident | None:
+    """Return the resident with this travel-document number and nationality, if known."""
+    index = document_number_index(document_number)
+    if not index:
+        return None
+    return Resident.objects.filter(nationality=nationality, document_number_index=index).first()
+
+
+def registrations_for_user(user) -> QuerySet[Registration]:
+    """Return the registrations of the stations ``user`` may see (staff scoping)."""
+    from stations.selectors import stations_for_user, user_sees_all_stations
+
+    qs = Registration.objects.all()
+    if user_sees_all_stations(user):
+        return qs
+    return qs.filter(station__in=stations_for_user(user))
+
+
+def documents_current(*, registration: Registration) -> dict[str, Document]:
+    """Return the latest document of each kind of ``registration``."""
+    latest: dict[str, Document] = {}
+    for document in registration.documents.all():
+        latest[document.kind] = document  # ordered by upload: the last one wins
+    return latest
+
+
+def residents_for_check_in(*, station) -> QuerySet[Resident]:
+    """
+    Return the residents with an active registration at ``station`` who agreed to be
+    contacted (each once).
+    """
+    return Resident.objects.filter(
+        contact_consent=True,
+        registrations__station=station,
+        registrations__status__in=ACTIVE_STATUSES,
+    ).distinct()
