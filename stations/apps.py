@@ -1,13 +1,17 @@
 """Expat service stations and their staff, station pages, QR codes and billboards."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 GROUP_PERMISSIONS = {
-    GROUP_OFFICER: ["stations.view_station", "stations.view_stationtext"],
+    GROUP_OFFICER: [
+        "stations.view_station",
+        "stations.view_stationtext",
+        "stations.view_stationvisitday",
+    ],
     GROUP_MANAGER: [
         "stations.view_station",
         "stations.change_station",
@@ -18,6 +22,7 @@ GROUP_PERMISSIONS = {
         "stations.add_stationmembership",
         "stations.change_stationmembership",
         "stations.delete_stationmembership",
+        "stations.view_stationvisitday",
     ],
     GROUP_CITY_ADMIN: [
         "stations.view_all_stations",
@@ -32,6 +37,7 @@ GROUP_PERMISSIONS = {
         "stations.add_stationmembership",
         "stations.change_stationmembership",
         "stations.delete_stationmembership",
+        "stations.view_stationvisitday",
     ],
 }
 
@@ -48,4 +54,12 @@ class StationsConfig(AppConfig):
     verbose_name = _("Stations")
 
     def ready(self):
+        from stations import signals
+        from stations.models import Station, StationText
+
         post_migrate.connect(grant_group_permissions, sender=self)
+        for model in (Station, StationText):
+            post_save.connect(signals.station_changed, sender=model, dispatch_uid=f"{model}-save")
+            post_delete.connect(
+                signals.station_changed, sender=model, dispatch_uid=f"{model}-delete"
+            )

@@ -24,3 +24,59 @@ GROUP_LABELS = {
 # Codes are printed on billboards for years: lowercase letters, digits and hyphens.
 STATION_CODE_REGEX = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
 STATION_LABEL = pgettext_lazy("expat service station", "Station")
+
+
+class BillboardSize(models.TextChoices):
+    """Paper sizes of the printable billboard (portrait)."""
+
+    A4 = "A4", "A4"
+    A3 = "A3", "A3"
+    A2 = "A2", "A2"
+
+
+class BillboardPurpose(models.TextChoices):
+    """What the QR codes on a billboard open."""
+
+    BOTH = "both", _("Registration form (large) and help form (small)")
+    STATION = "station", _("Station page only")
+    REGISTER = "register", _("Registration form only")
+    HELP = "help", _("Help form only")
+
+
+class QrTarget(models.TextChoices):
+    """The stable station URLs a QR code can open (``/s/<code>/``, ``register/``, ``help/``)."""
+
+    STATION = "station", _("station page")
+    REGISTER = "register", _("registration form")
+    HELP = "help", _("help form")
+
+
+# URL names of the stable station URLs. The journeys belong to other apps: the stations
+# app links to them by name only, never by import.
+QR_TARGET_URL_NAMES = {
+    QrTarget.STATION: "stations:station",
+    QrTarget.REGISTER: "registration:register",
+    QrTarget.HELP: "inquiries:help",
+}
+
+# PNG QR codes: pixel sizes a visitor may ask for with ?size=…; anything else is a 400.
+QR_PNG_DEFAULT_SIZE = 512
+QR_PNG_MIN_SIZE = 64
+QR_PNG_MAX_SIZE = 2048
+# How long browsers and proxies may keep a QR image or billboard (seconds).
+QR_MAX_AGE = 24 * 60 * 60
+
+# The WeChat poster: phone-screen proportions.
+POSTER_SIZE = (1080, 1920)
+
+# Emergency and public-service numbers shown on every station page: (number, label).
+EMERGENCY_NUMBERS = [
+    ("110", _("Police")),
+    ("119", _("Fire")),
+    ("120", _("Ambulance")),
+    ("12345", _("City service hotline")),
+    ("12367", _("Immigration service hotline")),
+]
+
+# How many active stations an inactive station's page suggests instead.
+NEAREST_STATIONS_SHOWN = 3

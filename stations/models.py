@@ -1,6 +1,7 @@
 """Expat service stations, their texts in each language, and their staff."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -13,6 +14,11 @@ station_code_validator = RegexValidator(
     STATION_CODE_REGEX,
     _("Use lowercase letters, digits and hyphens (for example “shipai” or “tianhe-2”)."),
     code="invalid_station_code",
+)
+
+
+STATION_CODE_IMMUTABLE_MESSAGE = _(
+    "The station code cannot be changed: it is printed on billboards and in QR codes."
 )
 
 
@@ -84,6 +90,31 @@ class Station(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs):
+        if self.code_changed():
+            raise ValidationError(STATION_CODE_IMMUTABLE_MESSAGE, code="code_immutable")
+        super().save(*args, **kwargs)
+        self._loaded_code = self.code
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        # Remember the code as loaded: it is printed on billboards and must never change.
+        instance._loaded_code = instance.__dict__.get("code")
+        return instance
+
+    def code_changed(self) -> bool:
+        """Return whether the code differs from the one stored in the database."""
+        loaded = getattr(self, "_loaded_code", None)
+        return self.pk is not None and loaded is not None and loaded != self.code
+
+    def clean(self):
+        super().clean()
+        if self.code_changed():
+            raise ValidationError(
+                {"code": ValidationError(STATION_CODE_IMMUTABLE_MESSAGE, code="code_immutable")}
+            )
 
     def text(self, language: str | None = None) -> "StationText | None":
         """Return the texts in ``language`` (default: the active one), else the best fallback."""
@@ -201,3 +232,34 @@ class StationMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.station.code} ({self.get_role_display()})"
+
+
+class StationVisitDay(models.Model):
+    """
+    How many times a station's page was opened on one day: an aggregate, nothing personal.
+
+    Page views are counted in the cache and added here in batches (see
+    ``stations.services.station_visits_flush``), so a page view never writes the database.
+    """
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="visit_days",
+        verbose_name=_("station"),
+    )
+    day = models.DateField(_("day"), help_text=_("Local date of the visits."))
+    count = models.PositiveIntegerField(
+        _("visits"), default=0, help_text=_("Number of times the station page was opened.")
+    )
+
+    class Meta:
+        verbose_name = _("daily station page visits")
+        verbose_name_plural = _("daily station page visits")
+        ordering = ["-day", "station"]
+        constraints = [
+            models.UniqueConstraint(fields=["station", "day"], name="one_visit_count_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.station.code} {self.day}: {self.count}"

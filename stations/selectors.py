@@ -1,9 +1,16 @@
 """Reads of the stations app. ``stations_for_user`` is the one rule of who sees what."""
 
-from django.db.models import QuerySet
+import datetime
+import re
+import uuid
 
-from stations.constants import MembershipRole
-from stations.models import Station
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+
+from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
+from stations.models import Station, StationVisitDay
 
 # City administrators (and superusers) see every station.
 SEE_ALL_STATIONS_PERMISSION = "stations.view_all_stations"
@@ -57,3 +64,137 @@ def active_stations() -> QuerySet[Station]:
 def station_get_by_code(code: str) -> Station | None:
     """Return the station with this code, matched case-insensitively, or ``None``."""
     return Station.objects.with_texts().filter(code__iexact=code.strip()).first()
+
+
+# ------------------------------------------------------------------------------
+# The public station page: plain data, cached
+# ------------------------------------------------------------------------------
+STATION_PAGE_CACHE_TIMEOUT = 60 * 60
+STATION_MISSING_CACHE_TIMEOUT = 60
+# Bumped on every change of a station or its texts (see stations.signals): every cached
+# station page (including the "nearest stations" of inactive ones) is rebuilt after it.
+STATIONS_GENERATION_KEY = "stations:generation"
+
+
+def stations_generation() -> str:
+    """Return the current generation token of the station data in the cache."""
+    generation = cache.get(STATIONS_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(STATIONS_GENERATION_KEY, generation, timeout=None)
+        generation = cache.get(STATIONS_GENERATION_KEY, generation)
+    return generation
+
+
+def _texts_data(station: Station) -> dict[str, dict[str, str]]:
+    return {
+        t.language: {
+            "name": t.name,
+            "address": t.address,
+            "opening_hours": t.opening_hours,
+            "area_served": t.area_served,
+        }
+        for t in station.texts.all()
+    }
+
+
+def nearest_active_stations(station: Station, *, limit: int = NEAREST_STATIONS_SHOWN):
+    """Return active stations to suggest instead of ``station``: same district first."""
+    others = list(Station.objects.active().with_texts().exclude(pk=station.pk))
+    others.sort(key=lambda s: (s.district != station.district, s.code))
+    return others[:limit]
+
+
+def station_page_data(code: str) -> dict | None:
+    """
+    Return what the station page shows, as plain data, or ``None`` for an unknown code.
+
+    Cached: a warm page costs no query; a cold one costs two (station, texts) — four for
+    an inactive station, which also lists the nearest active ones.
+    """
+    code = code.strip().lower()
+    if not re.match(STATION_CODE_REGEX, code):
+        return None  # cannot exist: no query, nothing cached
+    key = f"stations:page:{stations_generation()}:{code}"
+    data = cache.get(key)
+    if data is not None:
+        return data or None  # {} marks an unknown code
+    station = station_get_by_code(code)
+    if station is None:
+        cache.set(key, {}, STATION_MISSING_CACHE_TIMEOUT)
+        return None
+    data = {
+        "id": station.pk,
+        "code": station.code,
+        "is_active": station.is_active,
+        "district": station.district,
+        "phone": station.phone,
+        "email": station.email,
+        "wechat_id": station.wechat_id,
+        "languages_spoken": station.languages_spoken,
+        "texts": _texts_data(station),
+        "nearest": [],
+    }
+    if not station.is_active:
+        data["nearest"] = [
+            {"code": s.code, "district": s.district, "texts": _texts_data(s)}
+            for s in nearest_active_stations(station)
+        ]
+    cache.set(key, data, STATION_PAGE_CACHE_TIMEOUT)
+    return data
+
+
+def text_for_language(texts: dict[str, dict], language: str | None = None) -> dict:
+    """Pick the texts in ``language`` from ``{language: texts}``, else the best fallback."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    for candidate in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+        if candidate in texts:
+            return texts[candidate]
+    return next(iter(texts.values()), {})
+
+
+# ------------------------------------------------------------------------------
+# Visits
+# ------------------------------------------------------------------------------
+def visit_cache_key(station_id: int, day: datetime.date) -> str:
+    """Return the cache key counting ``station_id``'s page views on ``day``."""
+    return f"stations:visits:{day.isoformat()}:{station_id}"
+
+
+def station_visits_pending(station_ids, day: datetime.date) -> dict[int, int]:
+    """Return the page views counted in the cache and not yet written to the database."""
+    keys = {visit_cache_key(pk, day): pk for pk in station_ids}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:  # a cache outage must not break the admin
+        return {}
+    return {keys[key]: int(value) for key, value in found.items() if value}
+
+
+def station_visit_counts(station_ids, *, day: datetime.date | None = None) -> dict[int, int]:
+    """Return ``{station id: visits on day}`` (default today), stored plus still in the cache."""
+    day = day or timezone.localdate()
+    station_ids = list(station_ids)
+    counts = dict(
+        StationVisitDay.objects.filter(station_id__in=station_ids, day=day).values_list(
+            "station_id", "count"
+        )
+    )
+    for pk, pending in station_visits_pending(station_ids, day).items():
+        counts[pk] = counts.get(pk, 0) + pending
+    return counts
+
+
+def station_visits_recent(station: Station, *, days: int = 30) -> list[tuple[datetime.date, int]]:
+    """Return ``(day, visits)`` for the last ``days`` days, newest first, including today."""
+    today = timezone.localdate()
+    since = today - datetime.timedelta(days=days - 1)
+    stored = dict(
+        StationVisitDay.objects.filter(station=station, day__gte=since).values_list("day", "count")
+    )
+    pending = station_visits_pending([station.pk], today).get(station.pk, 0)
+    stored[today] = stored.get(today, 0) + pending
+    return [
+        (today - datetime.timedelta(days=n), stored.get(today - datetime.timedelta(days=n), 0))
+        for n in range(days)
+    ]

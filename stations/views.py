@@ -1,10 +1,143 @@
-"""Public pages of the stations app."""
+"""Public pages of the stations app: the home page, station pages, QR codes and billboards."""
 
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
-from stations.selectors import active_stations
+from stations import billboards, qr
+from stations.constants import (
+    EMERGENCY_NUMBERS,
+    QR_MAX_AGE,
+    QR_PNG_DEFAULT_SIZE,
+    QR_PNG_MAX_SIZE,
+    QR_PNG_MIN_SIZE,
+    BillboardPurpose,
+    BillboardSize,
+    QrTarget,
+)
+from stations.selectors import (
+    active_stations,
+    station_get_by_code,
+    station_page_data,
+    text_for_language,
+)
+from stations.services import station_visit_record
 
 
 def home(request):
     """List the active stations, each linking to its station page."""
     return render(request, "stations/home.html", {"stations": active_stations()})
+
+
+@require_safe
+def station(request, code):
+    """
+    Show a station's page: who they are, the three journeys, the 24-hour rule, emergencies.
+
+    Reads cached plain data (no query when warm, two when cold) and counts the visit in the
+    cache. An unknown code is a translated 404 pointing to the list of stations.
+    """
+    data = station_page_data(code)
+    if data is None:
+        return render(request, "stations/station_not_found.html", {"code": code}, status=404)
+    if request.method == "GET":
+        station_visit_record(station_id=data["id"])
+    language = translation.get_language()
+    context = {
+        "station": data,
+        "text": text_for_language(data["texts"], language),
+        "emergency_numbers": EMERGENCY_NUMBERS,
+        "nearest": [
+            {
+                "code": s["code"],
+                "district": s["district"],
+                "text": text_for_language(s["texts"], language),
+            }
+            for s in data["nearest"]
+        ],
+    }
+    template = "stations/station.html" if data["is_active"] else "stations/station_inactive.html"
+    return render(request, template, context)
+
+
+def _code_or_404(code: str) -> str:
+    data = station_page_data(code)
+    if data is None:
+        raise Http404(_("There is no station with this code."))
+    return data["code"]
+
+
+def _cached_file(request, content: bytes, content_type: str, etag: str, filename: str = ""):
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(content, content_type=content_type)
+        if filename:
+            response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={QR_MAX_AGE}"
+    return response
+
+
+@require_safe
+def qr_code(request, code, target=QrTarget.STATION, fmt="svg"):
+    """Serve the QR code of one stable station URL as SVG or PNG (``?size=`` pixels)."""
+    code = _code_or_404(code)
+    size = None
+    if fmt == "png":
+        raw = request.GET.get("size", str(QR_PNG_DEFAULT_SIZE))
+        if not raw.isdigit() or not QR_PNG_MIN_SIZE <= int(raw) <= QR_PNG_MAX_SIZE:
+            return HttpResponseBadRequest(
+                _("The size must be a whole number of pixels from %(min)s to %(max)s.")
+                % {"min": QR_PNG_MIN_SIZE, "max": QR_PNG_MAX_SIZE},
+                content_type="text/plain; charset=utf-8",
+            )
+        size = int(raw)
+    image = qr.station_qr(code, target, fmt, size)
+    return _cached_file(request, image.content, image.content_type, image.etag)
+
+
+def _billboard_options(request):
+    size = request.GET.get("size", BillboardSize.A3).upper()
+    purpose = request.GET.get("purpose", BillboardPurpose.BOTH).lower()
+    if size not in BillboardSize.values or purpose not in BillboardPurpose.values:
+        return None
+    return size, purpose
+
+
+def _station_or_404(code: str):
+    station = station_get_by_code(code)
+    if station is None:
+        raise Http404(_("There is no station with this code."))
+    return station
+
+
+@require_safe
+def billboard_pdf(request, code):
+    """Serve the printable billboard PDF (``?size=A4|A3|A2&purpose=both|station|register|help``)."""
+    options = _billboard_options(request)
+    if options is None:
+        return HttpResponseBadRequest(
+            _("Unknown paper size or purpose."), content_type="text/plain; charset=utf-8"
+        )
+    size, purpose = options
+    station = _station_or_404(code)
+    content, etag = billboards.billboard_file(station, kind="pdf", size=size, purpose=purpose)
+    filename = f"linli-billboard-{station.code}-{size}-{purpose}.pdf"
+    return _cached_file(request, content, "application/pdf", etag, filename)
+
+
+@require_safe
+def poster_png(request, code):
+    """Serve the 1080×1920 PNG poster for sharing in WeChat groups (``?purpose=``)."""
+    purpose = request.GET.get("purpose", BillboardPurpose.BOTH).lower()
+    if purpose not in BillboardPurpose.values:
+        return HttpResponseBadRequest(
+            _("Unknown paper size or purpose."), content_type="text/plain; charset=utf-8"
+        )
+    station = _station_or_404(code)
+    content, etag = billboards.billboard_file(station, kind="png", purpose=purpose)
+    filename = f"linli-poster-{station.code}-{purpose}.png"
+    return _cached_file(request, content, "image/png", etag, filename)
