@@ -1,5 +1,6 @@
 """Application configuration of the wiring itself."""
 
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 
 
@@ -7,3 +8,11 @@ class LinliAdminConfig(AdminConfig):
     """Use Linli's admin site (titles, dashboard) as ``admin.site``."""
 
     default_site = "config.admin.LinliAdminSite"
+
+
+class LinliConfig(AppConfig):
+    """The project's own wiring as an app, for project-wide management commands."""
+
+    name = "config"
+    label = "linli"
+    verbose_name = "Linli"

@@ -2,7 +2,9 @@
 
 import logging
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -42,6 +44,55 @@ def healthz(request):
     body = {"status": "ok" if healthy else "unavailable"}
     body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _cache_ok() -> bool:
+    try:
+        cache.set("linli:readyz", "1", timeout=10)
+        return cache.get("linli:readyz") == "1"
+    except Exception:
+        logger.warning("Readiness check: cache does not answer", exc_info=True)
+        return False
+
+
+# Once this process has seen every migration applied it stays so (a new release with new
+# migrations comes with new processes), so the migration graph is loaded only until then.
+_migrations_seen_applied = False
+
+
+def _migrations_applied() -> bool:
+    global _migrations_seen_applied
+    if _migrations_seen_applied:
+        return True
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:
+        logger.exception("Readiness check: cannot read the migration state")
+        return False
+    if plan:
+        logger.warning("Readiness check: %d migration(s) not applied", len(plan))
+        return False
+    _migrations_seen_applied = True
+    return True
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """
+    Report whether this process may take traffic, as JSON (200 or 503): the database and
+    the broker answer, the cache works and every migration is applied. A load balancer
+    sends requests only to ready nodes; ``/healthz`` only says that the process lives.
+    """
+    checks = {"database": _database_ok(), "broker": _broker_ok(), "cache": _cache_ok()}
+    checks["migrations"] = checks["database"] and _migrations_applied()
+    ready = all(checks.values())
+    body = {"status": "ok" if ready else "unavailable"}
+    body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
+    if not checks["migrations"] and checks["database"]:
+        body["migrations"] = "pending"
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def page_not_found(request, exception=None):

@@ -195,8 +195,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Residents' documents are private: there is deliberately no MEDIA_URL under which they
 # could be served. Files leave storage only through permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
-MEDIA_ROOT = PRIVATE_MEDIA_ROOT
-MEDIA_URL = None
+# MEDIA_ROOT/MEDIA_URL are deliberately NOT the private files: the private storage below
+# has no base URL at all. (Django's test live server serves MEDIA_ROOT; keep it empty.)
+MEDIA_ROOT = VAR_DIR / "no-public-media"
+MEDIA_URL = "/no-public-media/"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -481,5 +483,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},
     },
 }

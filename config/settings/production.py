@@ -43,7 +43,62 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
+# nginx (deploy/nginx/linli.conf) appends the client's address to X-Forwarded-For; that
+# one hop is trusted for django-axes' lockout and the rate limits (config.security).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# Staff need the second factor (TOTP) on every request; not switchable by environment.
+LINLI_REQUIRE_2FA = True
+
+# ------------------------------------------------------------------------------
+# DATABASE — persistent connections, checked before reuse (base.py reads DATABASE_URL).
+# With gthread workers each thread holds one connection: workers × threads per node must
+# stay below PostgreSQL's max_connections (or put PgBouncer in front, see deploy/README).
+# ------------------------------------------------------------------------------
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+
+# ------------------------------------------------------------------------------
+# FILES — hashed, compressed static files from whitenoise; private files on local disk
+# (PRIVATE_MEDIA_ROOT) or, with PRIVATE_STORAGE=s3, in any S3-compatible object store.
+# ------------------------------------------------------------------------------
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365  # file names carry their hash
+PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="local")
+if PRIVATE_STORAGE == "s3":
+    STORAGES["default"] = {  # noqa: F405
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default="private"),
+            # Private bucket: no public ACL, no public URLs; files leave only through
+            # Linli's permission-checked views (the URLs below would expire in a minute).
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if env.bool("AWS_S3_SSE", default=True)
+            else {},
+        },
+    }
+elif PRIVATE_STORAGE != "local":
+    sys.exit("Linli refuses to start: PRIVATE_STORAGE must be 'local' or 's3'.")
+
+# ------------------------------------------------------------------------------
+# REDIS — Celery broker and the cache (rate limits, QR codes) in production.
+# ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
+
+# ------------------------------------------------------------------------------
+# LOGGING — one JSON object per line on stderr, with the request ID (config/logs.py).
+# ------------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

@@ -13,6 +13,11 @@ DEBUG = False
 SITE_URL = "https://linli.example.org"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test client's login() calls authenticate() without a request, which django-axes
+# refuses; the lockout tests switch it on with override_settings(AXES_ENABLED=True).
+AXES_ENABLED = False
+# Two-factor login is production's; tests/test_security.py checks it with override_settings.
+LINLI_REQUIRE_2FA = False
 SMS_BACKEND = "notifications.sms.LocmemBackend"
 SMS_GATEWAY_URL = ""
 # Quiet hours would make SMS tests depend on the time of day; their own tests switch them on.
@@ -20,7 +25,6 @@ NOTIFICATIONS_SMS_QUIET_HOURS = None
 
 # Private files of one test run stay apart from the developer's var/.
 PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="linli-test-private-"))
-MEDIA_ROOT = PRIVATE_MEDIA_ROOT
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

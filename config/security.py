@@ -1,0 +1,81 @@
+"""Project-wide security helpers: the client's address behind a proxy, safe error reports."""
+
+import ipaddress
+import re
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.debug import SafeExceptionReporterFilter
+
+
+def client_ip(request) -> str:
+    """
+    Return the client's IP address, trusting only our own proxies.
+
+    Each proxy in front of Linli (nginx, a load balancer) appends the address it saw to
+    ``X-Forwarded-For``; with ``TRUSTED_PROXY_COUNT = n`` the client is the n-th address
+    from the right. Anything to the left of it was written by the client and is ignored.
+    With 0 the socket's address is used (no proxy, as in development).
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    if not hops:
+        return remote
+    candidate = hops[-count] if len(hops) >= count else hops[0]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class PersonalDataExceptionReporterFilter(SafeExceptionReporterFilter):
+    """
+    Error reports (500 emails, ``DEBUG`` pages) without residents' personal data.
+
+    Django already hides passwords and secrets. Linli's public forms are personal data
+    almost field by field (names, travel-document numbers, addresses, phone numbers), so
+    every POST value is hidden except a few harmless control fields, and local variables
+    whose names look personal are hidden in tracebacks. Connection URLs carry passwords
+    and are hidden among settings.
+    """
+
+    hidden_settings = re.compile(
+        "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|_URL$|DSN", flags=re.IGNORECASE
+    )
+    visible_post_fields = frozenset({"language", "next", "action", "submit"})
+    personal_variable = re.compile(
+        r"document|passport|visa|permit|birth|phone|email|address|name|token|password|"
+        r"answer|message|body|photo|data|form|cleaned",
+        flags=re.IGNORECASE,
+    )
+
+    def get_post_parameters(self, request):
+        params = super().get_post_parameters(request)
+        if request is None or not self.is_active(request):
+            return params
+        cleansed = params.copy()
+        for key in cleansed:
+            if key not in self.visible_post_fields:
+                cleansed[key] = self.cleansed_substitute
+        return cleansed
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        variables = super().get_traceback_frame_variables(request, tb_frame)
+        if not self.is_active(request):
+            return variables
+        return [
+            (name, self.cleansed_substitute if self.personal_variable.search(name) else value)
+            for name, value in variables
+        ]
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The translated page shown by django-axes to a locked-out client (HTTP 429)."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
+    return render(request, "lockout.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
