@@ -332,11 +332,33 @@ SECURE_CSP = {
 # ------------------------------------------------------------------------------
 # Embedded default: every message is printed to the console and kept as a file in
 # var/mail/ so that a developer can open the private link from a confirmation email.
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+# Django 6.1's MAILERS replace the EMAIL_* settings (deprecated until Django 2028).
+_email_url = env.str("EMAIL_URL", default="")
+if _email_url:
+    _email = env.email_url_config(_email_url)
+    MAILERS = {
+        "default": {
+            "BACKEND": _email["EMAIL_BACKEND"],
+            "OPTIONS": {
+                "host": _email.get("EMAIL_HOST", "localhost"),
+                "port": _email.get("EMAIL_PORT", 25),
+                "username": _email.get("EMAIL_HOST_USER", ""),
+                "password": _email.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": bool(_email.get("EMAIL_USE_TLS", False)),
+                "use_ssl": bool(_email.get("EMAIL_USE_SSL", False)),
+                "timeout": env.int("EMAIL_TIMEOUT", default=10),
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="config.mail.ConsoleAndFileEmailBackend")
+    MAILERS = {
+        "default": {
+            "BACKEND": env.str("EMAIL_BACKEND", default="config.mail.ConsoleAndFileEmailBackend"),
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+    if MAILERS["default"]["BACKEND"] != "config.mail.ConsoleAndFileEmailBackend":
+        MAILERS["default"]["OPTIONS"] = {}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -12,7 +12,7 @@ from config.settings.base import REDIS_URL, env
 DEBUG = False
 SITE_URL = "https://linli.example.org"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # The test client's login() calls authenticate() without a request, which django-axes
 # refuses; the lockout tests switch it on with override_settings(AXES_ENABLED=True).
 AXES_ENABLED = False
