@@ -1,9 +1,30 @@
 """Delivery of messages to residents and staff: outbox, channels, retries."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
+
+# Staff see the outbox of their station and may send a failed message again or cancel one
+# (the admin actions need "change"); nobody adds or deletes messages by hand.
+GROUP_PERMISSIONS = {
+    GROUP_OFFICER: ["notifications.view_message", "notifications.change_message"],
+    GROUP_MANAGER: ["notifications.view_message", "notifications.change_message"],
+    GROUP_CITY_ADMIN: ["notifications.view_message", "notifications.change_message"],
+}
+
+
+def grant_group_permissions(sender, **kwargs):
+    from stations.services import group_permissions_grant
+
+    for group_name, permissions in GROUP_PERMISSIONS.items():
+        group_permissions_grant(group_name=group_name, permissions=permissions)
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        post_migrate.connect(grant_group_permissions, sender=self)

@@ -288,13 +288,22 @@ def messages_sweep(
     stale = now - older_than
     outcome = SweepOutcome()
     stuck_before = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_STUCK_AFTER)
-    outcome.interrupted = Message.objects.filter(
-        status=MessageStatus.SENDING, updated_at__lt=stuck_before
-    ).update(
-        status=MessageStatus.FAILED,
-        last_error="Delivery was interrupted; the message may or may not have been sent.",
-        updated_at=now,
-    )
+    with transaction.atomic():
+        stuck = Message.objects.select_for_update().filter(
+            status=MessageStatus.SENDING, updated_at__lt=stuck_before
+        )[:limit]
+        for message in stuck:
+            message.status = MessageStatus.FAILED
+            message.last_error = (
+                "Delivery was interrupted (worker stopped); the message may or may not have "
+                "been sent. Check with the recipient before sending it again."
+            )
+            message.context = _erase_secrets(message.context)
+            message.secrets_erased = True
+            message.save(
+                update_fields=["status", "last_error", "context", "secrets_erased", "updated_at"]
+            )
+            outcome.interrupted += 1
     lost = (
         Message.objects.due(now)
         .filter(Q(published_at__isnull=True, created_at__lte=stale) | Q(published_at__lte=stale))

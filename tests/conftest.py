@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
+from tests.celery_support import live_worker  # noqa: F401  (real worker, tests marked celery_worker)
 from tests.stations.factories import StaffUserFactory, StationFactory  # noqa: F401
 
 

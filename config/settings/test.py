@@ -52,3 +52,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The real worker (tests/celery_support.py) writes from its own thread: an in-memory
+    # SQLite database would refuse concurrent writers ("table is locked"), a file waits.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="linli-test-db-")) / "test.sqlite3")
+    }

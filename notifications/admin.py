@@ -1,0 +1,228 @@
+"""The outbox in the admin: what was sent to whom, what failed, and why."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from notifications.constants import Channel, MessageStatus
+from notifications.models import Message
+from notifications.rendering import message_render
+from notifications.selectors import messages_for_user
+from notifications.services import message_cancel, message_retry
+
+
+class TemplateFilter(admin.SimpleListFilter):
+    """Filter by message template, listing only templates of messages the user may see."""
+
+    title = _("template")
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        templates = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .values("template")
+            .annotate(n=Count("pk"))
+            .order_by("template")
+        )
+        return [(row["template"], row["template"]) for row in templates]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(template=self.value())
+        return queryset
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Read-only outbox, scoped to the stations of the member of staff."""
+
+    list_display = [
+        "created_at",
+        "recipient",
+        "channel",
+        "template",
+        "language",
+        "status_badge",
+        "attempts",
+        "next_attempt_at",
+        "station",
+        "error_summary",
+    ]
+    list_filter = [
+        "status",
+        "channel",
+        TemplateFilter,
+        ("station", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["to", "recipient_name", "=idempotency_key"]
+    list_select_related = ["station"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    actions = ["retry_messages", "cancel_messages"]
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = [
+        (
+            _("Recipient"),
+            {"fields": ["to", "recipient_name", "channel", "language", "station"]},
+        ),
+        (
+            _("Delivery"),
+            {
+                "fields": [
+                    "status",
+                    "attempts",
+                    "last_error",
+                    "send_after",
+                    "next_attempt_at",
+                    "first_attempt_at",
+                    "sent_at",
+                    "reference",
+                ]
+            },
+        ),
+        (_("Content"), {"fields": ["template", "preview", "concerning_label"]}),
+        (
+            _("Technical details"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "idempotency_key",
+                    "published_at",
+                    "secrets_erased",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return messages_for_user(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("recipient"), ordering="to")
+    def recipient(self, obj):
+        if obj.recipient_name:
+            return f"{obj.recipient_name} <{obj.to}>"
+        return obj.to
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        if obj.status == MessageStatus.FAILED:
+            return format_html("<strong>⚠ {}</strong>", obj.get_status_display())
+        return obj.get_status_display()
+
+    @admin.display(description=_("last error"))
+    def error_summary(self, obj):
+        return Truncator(obj.last_error).chars(80) if obj.last_error else ""
+
+    @admin.display(description=_("concerning"))
+    def concerning_label(self, obj):
+        if not obj.concerning_type_id:
+            return "—"
+        return f"{obj.concerning_type.name} #{obj.concerning_id}"
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        """Render the message as the recipient reads it, private links masked."""
+        try:
+            rendered = message_render(obj, mask_secrets=True)
+        except (TemplateDoesNotExist, TemplateSyntaxError) as error:
+            return format_html(
+                '<span class="errornote">{}</span>',
+                _("The message cannot be shown: %(error)s") % {"error": error},
+            )
+        if obj.channel == Channel.SMS:
+            return format_html("<div>{}</div>", linebreaksbr(rendered.text))
+        return format_html(
+            "<p><strong>{}</strong></p><div>{}</div>", rendered.subject, linebreaksbr(rendered.text)
+        )
+
+    @admin.action(description=_("Send the selected messages again"), permissions=["change"])
+    def retry_messages(self, request, queryset):
+        done, refused = self._apply(queryset, message_retry)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message will be sent again.",
+                    "%(count)d messages will be sent again.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message was skipped: only failed or cancelled messages can be "
+                    "sent again.",
+                    "%(count)d messages were skipped: only failed or cancelled messages can be "
+                    "sent again.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Cancel the selected messages"), permissions=["change"])
+    def cancel_messages(self, request, queryset):
+        done, refused = self._apply(queryset, message_cancel)
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message was cancelled.",
+                    "%(count)d messages were cancelled.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message was skipped: only messages waiting to be sent can be "
+                    "cancelled.",
+                    "%(count)d messages were skipped: only messages waiting to be sent can be "
+                    "cancelled.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
+
+    @staticmethod
+    def _apply(queryset, service):
+        done = refused = 0
+        for message in queryset:
+            try:
+                service(message=message)
+            except ValidationError:
+                refused += 1
+            else:
+                done += 1
+        return done, refused

@@ -1,0 +1,23 @@
+"""Reads of the notifications app: the outbox as a member of staff may see it."""
+
+from django.db.models import QuerySet
+
+from notifications.constants import MessageStatus
+from notifications.models import Message
+from stations.selectors import station_ids_for_user, user_sees_all_stations
+
+
+def messages_for_user(user) -> QuerySet[Message]:
+    """
+    Return the messages ``user`` may see: every one for city administrators and
+    superusers, else those of the user's stations (messages without a station stay hidden).
+    """
+    messages = Message.objects.select_related("station", "concerning_type")
+    if user_sees_all_stations(user):
+        return messages
+    return messages.filter(station_id__in=station_ids_for_user(user))
+
+
+def messages_failed_count(user) -> int:
+    """Return how many messages ``user`` may see have failed (for the staff dashboard)."""
+    return messages_for_user(user).filter(status=MessageStatus.FAILED).count()

@@ -1,0 +1,137 @@
+"""Delivery through a real Celery worker and a real Redis broker (see tests/celery_support.py)."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from notifications import sms
+from notifications.constants import Channel, MessageStatus
+from notifications.models import Message
+from notifications.reminders import RuleOutcome, reminder_key
+from notifications.services import message_publish, message_queue, messages_sweep
+from notifications.tasks import message_deliver, reminders_send_due
+from tests.stations.factories import StationFactory
+
+pytestmark = pytest.mark.celery_worker
+
+RULE = "tests.notifications.test_worker.welcome_rule"
+
+
+def welcome_rule(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
+    """A fake reminder rule: one reminder per station, keyed by station and day."""
+    outcome = RuleOutcome(rule="welcome")
+    for station in StationFactory._meta.model.objects.all():
+        outcome.due += 1
+        outcome.details.append(station.code)
+        if dry_run:
+            continue
+        with transaction.atomic():
+            message_queue(
+                template="notifications/test",
+                language="zh-hans",
+                channel=Channel.EMAIL,
+                to=f"{station.code}@example.org",
+                context={},
+                idempotency_key=reminder_key("welcome", station, today),
+                station=station,
+            )
+        outcome.queued += 1
+    return outcome
+
+
+def queue_in_a_transaction(**overrides) -> Message:
+    values = {
+        "template": "notifications/test",
+        "language": "en",
+        "channel": Channel.EMAIL,
+        "to": "ana@example.org",
+        "context": {"secret_link": "https://linli.example.org/r/secret"},
+        "idempotency_key": "worker:1",
+        "recipient_name": "Ana",
+    }
+    values.update(overrides)
+    with transaction.atomic():  # the caller's transaction; the task is published on commit
+        return message_queue(**values)
+
+
+def status_of(message: Message) -> str:
+    return Message.objects.values_list("status", flat=True).get(pk=message.pk)
+
+
+def test_message_goes_through_the_broker_and_is_delivered(live_worker):
+    message = queue_in_a_transaction()
+
+    live_worker.wait_for(lambda: status_of(message) == MessageStatus.SENT)
+
+    assert len(mail.outbox) == 1
+    assert "https://linli.example.org/r/secret" in mail.outbox[0].body
+    message.refresh_from_db()
+    assert message.attempts == 1
+    assert "secret_link" not in message.context
+
+
+def test_sms_goes_through_the_broker(live_worker):
+    sms.outbox.clear()
+    message = queue_in_a_transaction(channel=Channel.SMS, to="+8613800138000")
+
+    live_worker.wait_for(lambda: status_of(message) == MessageStatus.SENT)
+
+    assert [text.to for text in sms.outbox] == ["+8613800138000"]
+    sms.outbox.clear()
+
+
+def test_broker_down_at_publish_keeps_message_and_sweep_delivers_it_once(live_worker):
+    with live_worker.broker_unreachable():
+        message = queue_in_a_transaction()  # must not raise: the caller's request succeeds
+        assert message_publish(message_id=message.pk) is False
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.CREATED
+    assert message.published_at is None
+    assert mail.outbox == []
+
+    # Redis is back: the sweep (twice, as two beat runs would) hands the message over.
+    outcome = messages_sweep(older_than=datetime.timedelta(0))
+    assert outcome.published == 1
+    messages_sweep(older_than=datetime.timedelta(0))
+    live_worker.wait_for(lambda: live_worker.finished("notifications.message_deliver") >= 2)
+    live_worker.wait_for(lambda: status_of(message) == MessageStatus.SENT)
+
+    assert len(mail.outbox) == 1
+    assert messages_sweep(older_than=datetime.timedelta(0)).published == 0
+
+
+def test_a_task_delivered_twice_sends_once(live_worker):
+    with live_worker.broker_unreachable():
+        message = queue_in_a_transaction()
+    assert status_of(message) == MessageStatus.CREATED
+
+    # The same task published twice (late ack after a worker was killed, visibility timeout).
+    message_deliver.apply_async(args=[message.pk])
+    message_deliver.apply_async(args=[message.pk])
+    live_worker.wait_for(lambda: live_worker.finished("notifications.message_deliver") == 2)
+
+    assert status_of(message) == MessageStatus.SENT
+    assert len(mail.outbox) == 1
+    assert Message.objects.get(pk=message.pk).attempts == 1
+
+
+def test_reminder_rules_run_twice_through_the_worker_queue_each_reminder_once(
+    live_worker, settings
+):
+    settings.REMINDER_RULES = [RULE]
+    StationFactory(code="shipai")
+    StationFactory(code="linhe")
+
+    reminders_send_due.delay()
+    reminders_send_due.delay()
+    live_worker.wait_for(lambda: live_worker.finished("notifications.reminders_send_due") == 2)
+    live_worker.wait_for(lambda: Message.objects.filter(status=MessageStatus.SENT).count() == 2)
+
+    assert Message.objects.count() == 2
+    assert sorted(email.to[0] for email in mail.outbox) == [
+        "linhe@example.org",
+        "shipai@example.org",
+    ]
