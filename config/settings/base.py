@@ -95,6 +95,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "stations",
+    "audit",
     "notifications",
     "registration",
     "inquiries",
@@ -426,6 +427,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.reminders_send_due",
         "schedule": crontab(hour=8, minute=30),
     },
+    # Station page views are counted in the cache; this writes them to the database.
+    "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},
+    # Cases past their first-response target (urgent ones are due within hours): hourly in
+    # office hours. Idempotency keys make each reminder go out once whatever runs it.
+    "inquiries-overdue": {
+        "task": "inquiries.overdue_remind",
+        "schedule": crontab(minute=15, hour="8-20"),
+    },
 }
 
 # ------------------------------------------------------------------------------
@@ -457,7 +466,9 @@ NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
 # Reminder rules (dotted paths), each `rule(*, today, dry_run) -> RuleOutcome`, run daily by
 # beat and by `manage.py send_due_reminders`. The owning apps add theirs here.
-REMINDER_RULES: list[str] = []
+REMINDER_RULES: list[str] = [
+    "inquiries.reminders.inquiries_overdue",
+]
 
 # ------------------------------------------------------------------------------
 # HELP REQUESTS AND CHECK-IN ROUNDS (inquiries)
@@ -479,6 +490,8 @@ INQUIRY_REPLY_GRACE_DAYS = 30
 INQUIRY_RATE_LIMIT = {"requests": 5, "window": 60 * 60}
 # Invitations created per batch when a check-in round is sent.
 INQUIRY_CHECK_IN_BATCH_SIZE = 500
+# Language of the reminders sent to station staff (officers work in Chinese).
+INQUIRY_STAFF_MESSAGE_LANGUAGE = env.str("INQUIRY_STAFF_MESSAGE_LANGUAGE", default="zh-hans")
 
 # ------------------------------------------------------------------------------
 # LOGGING — https://docs.djangoproject.com/en/6.1/topics/logging/

@@ -1,0 +1,29 @@
+"""Read-only admin of the audit trail."""
+
+from django.contrib import admin
+
+from audit.models import AuditEntry
+from audit.selectors import audit_entries_for_user
+from stations.admin_scoping import ScopedStationListFilter, StationScopedAdminMixin
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(StationScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "username", "action", "station", "object_repr", "detail"]
+    list_filter = ["action", ("station", ScopedStationListFilter)]
+    search_fields = ["username", "object_repr", "object_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    list_select_related = ["station"]
+
+    def scope_queryset(self, request, queryset):
+        return queryset & audit_entries_for_user(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,56 @@
+"""
+Station scoping for every admin of every app: one rule (``stations_for_user``), one place.
+
+A ``ModelAdmin`` that shows station data mixes in ``StationScopedAdminMixin`` and names the
+path from its model to the station (``station_field = "registration__station"``). Lists,
+change pages, searches, autocompletes, filters and actions then see only the user's
+stations; another station's object by URL is a 404 (``get_queryset`` does not contain it).
+"""
+
+from django.contrib import admin
+from django.http import Http404
+
+from stations.models import Station
+from stations.selectors import station_ids_for_user, stations_for_user, user_sees_all_stations
+
+
+class ScopedStationListFilter(admin.RelatedFieldListFilter):
+    """A station filter that lists only the stations the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        stations = stations_for_user(request.user).prefetch_related("texts")
+        return [(station.pk, str(station)) for station in stations]
+
+
+class StationScopedAdminMixin:
+    """Limit a ModelAdmin to the objects of the stations the user may see."""
+
+    #: Lookup path from the model to its station, e.g. "station" or "registration__station".
+    station_field = "station"
+
+    def scope_queryset(self, request, queryset):
+        if user_sees_all_stations(request.user):
+            return queryset
+        return queryset.filter(**{f"{self.station_field}__in": station_ids_for_user(request.user)})
+
+    def get_queryset(self, request):
+        return self.scope_queryset(request, super().get_queryset(request))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another station's object is "not found", not "moved": no hint that it exists.
+        raise Http404
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Station:
+            kwargs["queryset"] = stations_for_user(request.user).prefetch_related("texts")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        """Replace a plain filter on the station field by the scoped one."""
+        filters = []
+        for item in super().get_list_filter(request):
+            if item == self.station_field:
+                filters.append((item, ScopedStationListFilter))
+            else:
+                filters.append(item)
+        return filters
