@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("registration.urls")),
     path("", include("inquiries.urls")),
     path("", include("notifications.urls")),
+    path("", include("privacy.urls")),
     path("", include("stations.urls")),
 ]
 

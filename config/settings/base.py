@@ -95,7 +95,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "stations",
-    "audit",
+    "privacy",
     "notifications",
     "registration",
     "inquiries",
@@ -259,6 +259,25 @@ REGISTRATION_SUBMIT_LIMIT = (30, 60 * 60)
 # Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
 # photos this many days after they ended.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
+# ------------------------------------------------------------------------------
+# PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail
+# ------------------------------------------------------------------------------
+# Periods in days after which records are deleted or anonymised (with their files) by the
+# nightly retention task and `manage.py apply_retention`. The privacy notice shows them.
+RETENTION = {
+    "registrations_ended_days": REGISTRATION_RETENTION_DAYS,
+    "cases_closed_days": env.int("RETENTION_CASES_CLOSED_DAYS", default=365),
+    "check_in_answers_days": env.int("RETENTION_CHECK_IN_ANSWERS_DAYS", default=183),
+    "outbox_days": env.int("RETENTION_OUTBOX_DAYS", default=90),
+    # Staff access logs are kept longer than the data they describe, as evidence.
+    "audit_days": env.int("RETENTION_AUDIT_DAYS", default=3 * 365),
+}
+# Retention rules (dotted paths), each `rule(*, now, dry_run) -> RetentionOutcome`; the
+# owning apps add theirs here.
+RETENTION_RULES: list[str] = [
+    "privacy.retention.audit_entries_expire",
+]
 
 # ------------------------------------------------------------------------------
 # AUTHENTICATION — https://docs.djangoproject.com/en/6.1/topics/auth/
@@ -426,6 +445,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "reminders-daily": {
         "task": "notifications.reminders_send_due",
         "schedule": crontab(hour=8, minute=30),
+    },
+    # Personal data past its retention period is deleted at night.
+    "privacy-retention": {
+        "task": "privacy.retention_apply",
+        "schedule": crontab(hour=3, minute=10),
     },
     # Station page views are counted in the cache; this writes them to the database.
     "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},

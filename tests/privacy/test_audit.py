@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from audit.constants import AuditAction
-from audit.models import AuditEntry
-from audit.selectors import audit_entries_for_user
-from audit.services import audit_prune, audit_record
+from privacy.constants import AuditAction
+from privacy.models import AuditEntry
+from privacy.selectors import audit_entries_for_user
+from privacy.services import audit_prune, audit_record
 from stations.constants import GROUP_CITY_ADMIN, MembershipRole
 from tests.stations.factories import StaffUserFactory
 
@@ -53,12 +53,12 @@ def test_admin_is_read_only_and_scoped(client, station, other_station):
     client.force_login(manager)
     mine = audit_record(user=manager, action=AuditAction.DECISION, station=station)
     theirs = audit_record(user=manager, action=AuditAction.DECISION, station=other_station)
-    listing = client.get("/admin/audit/auditentry/")
+    listing = client.get("/admin/privacy/auditentry/")
     assert listing.status_code == 200
-    assert f"/admin/audit/auditentry/{mine.pk}/change/" in listing.text
-    assert f"/admin/audit/auditentry/{theirs.pk}/change/" not in listing.text
-    assert client.get(f"/admin/audit/auditentry/{theirs.pk}/change/").status_code == 404
-    assert client.post(f"/admin/audit/auditentry/{mine.pk}/delete/").status_code == 403
+    assert f"/admin/privacy/auditentry/{mine.pk}/change/" in listing.text
+    assert f"/admin/privacy/auditentry/{theirs.pk}/change/" not in listing.text
+    assert client.get(f"/admin/privacy/auditentry/{theirs.pk}/change/").status_code == 404
+    assert client.post(f"/admin/privacy/auditentry/{mine.pk}/delete/").status_code == 403
     assert AuditEntry.objects.count() == 2
 
 

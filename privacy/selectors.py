@@ -1,8 +1,8 @@
-"""Reads of the audit app."""
+"""Reads of the privacy app."""
 
 from django.db.models import Q, QuerySet
 
-from audit.models import AuditEntry
+from privacy.models import AuditEntry
 from stations.constants import MembershipRole
 from stations.selectors import station_ids_for_user, user_sees_all_stations
 

@@ -1,4 +1,4 @@
-"""Choices of the audit app."""
+"""Choices and versions of the privacy app."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,3 +10,8 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("exported")
     DECISION = "decision", _("decided")
     MESSAGE = "message", _("sent a message")
+
+
+# Version of the privacy notice residents read before they consent (PIPL arts. 17, 29).
+# Bump it whenever the notice's wording changes; each consent records the version it saw.
+PRIVACY_NOTICE_VERSION = "2026-11-25"

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from audit.models import AuditEntry
-from audit.selectors import audit_entries_for_user
+from privacy.models import AuditEntry
+from privacy.selectors import audit_entries_for_user
 from stations.admin_scoping import ScopedStationListFilter, StationScopedAdminMixin
 
 

@@ -1,11 +1,11 @@
-"""Writes of the audit app."""
+"""Writes of the privacy app."""
 
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from audit.models import AuditEntry
+from privacy.models import AuditEntry
 
 
 def audit_record(

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.constants import AuditAction
+from privacy.constants import AuditAction
 
 
 class AuditEntryQuerySet(models.QuerySet):
