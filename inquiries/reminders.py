@@ -1,0 +1,104 @@
+"""
+Reminder rule of the inquiries app, run by ``notifications.reminders.reminders_run``.
+
+``inquiries_overdue``: a case past its first-response target with no reply yet → an email
+to each manager of its station (once per case, manager and due date).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from inquiries.constants import Status, Urgency
+from inquiries.models import Inquiry
+from notifications.constants import Channel
+from notifications.reminders import RuleOutcome, reminder_key
+from notifications.services import message_queue
+from stations.constants import MembershipRole
+
+RULE = "inquiries_overdue"
+BATCH_SIZE = 500
+
+
+def _cut_off(today: datetime.date) -> datetime.datetime:
+    """Now when run for today; otherwise the end of ``today`` (local time)."""
+    now = timezone.now()
+    if today == timezone.localdate(now):
+        return now
+    start = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min)
+    return timezone.make_aware(start)
+
+
+def _managers_by_station(station_ids) -> dict[int, list]:
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            station_memberships__station_id__in=station_ids,
+            station_memberships__role=MembershipRole.MANAGER,
+        )
+        .exclude(email="")
+        .values_list("station_memberships__station_id", "pk", "email", "first_name", "username")
+    )
+    managers: dict[int, list] = {}
+    for station_id, pk, email, first_name, username in users:
+        managers.setdefault(station_id, []).append((pk, email, first_name or username))
+    return managers
+
+
+def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
+    """Email the station's managers about each case past its first-response target."""
+    outcome = RuleOutcome(rule=RULE)
+    language = settings.INQUIRY_STAFF_MESSAGE_LANGUAGE
+    cases = (
+        Inquiry.objects.overdue(now=_cut_off(today))
+        .select_related("station")
+        .prefetch_related("station__texts")
+        .order_by("first_response_due", "pk")
+    )
+    batch: list[Inquiry] = []
+
+    def flush():
+        managers = _managers_by_station({case.station_id for case in batch})
+        for case in batch:
+            due_date = timezone.localdate(case.first_response_due)
+            with translation.override(language):
+                context = {
+                    "reference": case.reference,
+                    "subject": case.subject,
+                    "urgency": str(Urgency(case.urgency).label),
+                    "status": str(Status(case.status).label),
+                    "due": timezone.localtime(case.first_response_due).strftime("%Y-%m-%d %H:%M"),
+                    "admin_url": settings.SITE_URL
+                    + reverse("admin:inquiries_inquiry_change", args=[case.pk]),
+                }
+            for manager_id, email, name in managers.get(case.station_id, []):
+                outcome.due += 1
+                label = f"{case.reference} → {email}"
+                if dry_run:
+                    outcome.details.append(label)
+                    continue
+                message_queue(
+                    template="inquiries/overdue",
+                    language=language,
+                    channel=Channel.EMAIL,
+                    to=email,
+                    context=context,
+                    idempotency_key=reminder_key(RULE, case, due_date) + f":{manager_id}",
+                    station=case.station,
+                    concerning=case,
+                    recipient_name=name,
+                )
+                outcome.queued += 1
+        batch.clear()
+
+    for case in cases.iterator(chunk_size=BATCH_SIZE):
+        batch.append(case)
+        if len(batch) >= BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
+    return outcome

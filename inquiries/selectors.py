@@ -1,0 +1,134 @@
+"""Reads of the inquiries app. Staff see only their stations' cases and rounds."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from inquiries.constants import EntryKind
+from inquiries.models import (
+    CheckInAnswer,
+    CheckInInvitation,
+    CheckInRound,
+    Inquiry,
+    InquiryEntry,
+    InquiryFeedback,
+    ReplyTemplate,
+)
+from notifications.constants import MessageStatus
+from notifications.models import Message
+from registration.tokens import token_hash, token_looks_valid
+from stations.selectors import station_ids_for_user, user_sees_all_stations
+
+
+def inquiries_for_user(user) -> QuerySet[Inquiry]:
+    """Return the cases ``user`` may see: those of their stations (all for city admins)."""
+    if user_sees_all_stations(user):
+        return Inquiry.objects.all()
+    return Inquiry.objects.filter(station_id__in=station_ids_for_user(user))
+
+
+def rounds_for_user(user) -> QuerySet[CheckInRound]:
+    """Return the check-in rounds ``user`` may see."""
+    if user_sees_all_stations(user):
+        return CheckInRound.objects.all()
+    return CheckInRound.objects.filter(station_id__in=station_ids_for_user(user))
+
+
+def _by_token(queryset, raw: str):
+    if not token_looks_valid(raw or ""):
+        return None
+    return queryset.filter(token_hash=token_hash(raw)).first()
+
+
+def inquiry_get_by_token(*, token: str) -> Inquiry | None:
+    """Return the case whose private link carries ``token``, or ``None``."""
+    return _by_token(Inquiry.objects.select_related("station"), token)
+
+
+def feedback_get_by_token(*, token: str) -> InquiryFeedback | None:
+    """Return the feedback request of the link ``token``, or ``None``."""
+    return _by_token(InquiryFeedback.objects.select_related("inquiry__station"), token)
+
+
+def invitation_get_by_token(*, token: str) -> CheckInInvitation | None:
+    """Return the check-in invitation of the link ``token``, or ``None``."""
+    return _by_token(
+        CheckInInvitation.objects.select_related("round__station").prefetch_related(
+            "round__intros"
+        ),
+        token,
+    )
+
+
+def inquiry_public_thread(*, inquiry: Inquiry) -> QuerySet[InquiryEntry]:
+    """Return the replies of a case the resident may see — never notes or events."""
+    return InquiryEntry.objects.filter(inquiry=inquiry, kind=EntryKind.REPLY).order_by(
+        "created_at", "pk"
+    )
+
+
+def inquiry_thread(*, inquiry: Inquiry) -> QuerySet[InquiryEntry]:
+    """Return the whole thread of a case, for staff."""
+    return InquiryEntry.objects.filter(inquiry=inquiry).select_related("author")
+
+
+def station_staff(*, station) -> QuerySet:
+    """Return the active staff members of ``station`` (who may be assigned its cases)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, station_memberships__station=station)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def staff_for_stations(*, station_ids) -> QuerySet:
+    """Return the users who are members of every station in ``station_ids``."""
+    users = get_user_model().objects.filter(is_active=True)
+    for station_id in set(station_ids):
+        users = users.filter(
+            pk__in=get_user_model()
+            .objects.filter(station_memberships__station_id=station_id)
+            .values("pk")
+        )
+    return users.order_by("username")
+
+
+def reply_templates_for(*, inquiry: Inquiry) -> QuerySet[ReplyTemplate]:
+    """Return the active reply templates for a case's station and language."""
+    return ReplyTemplate.objects.filter(
+        Q(station__isnull=True) | Q(station_id=inquiry.station_id),
+        language=inquiry.language,
+        is_active=True,
+    ).order_by("title")
+
+
+def round_statistics(*, round: CheckInRound) -> dict:
+    """Return invited, delivered, answered, cases raised and the rating distribution."""
+    invitations = CheckInInvitation.objects.filter(round=round)
+    counts = invitations.aggregate(
+        invited=Count("pk"),
+        answered=Count("answer"),
+        cases=Count("answer__inquiry"),
+    )
+    content_type = ContentType.objects.get_for_model(CheckInInvitation)
+    counts["delivered"] = Message.objects.filter(
+        concerning_type=content_type,
+        concerning_id__in=invitations.annotate(key=Cast("pk", CharField())).values("key"),
+        status=MessageStatus.SENT,
+    ).count()
+    ratings = dict(
+        CheckInAnswer.objects.filter(invitation__round=round)
+        .values_list("rating")
+        .annotate(n=Count("pk"))
+        .values_list("rating", "n")
+    )
+    counts["ratings"] = [(value, ratings.get(value, 0)) for value in range(1, 6)]
+    return counts
+
+
+def inquiries_overdue(*, now=None) -> QuerySet[Inquiry]:
+    """Return the open cases past their first-response target with no reply yet."""
+    return Inquiry.objects.overdue(now=now or timezone.now())
