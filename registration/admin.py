@@ -1,0 +1,494 @@
+"""
+Residence registrations in the admin: the station's review queue.
+
+Everything is scoped by ``stations.selectors.stations_for_user``: lists, change pages,
+search, photos. Fields are read-only here; decisions go through the review actions, which
+call the services (status rules, history, message to the resident).
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from registration import services
+from registration.constants import TRANSITIONS, RegistrationStatus
+from registration.forms import StaffMessageForm
+from registration.models import Amendment, Registration, Resident
+from registration.selectors import (
+    document_number_index,
+    documents_current,
+    reference_looks_valid,
+    reference_normalise,
+    visa_number_index,
+)
+from stations.selectors import stations_for_user, user_sees_all_stations
+
+REVIEW_PERMISSION = "registration.review_registration"
+
+
+class StationFilter(admin.SimpleListFilter):
+    """Filter by station, offering only the stations the user may see."""
+
+    title = _("station")
+    parameter_name = "station"
+
+    def lookups(self, request, model_admin):
+        return [(str(s.pk), s.name) for s in stations_for_user(request.user).with_texts()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(station_id=self.value())
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("waiting past the 24-hour deadline"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(
+                status__in=(RegistrationStatus.SUBMITTED, RegistrationStatus.RESUBMITTED),
+                deadline_at__lt=timezone.now(),
+            )
+        return queryset
+
+
+class AmendmentInline(admin.TabularInline):
+    model = Amendment
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "status_before", "status_after", "staff_user", "message"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    verbose_name_plural = _("timeline")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("staff_user")
+
+
+def _search_terms(search_term: str) -> tuple[Q, bool]:
+    """Exact matches beyond ``search_fields``: reference, document/visa number, phone."""
+    from phonenumber_field.phonenumber import to_python
+
+    term = search_term.strip()
+    query = Q(pk__in=[])
+    matched = False
+    if reference_looks_valid(term):
+        query |= Q(reference=reference_normalise(term))
+        matched = True
+    index = document_number_index(term)
+    if index:
+        query |= Q(resident__document_number_index=index) | Q(
+            visa_number_index=visa_number_index(term)
+        )
+        matched = True
+    number = to_python(term, region="CN")
+    if number is not None and getattr(number, "is_valid", lambda: False)():
+        query |= Q(resident__phone=number.as_e164) | Q(host_phone=number.as_e164)
+        matched = True
+    return query, matched
+
+
+@admin.register(Registration)
+class RegistrationAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "reference",
+        "resident_name",
+        "nationality",
+        "station_name",
+        "status",
+        "arrival_at",
+        "deadline",
+        "visa_valid_until",
+    ]
+    list_filter = [
+        "status",
+        StationFilter,
+        OverdueFilter,
+        "visa_type",
+        "stay_reason",
+        "accommodation_type",
+        ("arrival_at", admin.DateFieldListFilter),
+    ]
+    search_fields = [
+        "reference",
+        "resident__surname",
+        "resident__given_names",
+        "resident__chinese_name",
+    ]
+    search_help_text = _("Reference, name, exact travel-document or visa number, or phone number.")
+    list_select_related = ["resident", "station"]
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "arrival_at"
+    ordering = ["-submitted_at", "-pk"]
+    actions = ["mark_registered", "request_correction", "reject"]
+    inlines = [AmendmentInline]
+    change_form_template = "admin/registration/registration/change_form.html"
+    fieldsets = [
+        (
+            _("Registration"),
+            {
+                "fields": [
+                    "reference",
+                    "station",
+                    "status",
+                    "submitted_at",
+                    "deadline_at",
+                    "staff_message",
+                    "decided_by",
+                    "decided_at",
+                    "end_reason",
+                    "ended_at",
+                    "departed_on",
+                    "previous",
+                ]
+            },
+        ),
+        (
+            _("Resident"),
+            {
+                "fields": [
+                    "resident_link",
+                    "resident_identity",
+                    "resident_document",
+                    "resident_contact",
+                ]
+            },
+        ),
+        (
+            _("Visa or residence permit"),
+            {
+                "fields": [
+                    "visa_type",
+                    "visa_number",
+                    "visa_valid_until",
+                    "entry_date",
+                    "port_of_entry",
+                ]
+            },
+        ),
+        (
+            _("The stay"),
+            {
+                "fields": [
+                    "arrival_at",
+                    "expected_departure",
+                    "stay_reason",
+                    "school_or_employer",
+                    "address",
+                    "accommodation_type",
+                    "host_name",
+                    "host_phone",
+                ]
+            },
+        ),
+        (_("Consent"), {"fields": ["consent_notice_version", "consent_given_at", "language"]}),
+    ]
+    history_list_display = ["status"]
+
+    # -- scoping --------------------------------------------------------------
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).prefetch_related("station__texts")
+        if user_sees_all_stations(request.user):
+            return qs
+        return qs.filter(station__in=stations_for_user(request.user))
+
+    def get_search_results(self, request, queryset, search_term):
+        extra, matched = _search_terms(search_term) if search_term else (None, False)
+        result, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if matched:
+            result = result | queryset.filter(extra)
+        return result, may_have_duplicates
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for _title, spec in self.fieldsets for f in spec["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    # -- columns --------------------------------------------------------------
+    @admin.display(description=_("name"), ordering="resident__surname")
+    def resident_name(self, obj):
+        return obj.resident.full_name
+
+    @admin.display(description=_("nationality"))
+    def nationality(self, obj):
+        return obj.resident.nationality.name
+
+    @admin.display(description=_("station"), ordering="station__code")
+    def station_name(self, obj):
+        return obj.station.name
+
+    @admin.display(description=_("deadline"), ordering="deadline_at")
+    def deadline(self, obj):
+        waiting = obj.status in (RegistrationStatus.SUBMITTED, RegistrationStatus.RESUBMITTED)
+        local = timezone.localtime(obj.deadline_at).strftime("%Y-%m-%d %H:%M")
+        if waiting and obj.deadline_at < timezone.now():
+            return format_html(
+                '<span class="linli-overdue" title="{}">⚠ {}</span>', _("overdue"), local
+            )
+        return local
+
+    @admin.display(description=_("resident"))
+    def resident_link(self, obj):
+        url = reverse("admin:registration_resident_change", args=[obj.resident_id])
+        return format_html('<a href="{}">{}</a>', url, obj.resident.full_name)
+
+    @admin.display(description=_("identity"))
+    def resident_identity(self, obj):
+        r = obj.resident
+        return format_html(
+            "{} · {} · {} · {}",
+            r.chinese_name or "—",
+            r.get_sex_display(),
+            r.date_of_birth,
+            r.nationality.name,
+        )
+
+    @admin.display(description=_("travel document"))
+    def resident_document(self, obj):
+        r = obj.resident
+        return format_html(
+            "{} {} · {} {}",
+            r.get_document_type_display(),
+            r.document_number,
+            _("expires"),
+            r.document_expiry,
+        )
+
+    @admin.display(description=_("contact"))
+    def resident_contact(self, obj):
+        r = obj.resident
+        return format_html(
+            "{} · {} · WeChat {} · {} / {}",
+            r.phone,
+            r.email or "—",
+            r.wechat_id or "—",
+            r.get_preferred_language_display(),
+            r.get_preferred_channel_display(),
+        )
+
+    # -- change page: photos and review buttons ------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        extra_context = extra_context or {}
+        allowed = TRANSITIONS.get(obj.status, ())
+        extra_context.update(
+            {
+                "photos": list(documents_current(registration=obj).values()),
+                "can_review": request.user.has_perm(REVIEW_PERMISSION),
+                "can_mark_registered": RegistrationStatus.REGISTERED in allowed,
+                "can_request_correction": RegistrationStatus.CORRECTION_REQUESTED in allowed,
+                "can_reject": RegistrationStatus.REJECTED in allowed,
+            }
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, object_id) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/review/<str:decision>/",
+                view(self.review_view),
+                name=f"{info[0]}_{info[1]}_review",
+            ),
+            path(
+                "by-reference/<str:reference>/",
+                view(self.by_reference_view),
+                name=f"{info[0]}_{info[1]}_by_reference",
+            ),
+            *super().get_urls(),
+        ]
+
+    def by_reference_view(self, request, reference):
+        """Open the registration of a reference (the receipt's QR code), if the user may."""
+        obj = self.get_queryset(request).filter(reference=reference_normalise(reference)).first()
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return HttpResponseRedirect(
+            reverse("admin:registration_registration_change", args=[obj.pk])
+        )
+
+    def _decide(self, request, obj, decision, message=""):
+        if decision == "registered":
+            services.registration_mark_registered(registration=obj, actor=request.user)
+        elif decision == "correction":
+            services.registration_request_correction(
+                registration=obj, actor=request.user, message=message
+            )
+        elif decision == "reject":
+            services.registration_reject(registration=obj, actor=request.user, message=message)
+        else:
+            raise Http404
+
+    def review_view(self, request, object_id, decision):
+        """Mark registered, request a correction or reject one registration."""
+        if not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        change_url = reverse("admin:registration_registration_change", args=[obj.pk])
+        needs_message = decision in ("correction", "reject")
+        form = StaffMessageForm(request.POST or None) if needs_message else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                self._decide(request, obj, decision, form.cleaned_data["message"] if form else "")
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, _("Done. The resident has been told."), messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        titles = {
+            "registered": _("Mark registered"),
+            "correction": _("Request correction"),
+            "reject": _("Reject"),
+        }
+        if decision not in titles:
+            raise Http404
+        return TemplateResponse(
+            request,
+            "admin/registration/registration/review.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": obj,
+                "title": f"{titles[decision]}: {obj.reference}",
+                "form": form,
+                "decision": decision,
+                "change_url": change_url,
+                "queryset": [obj],
+            },
+        )
+
+    # -- bulk actions ---------------------------------------------------------
+    def _bulk(self, request, queryset, decision, message=""):
+        done, failed = 0, 0
+        for obj in queryset:
+            try:
+                self._decide(request, obj, decision, message)
+                done += 1
+            except ValidationError:
+                failed += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration updated; the resident was told.",
+                    "%(count)d registrations updated; the residents were told.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if failed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration could not change to that status.",
+                    "%(count)d registrations could not change to that status.",
+                    failed,
+                )
+                % {"count": failed},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Mark registered"), permissions=["review"])
+    def mark_registered(self, request, queryset):
+        self._bulk(request, queryset, "registered")
+
+    def _bulk_with_message(self, request, queryset, decision, title):
+        form = StaffMessageForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            self._bulk(request, queryset, decision, form.cleaned_data["message"])
+            return None
+        return TemplateResponse(
+            request,
+            "admin/registration/registration/review.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "form": form,
+                "decision": decision,
+                "queryset": queryset,
+                "action": request.POST.get("action"),
+                "bulk": True,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description=_("Request correction…"), permissions=["review"])
+    def request_correction(self, request, queryset):
+        return self._bulk_with_message(request, queryset, "correction", _("Request correction"))
+
+    @admin.action(description=_("Reject…"), permissions=["review"])
+    def reject(self, request, queryset):
+        return self._bulk_with_message(request, queryset, "reject", _("Reject"))
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+
+@admin.register(Resident)
+class ResidentAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "nationality", "phone", "preferred_language", "created_at"]
+    search_fields = ["surname", "given_names", "chinese_name"]
+    list_filter = ["preferred_language", "preferred_channel", "contact_consent"]
+    readonly_fields = ["document_number_index", "created_at", "updated_at"]
+    exclude = []
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if user_sees_all_stations(request.user):
+            return qs
+        return qs.filter(registrations__station__in=stations_for_user(request.user)).distinct()
+
+    def get_search_results(self, request, queryset, search_term):
+        result, dup = super().get_search_results(request, queryset, search_term)
+        index = document_number_index(search_term)
+        if index:
+            result = result | queryset.filter(document_number_index=index)
+        return result, dup
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm("registration.change_resident") and user_sees_all_stations(
+            request.user
+        ):
+            return self.readonly_fields
+        return [f.name for f in self.model._meta.fields] + ["created_at", "updated_at"]

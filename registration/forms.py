@@ -1,0 +1,524 @@
+"""
+Forms of the registration journey. Every rule raises a ValidationError with a code from
+``constants.ErrorCode``; messages are translated and shown next to their field.
+"""
+
+import datetime
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_countries import countries
+from phonenumber_field.phonenumber import to_python as phone_to_python
+
+from notifications.constants import Channel
+from registration.constants import (
+    REQUIRED_DOCUMENT_KINDS,
+    AccommodationType,
+    DocumentKind,
+    DocumentType,
+    ErrorCode,
+    Sex,
+    StayReason,
+    VisaType,
+)
+
+DOCUMENT_NUMBER_RE = re.compile(r"^[A-Z0-9]+$")
+MAX_AGE_YEARS = 120
+# Phones' clocks drift: a time of arrival a few minutes "in the future" is not a mistake.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=10)
+
+
+def _error(code: ErrorCode, **params) -> ValidationError:
+    return ValidationError(code.label, code=code.value, params=params or None)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+def _country_choices():
+    # Evaluated at each rendering: country names in the visitor's language.
+    return [("", "—")] + [(code, name) for code, name in countries]
+
+
+def _language_choices():
+    from django.utils.translation import get_language_info
+
+    return [(code, get_language_info(code)["name_local"]) for code, _label in settings.LANGUAGES]
+
+
+def _with_blank(choices):
+    return [("", "—"), *choices]
+
+
+def clean_document_number(value: str) -> str:
+    """Return ``value`` upper-cased; letters and digits only (code ``document_number_format``)."""
+    value = (value or "").strip().upper()
+    if value and not DOCUMENT_NUMBER_RE.match(value):
+        raise _error(ErrorCode.DOCUMENT_NUMBER_FORMAT)
+    return value
+
+
+def clean_phone(value: str, *, required: bool = True):
+    """Return a valid PhoneNumber (default region CN), or raise code ``phone_invalid``."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationError(forms.Field.default_error_messages["required"], code="required")
+        return ""
+    number = phone_to_python(value, region="CN")
+    if number is None or not getattr(number, "is_valid", lambda: False)():
+        raise _error(ErrorCode.PHONE_INVALID)
+    return number
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see or fill in; bots that fill every field give themselves away."""
+
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise _error(ErrorCode.HONEYPOT)
+        return ""
+
+
+class PhotoFieldsMixin(forms.Form):
+    """
+    Photo fields whose files are handled by the view before validation (sanitised and kept
+    with the submission attempt); the form only checks that the required ones exist.
+    """
+
+    photo_kinds: tuple[str, ...] = ()
+    required_photo_kinds: tuple[str, ...] = ()
+
+    def __init__(self, *args, photos_present=(), photo_errors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photos_present = set(photos_present)
+        self.photo_errors = photo_errors or {}
+        for kind in self.photo_kinds:
+            self.fields[kind] = forms.FileField(
+                label=DocumentKind(kind).label,
+                required=False,
+                widget=forms.ClearableFileInput(
+                    attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+                ),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for kind in self.photo_kinds:
+            if kind in self.photo_errors:
+                self.add_error(kind, self.photo_errors[kind])
+            elif kind in self.required_photo_kinds and kind not in self.photos_present:
+                self.add_error(kind, _error(ErrorCode.PHOTO_REQUIRED))
+        return cleaned
+
+
+class ContactFieldsMixin(forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=32,
+        help_text=_("A Chinese mobile number, or any number with its country code (+…)."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("Recommended: we send your receipt and reminders here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    wechat_id = forms.CharField(label=_("WeChat ID"), max_length=64, required=False)
+    preferred_language = forms.ChoiceField(
+        label=_("Language for messages"), choices=_language_choices
+    )
+    preferred_channel = forms.ChoiceField(
+        label=_("Send messages by"),
+        choices=Channel.choices,
+        initial=Channel.EMAIL,
+        widget=forms.RadioSelect,
+    )
+    contact_consent = forms.BooleanField(
+        label=_("The station may contact me, for example to ask whether I need help."),
+        required=False,
+    )
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data.get("phone"))
+
+    def clean(self):
+        cleaned = super().clean()
+        wants_email = cleaned.get("preferred_channel") == Channel.EMAIL
+        if wants_email and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", _error(ErrorCode.EMAIL_REQUIRED_FOR_EMAIL))
+        return cleaned
+
+
+class StayFieldsMixin(forms.Form):
+    arrival_at = forms.DateTimeField(
+        label=_("Date and time of arrival at this address"),
+        input_formats=DATETIME_INPUT_FORMATS,
+        widget=DateTimeInput(),
+    )
+    expected_departure = forms.DateField(label=_("Expected departure date"), widget=DateInput())
+    stay_reason = forms.ChoiceField(
+        label=_("Reason for stay"), choices=_with_blank(StayReason.choices)
+    )
+    school_or_employer = forms.CharField(
+        label=_("School or employer"), max_length=200, required=False
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+        help_text=_("Building, unit and room."),
+    )
+    accommodation_type = forms.ChoiceField(
+        label=_("Type of accommodation"), choices=_with_blank(AccommodationType.choices)
+    )
+    host_name = forms.CharField(label=_("Host or landlord"), max_length=150)
+    host_phone = forms.CharField(
+        label=_("Phone of the host or landlord"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+
+    def __init__(self, *args, station=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        text = station.text() if station is not None else None
+        if text is not None and text.address_help:
+            self.fields["address"].help_text = text.address_help
+
+    def clean_host_phone(self):
+        return clean_phone(self.cleaned_data.get("host_phone"), required=False)
+
+    def entry_date_for_checks(self):
+        return self.cleaned_data.get("entry_date")
+
+    def clean(self):
+        cleaned = super().clean()
+        now = timezone.now()
+        arrival = cleaned.get("arrival_at")
+        entry = self.entry_date_for_checks()
+        departure = cleaned.get("expected_departure")
+        if arrival:
+            if arrival > now + CLOCK_TOLERANCE:
+                self.add_error("arrival_at", _error(ErrorCode.ARRIVAL_FUTURE))
+            elif entry and timezone.localtime(arrival).date() < entry:
+                self.add_error("arrival_at", _error(ErrorCode.ARRIVAL_BEFORE_ENTRY))
+            if departure and departure <= timezone.localtime(arrival).date():
+                self.add_error("expected_departure", _error(ErrorCode.DEPARTURE_BEFORE_ARRIVAL))
+        return cleaned
+
+
+class VisaFieldsMixin(forms.Form):
+    visa_type = forms.ChoiceField(
+        label=_("Type of visa or residence permit"), choices=_with_blank(VisaType.choices)
+    )
+    visa_number = forms.CharField(
+        label=_("Visa or permit number"),
+        max_length=30,
+        required=False,
+        help_text=_("Letters and digits only. Leave empty for visa-free entry."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    visa_valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
+
+    def clean_visa_number(self):
+        return clean_document_number(self.cleaned_data.get("visa_number"))
+
+
+class RegistrationForm(
+    HoneypotMixin, PhotoFieldsMixin, ContactFieldsMixin, StayFieldsMixin, VisaFieldsMixin
+):
+    """The whole registration: identity · document · visa · stay · contact · photos · consent."""
+
+    surname = forms.CharField(
+        label=_("Surname"),
+        max_length=100,
+        help_text=_("As printed in your passport."),
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    given_names = forms.CharField(
+        label=_("Given names"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    chinese_name = forms.CharField(label=_("Chinese name (if any)"), max_length=50, required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    nationality = forms.ChoiceField(label=_("Nationality"), choices=_country_choices)
+
+    document_type = forms.ChoiceField(
+        label=_("Type of travel document"), choices=DocumentType.choices
+    )
+    document_number = forms.CharField(
+        label=_("Travel document number"),
+        max_length=30,
+        help_text=_("Letters and digits only, as printed."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    document_expiry = forms.DateField(label=_("Travel document expiry date"), widget=DateInput())
+
+    entry_date = forms.DateField(label=_("Date of entry into China"), widget=DateInput())
+    port_of_entry = forms.CharField(
+        label=_("Port of entry (if known)"), max_length=100, required=False
+    )
+
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the station processes the sensitive personal information in this "
+            "form (travel document, visa, photos) to register my stay, as explained in the "
+            "privacy notice."
+        ),
+        required=False,
+    )
+
+    photo_kinds = tuple(DocumentKind.values)
+    required_photo_kinds = tuple(REQUIRED_DOCUMENT_KINDS)
+
+    SECTIONS = (
+        (
+            "identity",
+            pgettext_lazy("form section", "Identity"),
+            ("surname", "given_names", "chinese_name", "sex", "date_of_birth", "nationality"),
+        ),
+        (
+            "document",
+            pgettext_lazy("form section", "Travel document"),
+            ("document_type", "document_number", "document_expiry"),
+        ),
+        (
+            "visa",
+            pgettext_lazy("form section", "Visa or residence permit"),
+            ("visa_type", "visa_number", "visa_valid_until", "entry_date", "port_of_entry"),
+        ),
+        (
+            "stay",
+            pgettext_lazy("form section", "Your stay"),
+            (
+                "arrival_at",
+                "expected_departure",
+                "stay_reason",
+                "school_or_employer",
+                "address",
+                "accommodation_type",
+                "host_name",
+                "host_phone",
+            ),
+        ),
+        (
+            "contact",
+            pgettext_lazy("form section", "Contact"),
+            (
+                "phone",
+                "email",
+                "wechat_id",
+                "preferred_language",
+                "preferred_channel",
+                "contact_consent",
+            ),
+        ),
+        (
+            "photos",
+            pgettext_lazy("form section", "Photos of your documents"),
+            ("passport_page", "visa_page", "entry_stamp", "lease"),
+        ),
+        ("consent", pgettext_lazy("form section", "Consent"), ("consent",)),
+    )
+
+    def clean_document_number(self):
+        return clean_document_number(self.cleaned_data.get("document_number"))
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if value >= today:
+            raise _error(ErrorCode.BIRTH_DATE_FUTURE)
+        if value.year < today.year - MAX_AGE_YEARS:
+            raise _error(ErrorCode.BIRTH_DATE_IMPLAUSIBLE)
+        return value
+
+    def clean_document_expiry(self):
+        value = self.cleaned_data["document_expiry"]
+        if value < timezone.localdate():
+            raise _error(ErrorCode.DOCUMENT_EXPIRED)
+        return value
+
+    def clean_entry_date(self):
+        value = self.cleaned_data["entry_date"]
+        if value > timezone.localdate():
+            raise _error(ErrorCode.ENTRY_FUTURE)
+        return value
+
+    def clean_consent(self):
+        if not self.cleaned_data.get("consent"):
+            raise _error(ErrorCode.CONSENT_REQUIRED)
+        return True
+
+    def clean(self):
+        cleaned = super().clean()
+        entry, until = cleaned.get("entry_date"), cleaned.get("visa_valid_until")
+        if entry and until and until <= entry:
+            self.add_error("visa_valid_until", _error(ErrorCode.VISA_BEFORE_ENTRY))
+        return cleaned
+
+    def sections(self):
+        """Return ``(id, title, [bound fields])`` in the order of the form."""
+        return [
+            (key, title, [self[name] for name in names if name in self.fields])
+            for key, title, names in self.SECTIONS
+        ]
+
+    def review_sections(self):
+        """Return ``(title, [(label, value)])`` of what the resident is about to send."""
+        from django.utils.translation import gettext
+
+        sections = []
+        for key, title, names in self.SECTIONS:
+            if key in ("photos", "consent"):
+                continue
+            rows = []
+            for name in names:
+                field = self.fields[name]
+                value = self.cleaned_data.get(name)
+                if isinstance(field, forms.BooleanField):
+                    value = gettext("yes") if value else gettext("no")
+                elif isinstance(field, forms.ChoiceField):
+                    value = dict(field.choices).get(value, value)
+                if value in (None, ""):
+                    value = "—"
+                rows.append((field.label, value))
+            sections.append((title, rows))
+        return sections
+
+    def service_data(self) -> dict:
+        """Return the cleaned data as the services expect it."""
+        data = {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in ("consent", "website", *self.photo_kinds)
+        }
+        data["host_phone"] = data.get("host_phone") or ""
+        data["contact_consent"] = bool(data.get("contact_consent"))
+        return data
+
+
+class MoveForm(HoneypotMixin, PhotoFieldsMixin, StayFieldsMixin):
+    """A new address: the stay section again, pre-filled; a new registration in law."""
+
+    consent = RegistrationForm.base_fields["consent"]
+    photo_kinds = (DocumentKind.LEASE.value,)
+
+    def __init__(self, *args, registration=None, **kwargs):
+        self.registration = registration
+        super().__init__(*args, **kwargs)
+
+    def entry_date_for_checks(self):
+        return self.registration.entry_date if self.registration else None
+
+    def clean_consent(self):
+        if not self.cleaned_data.get("consent"):
+            raise _error(ErrorCode.CONSENT_REQUIRED)
+        return True
+
+    def service_data(self) -> dict:
+        data = {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in ("consent", "website", *self.photo_kinds)
+        }
+        data["host_phone"] = data.get("host_phone") or ""
+        return data
+
+
+class VisaRenewForm(HoneypotMixin, PhotoFieldsMixin, VisaFieldsMixin):
+    """A renewed visa or residence permit with a photo of it."""
+
+    photo_kinds = (DocumentKind.VISA_PAGE.value,)
+    required_photo_kinds = photo_kinds
+
+    def __init__(self, *args, registration=None, **kwargs):
+        self.registration = registration
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        until = cleaned.get("visa_valid_until")
+        if until and self.registration and until <= self.registration.visa_valid_until:
+            self.add_error("visa_valid_until", _error(ErrorCode.VALID_UNTIL_NOT_LATER))
+        return cleaned
+
+
+class TravelDocumentForm(HoneypotMixin, PhotoFieldsMixin):
+    """A new travel document (new passport) with a photo of its information page."""
+
+    document_type = RegistrationForm.base_fields["document_type"]
+    document_number = RegistrationForm.base_fields["document_number"]
+    document_expiry = RegistrationForm.base_fields["document_expiry"]
+    photo_kinds = (DocumentKind.PASSPORT_PAGE.value,)
+    required_photo_kinds = photo_kinds
+
+    clean_document_number = RegistrationForm.clean_document_number
+    clean_document_expiry = RegistrationForm.clean_document_expiry
+
+
+class ContactForm(HoneypotMixin, ContactFieldsMixin):
+    """How the resident is reached."""
+
+
+class DepartureForm(HoneypotMixin):
+    """ "I have left", with the date."""
+
+    departed_on = forms.DateField(label=_("Date you left"), widget=DateInput())
+
+
+class LostLinkForm(HoneypotMixin):
+    """Reference number and travel-document number, to send the private link again."""
+
+    reference = forms.CharField(
+        label=_("Reference number"),
+        max_length=20,
+        help_text=_("On your receipt, for example SP-7K3M-9Q2X."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    document_number = forms.CharField(
+        label=_("Travel document number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+
+
+class StaffMessageForm(forms.Form):
+    """The message staff send with a correction request or a rejection."""
+
+    message = forms.CharField(
+        label=_("Message to the resident"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=_("The resident reads this in the message and on their private link page."),
+    )

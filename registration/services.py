@@ -1,0 +1,677 @@
+"""
+Writes of the registration app: submit, update, review and end registrations.
+
+Every function is keyword-only and runs in one transaction; messages to the resident are
+recorded in the notifications outbox in that same transaction and delivered after commit.
+Status changes go through ``_transition``, which allows only ``constants.TRANSITIONS``.
+"""
+
+import datetime
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.constants import Channel
+from notifications.services import message_queue
+from registration.constants import (
+    ACTIVE_STATUSES,
+    CONSENT_NOTICE_VERSION,
+    REFERENCE_ALPHABET,
+    REFERENCE_BODY_LENGTH,
+    TRANSITIONS,
+    AmendmentKind,
+    DocumentKind,
+    EndReason,
+    ErrorCode,
+    RegistrationStatus,
+)
+from registration.documents import document_file_save
+from registration.images import image_sanitize
+from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
+from registration.selectors import document_number_index, visa_number_index
+from registration.tokens import token_hash, token_new
+
+logger = logging.getLogger(__name__)
+S = RegistrationStatus
+
+RESIDENT_FIELDS = (
+    "surname",
+    "given_names",
+    "chinese_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "document_type",
+    "document_number",
+    "document_expiry",
+    "phone",
+    "email",
+    "wechat_id",
+    "preferred_language",
+    "preferred_channel",
+    "contact_consent",
+)
+CONTACT_FIELDS = (
+    "phone",
+    "email",
+    "wechat_id",
+    "preferred_language",
+    "preferred_channel",
+    "contact_consent",
+)
+REGISTRATION_FIELDS = (
+    "visa_type",
+    "visa_number",
+    "visa_valid_until",
+    "entry_date",
+    "port_of_entry",
+    "arrival_at",
+    "expected_departure",
+    "stay_reason",
+    "school_or_employer",
+    "address",
+    "accommodation_type",
+    "host_name",
+    "host_phone",
+)
+
+
+class TransitionError(ValidationError):
+    """A status change that ``constants.TRANSITIONS`` does not allow."""
+
+
+@dataclass
+class Submitted:
+    """A new registration and the raw token of its private link (shown once, never stored)."""
+
+    registration: Registration
+    token: str
+
+
+# ------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------
+def reference_prefix(station) -> str:
+    letters = [ch for ch in station.code.upper() if ch.isalpha()]
+    return "".join(letters[:2]).ljust(2, "X")
+
+
+def reference_new(*, station) -> str:
+    """Return a fresh reference such as ``SP-7K3M-9Q2X`` (unambiguous characters)."""
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_BODY_LENGTH))
+    return f"{reference_prefix(station)}-{body[:4]}-{body[4:]}"
+
+
+def private_link_url(token: str) -> str:
+    """Return the absolute private link for ``token`` (SITE_URL, never the Host header)."""
+    return settings.SITE_URL + reverse("registration:private", kwargs={"token": token})
+
+
+def _history_user(obj, actor) -> None:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        obj._history_user = actor
+
+
+def _amend(registration, kind, *, before="", actor=None, message="") -> Amendment:
+    return Amendment.objects.create(
+        registration=registration,
+        kind=kind,
+        status_before=before,
+        status_after=registration.status,
+        message=message,
+        staff_user=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def _transition(registration: Registration, to_status: str) -> str:
+    """Move ``registration`` to ``to_status`` if allowed; return the previous status."""
+    before = registration.status
+    if to_status not in TRANSITIONS.get(before, ()):
+        raise TransitionError(
+            ErrorCode.TRANSITION_NOT_ALLOWED.label,
+            code=ErrorCode.TRANSITION_NOT_ALLOWED.value,
+            params={"from": before, "to": to_status},
+        )
+    registration.status = to_status
+    registration.status_changed_at = timezone.now()
+    return before
+
+
+def _lock(registration: Registration) -> Registration:
+    """Re-read ``registration`` under a row lock (two officers, two tabs)."""
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("resident", "station")
+        .get(pk=registration.pk)
+    )
+
+
+def _require_active(registration: Registration) -> None:
+    if registration.status not in ACTIVE_STATUSES:
+        raise ValidationError(ErrorCode.NOT_ACTIVE.label, code=ErrorCode.NOT_ACTIVE.value)
+
+
+def resident_notify(
+    *,
+    registration: Registration,
+    template: str,
+    key: str,
+    context: dict | None = None,
+    token: str | None = None,
+    sms: bool | None = None,
+) -> int:
+    """
+    Queue ``messages/registration/<template>`` to the resident, in their language.
+
+    Email goes to the email address on file; an SMS goes too when the resident prefers SMS
+    or has no email (``sms`` forces it on or off). Return how many messages were queued.
+    """
+    resident = registration.resident
+    context = {
+        "reference": registration.reference,
+        "status": registration.status,
+        "staff_message": registration.staff_message,
+        **(context or {}),
+    }
+    if token:
+        context["secret_link"] = private_link_url(token)
+    want_sms = (
+        sms
+        if sms is not None
+        else (resident.preferred_channel == Channel.SMS or not resident.email)
+    )
+    queued = 0
+    common = {
+        "template": f"registration/{template}",
+        "language": resident.preferred_language,
+        "context": context,
+        "station": registration.station,
+        "concerning": registration,
+        "recipient_name": resident.full_name,
+    }
+    if resident.email:
+        message_queue(
+            channel=Channel.EMAIL,
+            to=resident.email,
+            idempotency_key=f"{key}:email",
+            **common,
+        )
+        queued += 1
+    if want_sms and resident.phone:
+        message_queue(
+            channel=Channel.SMS,
+            to=str(resident.phone),
+            idempotency_key=f"{key}:sms",
+            **common,
+        )
+        queued += 1
+    return queued
+
+
+# ------------------------------------------------------------------------------
+# Submission attempts and photos
+# ------------------------------------------------------------------------------
+def attempt_start(*, station=None) -> tuple[str, SubmissionAttempt]:
+    """Start a form attempt; return the raw key (for the session only) and the attempt."""
+    raw, hashed = token_new()
+    attempt = SubmissionAttempt.objects.create(key_hash=hashed, station=station)
+    return raw, attempt
+
+
+def attempt_get(*, key: str | None) -> SubmissionAttempt | None:
+    """Return the attempt of the raw session key ``key``, or ``None``."""
+    if not key:
+        return None
+    return SubmissionAttempt.objects.filter(key_hash=token_hash(key)).first()
+
+
+def attempt_photo_add(*, attempt: SubmissionAttempt, kind: str, uploaded_file) -> Document:
+    """
+    Sanitise ``uploaded_file`` and keep it with ``attempt`` as its photo of ``kind``,
+    replacing an earlier one. Raise ValidationError (image codes) for a bad file.
+    """
+    if kind not in DocumentKind.values:
+        raise ValueError(f"unknown document kind {kind!r}")
+    clean = image_sanitize(uploaded_file)  # slow part, outside any transaction
+    data = clean.read()
+    name = document_file_save(content=data)
+    try:
+        with transaction.atomic():
+            for old in attempt.documents.filter(kind=kind):
+                old.delete()
+            return Document.objects.create(
+                attempt=attempt,
+                kind=kind,
+                file=name,
+                width=clean.image_width,
+                height=clean.image_height,
+                size=len(data),
+            )
+    except Exception:
+        from django.core.files.storage import default_storage
+
+        default_storage.delete(name)
+        raise
+
+
+def attempts_delete_old(*, now: datetime.datetime | None = None) -> int:
+    """Delete form attempts older than the configured age, with their photos."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.REGISTRATION_ATTEMPT_MAX_AGE_HOURS)
+    count = 0
+    for attempt in SubmissionAttempt.objects.filter(created_at__lt=cutoff).iterator():
+        with transaction.atomic():
+            attempt.delete()
+        count += 1
+    return count
+
+
+def _adopt_photos(*, registration: Registration, attempt: SubmissionAttempt | None) -> int:
+    if attempt is None:
+        return 0
+    adopted = attempt.documents.update(registration=registration, attempt=None)
+    attempt.delete()
+    return adopted
+
+
+# ------------------------------------------------------------------------------
+# Submitting
+# ------------------------------------------------------------------------------
+def _resident_upsert(*, data: dict, actor=None) -> Resident:
+    """Find the resident by document number + nationality (blind index) or create them."""
+    index = document_number_index(data["document_number"])
+    resident = (
+        Resident.objects.select_for_update()
+        .filter(nationality=data["nationality"], document_number_index=index)
+        .first()
+    )
+    if resident is None:
+        resident = Resident(document_number_index=index)
+    changed = False
+    for field in RESIDENT_FIELDS:
+        if field in data and getattr(resident, field) != data[field]:
+            setattr(resident, field, data[field])
+            changed = True
+    resident.document_number_index = index
+    if changed or resident.pk is None:
+        _history_user(resident, actor)
+        resident.save()
+    return resident
+
+
+def _registration_fill(registration: Registration, data: dict) -> None:
+    for field in REGISTRATION_FIELDS:
+        if field in data:
+            setattr(registration, field, data[field])
+    registration.visa_number_index = visa_number_index(registration.visa_number or "")
+    registration.deadline_at = registration.arrival_at + datetime.timedelta(
+        hours=settings.REGISTRATION_DEADLINE_HOURS
+    )
+
+
+def registration_submit(
+    *,
+    station,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+    previous: Registration | None = None,
+    token: str | None = None,
+) -> Submitted:
+    """
+    Save a resident's registration with its photos in one transaction and queue the
+    confirmation with the private link. ``data`` is the cleaned form (resident and stay).
+    ``token`` keeps an existing private link (a move to a new address); else a new one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        resident = _resident_upsert(data=data)
+        if token:
+            raw_token, hashed = token, token_hash(token)
+        else:
+            raw_token, hashed = token_new()
+        registration = Registration(
+            resident=resident,
+            station=station,
+            status=S.SUBMITTED,
+            status_changed_at=now,
+            submitted_at=now,
+            consent_notice_version=data.get("consent_notice_version", CONSENT_NOTICE_VERSION),
+            consent_given_at=data.get("consent_given_at") or now,
+            language=language,
+            previous=previous,
+            token_hash=hashed,
+        )
+        _registration_fill(registration, data)
+        for _try in range(5):
+            registration.reference = reference_new(station=station)
+            try:
+                with transaction.atomic():
+                    registration.save()
+                break
+            except IntegrityError:
+                if Registration.objects.filter(reference=registration.reference).exists():
+                    registration.pk = None
+                    continue
+                raise
+        _adopt_photos(registration=registration, attempt=attempt)
+        amendment = _amend(
+            registration,
+            AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED,
+        )
+        resident_notify(
+            registration=registration,
+            template="confirmation",
+            key=f"registration:{registration.pk}:confirmation:{amendment.pk}",
+            token=raw_token,
+            context={"late": registration.is_overdue},
+        )
+    logger.info("Registration %s submitted.", registration.pk)
+    return Submitted(registration=registration, token=raw_token)
+
+
+def registration_move(
+    *,
+    registration: Registration,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+    token: str,
+) -> Submitted:
+    """
+    Register a new address: a new registration pre-filled from the old one, which ends as
+    "moved". ``data`` holds the new stay (and may change the station or visa); the
+    resident's private link ``token`` moves with them to the new registration.
+    """
+    with transaction.atomic():
+        old = _lock(registration)
+        _require_active(old)
+        merged = {field: getattr(old.resident, field) for field in RESIDENT_FIELDS}
+        merged.update({field: getattr(old, field) for field in REGISTRATION_FIELDS})
+        merged.update(data)
+        before = _transition(old, S.ENDED)
+        old.end_reason = EndReason.MOVED
+        old.ended_at = timezone.now()
+        old.token_hash = None
+        old.save()
+        _amend(old, AmendmentKind.ENDED, before=before)
+        submitted = registration_submit(
+            station=merged.get("station") or old.station,
+            data=merged,
+            attempt=attempt,
+            language=language,
+            previous=old,
+            token=token,
+        )
+    return submitted
+
+
+def registration_correct(
+    *, registration: Registration, data: dict, attempt: SubmissionAttempt | None
+) -> Registration:
+    """Save the resident's answer to a correction request and send it back to staff."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        before = _transition(registration, S.RESUBMITTED)
+        resident = registration.resident
+        for field in RESIDENT_FIELDS:
+            if field in data:
+                setattr(resident, field, data[field])
+        resident.document_number_index = document_number_index(resident.document_number)
+        resident.save()
+        _registration_fill(registration, data)
+        registration.save()
+        _adopt_photos(registration=registration, attempt=attempt)
+        _amend(registration, AmendmentKind.RESUBMITTED, before=before)
+    return registration
+
+
+def _back_to_queue(registration: Registration) -> str:
+    """After a change staff must confirm: registered or correction → resubmitted."""
+    before = registration.status
+    if before in (S.REGISTERED, S.CORRECTION_REQUESTED):
+        _transition(registration, S.RESUBMITTED)
+    return before
+
+
+def registration_visa_renew(
+    *,
+    registration: Registration,
+    visa_type: str,
+    visa_number: str,
+    visa_valid_until: datetime.date,
+    attempt: SubmissionAttempt | None,
+) -> Registration:
+    """Record a renewed visa or permit (new photo); staff confirm it."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        _require_active(registration)
+        if visa_valid_until <= registration.visa_valid_until:
+            raise ValidationError(
+                {
+                    "visa_valid_until": ValidationError(
+                        ErrorCode.VALID_UNTIL_NOT_LATER.label,
+                        code=ErrorCode.VALID_UNTIL_NOT_LATER.value,
+                    )
+                }
+            )
+        before = _back_to_queue(registration)
+        registration.visa_type = visa_type
+        registration.visa_number = visa_number
+        registration.visa_number_index = visa_number_index(visa_number)
+        registration.visa_valid_until = visa_valid_until
+        registration.save()
+        _adopt_photos(registration=registration, attempt=attempt)
+        _amend(registration, AmendmentKind.VISA, before=before)
+    return registration
+
+
+def resident_travel_document_update(
+    *,
+    registration: Registration,
+    document_type: str,
+    document_number: str,
+    document_expiry: datetime.date,
+    attempt: SubmissionAttempt | None,
+) -> Registration:
+    """Record a new travel document (new photo of its information page); staff confirm it."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        _require_active(registration)
+        resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
+        resident.document_type = document_type
+        resident.document_number = document_number
+        resident.document_number_index = document_number_index(document_number)
+        resident.document_expiry = document_expiry
+        resident.save()
+        before = _back_to_queue(registration)
+        registration.save()
+        _adopt_photos(registration=registration, attempt=attempt)
+        _amend(registration, AmendmentKind.TRAVEL_DOCUMENT, before=before)
+    return registration
+
+
+def resident_contact_update(*, registration: Registration, data: dict) -> Resident:
+    """Change how the resident is reached; no confirmation by staff needed."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        _require_active(registration)
+        resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
+        for field in CONTACT_FIELDS:
+            if field in data:
+                setattr(resident, field, data[field])
+        resident.save()
+        _amend(registration, AmendmentKind.CONTACT, before=registration.status)
+    return resident
+
+
+def registration_depart(*, registration: Registration, departed_on: datetime.date) -> Registration:
+    """End the registration because the resident left on ``departed_on``."""
+    today = timezone.localdate()
+    if departed_on > today:
+        raise ValidationError(
+            {
+                "departed_on": ValidationError(
+                    ErrorCode.DEPARTURE_FUTURE.label, code="departure_future"
+                )
+            }
+        )
+    if departed_on < timezone.localtime(registration.arrival_at).date():
+        raise ValidationError(
+            {
+                "departed_on": ValidationError(
+                    ErrorCode.DEPARTURE_BEFORE_STAY.label, code="departure_before_stay"
+                )
+            }
+        )
+    return registration_end(
+        registration=registration, reason=EndReason.DEPARTED, departed_on=departed_on
+    )
+
+
+def registration_end(
+    *,
+    registration: Registration,
+    reason: str,
+    actor=None,
+    departed_on: datetime.date | None = None,
+    message: str = "",
+    notify: bool = False,
+) -> Registration:
+    """End an active registration for ``reason``; optionally tell the resident."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        before = _transition(registration, S.ENDED)
+        registration.end_reason = reason
+        registration.ended_at = timezone.now()
+        registration.departed_on = departed_on
+        if message:
+            registration.staff_message = message
+        _history_user(registration, actor)
+        registration.save()
+        amendment = _amend(
+            registration,
+            AmendmentKind.DEPARTED if reason == EndReason.DEPARTED else AmendmentKind.ENDED,
+            before=before,
+            actor=actor,
+            message=message,
+        )
+        if notify:
+            resident_notify(
+                registration=registration,
+                template="ended_visa_expired" if reason == EndReason.VISA_EXPIRED else "ended",
+                key=f"registration:{registration.pk}:ended:{amendment.pk}",
+                context={"end_reason": reason},
+            )
+    return registration
+
+
+# ------------------------------------------------------------------------------
+# Review by staff
+# ------------------------------------------------------------------------------
+def _review(
+    *, registration: Registration, actor, to_status: str, kind: str, template: str, message=""
+) -> Registration:
+    with transaction.atomic():
+        registration = _lock(registration)
+        before = _transition(registration, to_status)
+        registration.decided_at = timezone.now()
+        registration.decided_by = actor
+        registration.staff_message = message
+        _history_user(registration, actor)
+        registration._change_reason = str(kind)
+        registration.save()
+        amendment = _amend(registration, kind, before=before, actor=actor, message=message)
+        resident_notify(
+            registration=registration,
+            template=template,
+            key=f"registration:{registration.pk}:{template}:{amendment.pk}",
+        )
+    logger.info(
+        "Registration %s: %s → %s by user %s.", registration.pk, before, to_status, actor.pk
+    )
+    return registration
+
+
+def _require_message(message: str) -> str:
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError(
+            {"message": ValidationError(ErrorCode.MESSAGE_REQUIRED.label, code="message_required")}
+        )
+    return message
+
+
+def registration_mark_registered(*, registration: Registration, actor) -> Registration:
+    """Confirm the registration (staff) and tell the resident."""
+    return _review(
+        registration=registration,
+        actor=actor,
+        to_status=S.REGISTERED,
+        kind=AmendmentKind.REGISTERED,
+        template="registered",
+    )
+
+
+def registration_request_correction(
+    *, registration: Registration, actor, message: str
+) -> Registration:
+    """Ask the resident to correct something (with ``message``) through their private link."""
+    return _review(
+        registration=registration,
+        actor=actor,
+        to_status=S.CORRECTION_REQUESTED,
+        kind=AmendmentKind.CORRECTION_REQUESTED,
+        template="correction_requested",
+        message=_require_message(message),
+    )
+
+
+def registration_reject(*, registration: Registration, actor, message: str) -> Registration:
+    """Refuse the registration with a reason the resident reads."""
+    return _review(
+        registration=registration,
+        actor=actor,
+        to_status=S.REJECTED,
+        kind=AmendmentKind.REJECTED,
+        template="rejected",
+        message=_require_message(message),
+    )
+
+
+# ------------------------------------------------------------------------------
+# Lost link
+# ------------------------------------------------------------------------------
+def registration_link_resend(*, reference: str, document_number: str) -> bool:
+    """
+    Send a fresh private link to the contact on file if ``reference`` and
+    ``document_number`` belong together; return whether they did (never shown to the
+    visitor). The old link stops working.
+    """
+    from registration.selectors import registration_get_by_reference
+
+    registration = registration_get_by_reference(reference=reference)
+    if registration is None:
+        return False
+    index = document_number_index(document_number)
+    if not index or not secrets.compare_digest(index, registration.resident.document_number_index):
+        return False
+    with transaction.atomic():
+        registration = _lock(registration)
+        raw, hashed = token_new()
+        registration.token_hash = hashed
+        registration.save(update_fields=["token_hash", "updated_at"])
+        amendment = _amend(registration, AmendmentKind.LINK_RESENT, before=registration.status)
+        resident_notify(
+            registration=registration,
+            template="link_resent",
+            key=f"registration:{registration.pk}:link:{amendment.pk}",
+            token=raw,
+        )
+    return True
