@@ -106,9 +106,11 @@ class LiveWorker:
 
 
 @pytest.fixture
-def live_worker(transactional_db) -> Iterator[LiveWorker]:
+def live_worker(transactional_db, monkeypatch) -> Iterator[LiveWorker]:
     """Start a real Celery worker on the Redis of ``REDIS_URL`` for the duration of a test."""
     redis_required_or_skip()
+    # The worker would run Django's system checks at start-up; the suite checks them apart.
+    monkeypatch.setenv("CELERY_SKIP_CHECKS", "1")
     from celery.contrib.testing.worker import start_worker
 
     from config.celery_app import app
