@@ -1,0 +1,186 @@
+"""The station admin: scoped by membership; only managers and city administrators change."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+
+from stations.constants import GROUP_CITY_ADMIN, MembershipRole
+from stations.models import Station, StationMembership
+from stations.services import station_visit_record
+from tests.stations.factories import StaffUserFactory, UserFactory
+from tests.stations.qr_decoding import pdf_pages
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/stations/station/"
+
+
+def change_url(station):
+    return f"/admin/stations/station/{station.pk}/change/"
+
+
+def change_form_data(station, **overrides):
+    data = {
+        "code": station.code,
+        "district": station.district,
+        "phone": station.phone,
+        "email": "",
+        "wechat_id": "",
+        "languages_spoken": station.languages_spoken,
+        "is_active": "on",
+        "texts-TOTAL_FORMS": "0",
+        "texts-INITIAL_FORMS": "0",
+        "texts-MIN_NUM_FORMS": "0",
+        "texts-MAX_NUM_FORMS": "1000",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    texts = list(station.texts.all())
+    data["texts-TOTAL_FORMS"] = data["texts-INITIAL_FORMS"] = str(len(texts))
+    for index, text in enumerate(texts):
+        data.update(
+            {
+                f"texts-{index}-id": text.pk,
+                f"texts-{index}-station": station.pk,
+                f"texts-{index}-language": text.language,
+                f"texts-{index}-name": text.name,
+                f"texts-{index}-address": text.address,
+                f"texts-{index}-opening_hours": text.opening_hours,
+                f"texts-{index}-area_served": "",
+                f"texts-{index}-address_help": "",
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def test_officer_sees_only_their_station_read_only(client, station, other_station):
+    officer = StaffUserFactory(station=station)
+    client.force_login(officer)
+    page = client.get(CHANGELIST).text
+    assert "/s/shipai/qr.svg" in page
+    assert "/s/linhe/qr.svg" not in page
+    assert client.get(change_url(station)).status_code == 200  # view only
+    assert client.get(change_url(other_station)).status_code == 404
+    response = client.post(change_url(station), change_form_data(station, phone="1"))
+    assert response.status_code == 403
+    assert Station.objects.get(pk=station.pk).phone != "1"
+
+
+def test_manager_changes_their_station_but_never_its_code(client, station, other_station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    client.force_login(manager)
+    response = client.post(
+        change_url(station), change_form_data(station, code="renamed", phone="020-7777")
+    )
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    station.refresh_from_db()
+    assert station.code == "shipai"
+    assert station.phone == "020-7777"
+    assert client.get(change_url(other_station)).status_code == 404
+    assert (
+        client.post(change_url(other_station), change_form_data(other_station)).status_code == 404
+    )
+
+
+def test_manager_adds_an_officer_through_the_membership_inline(client, station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    newcomer = UserFactory(is_staff=False)
+    client.force_login(manager)
+    data = change_form_data(
+        station,
+        **{
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-0-user": newcomer.pk,
+            "memberships-0-role": MembershipRole.OFFICER,
+            "memberships-0-station": station.pk,
+        },
+    )
+    assert client.post(change_url(station), data).status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.is_staff
+    assert StationMembership.objects.filter(user=newcomer, station=station).exists()
+
+
+def test_city_administrator_sees_every_station(client, station, other_station):
+    city = StaffUserFactory()
+    city.groups.add(Group.objects.get(name=GROUP_CITY_ADMIN))
+    client.force_login(city)
+    page = client.get(CHANGELIST).text
+    assert "/s/shipai/qr.svg" in page
+    assert "/s/linhe/qr.svg" in page
+
+
+def test_changelist_shows_visits_qr_and_links_to_files(admin_client, station):
+    for _ in range(3):
+        station_visit_record(station_id=station.pk)
+    page = admin_client.get(CHANGELIST).text
+    assert re.search(r'class="field-visits_today">3<', page)
+    for link in (
+        "/s/shipai/qr.png",
+        "/s/shipai/register/qr.svg",
+        "/s/shipai/help/qr.png",
+        "/s/shipai/billboard.pdf?size=A2",
+        "/s/shipai/poster.png",
+    ):
+        assert link in page
+    change = admin_client.get(change_url(station)).text
+    assert "3 visits in the last 30 days." in change
+
+
+def test_changelist_costs_the_same_queries_for_many_stations(
+    admin_client, station, django_assert_max_num_queries
+):
+    from tests.stations.factories import StationFactory
+
+    admin_client.get(CHANGELIST)
+    for n in range(10):
+        StationFactory(code=f"many-{n}")
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(CHANGELIST).status_code == 200
+
+
+def test_admin_search_and_active_filter(admin_client, station, other_station):
+    other_station.is_active = False
+    other_station.save()
+    page = admin_client.get(CHANGELIST, {"q": "shipai街"}).text
+    assert "/s/shipai/qr.svg" in page and "/s/linhe/qr.svg" not in page
+    page = admin_client.get(CHANGELIST, {"is_active__exact": "0"}).text
+    assert "/s/linhe/qr.svg" in page and "/s/shipai/qr.svg" not in page
+
+
+def test_batch_action_gives_one_multi_page_pdf(client, station, other_station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    client.force_login(manager)
+    ask = client.post(
+        CHANGELIST,
+        {"action": "print_billboards", "_selected_action": [station.pk, other_station.pk]},
+    )
+    assert ask.status_code == 200
+    assert 'name="size"' in ask.text
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "print_billboards",
+            "_selected_action": [station.pk, other_station.pk],
+            "size": "A4",
+            "purpose": "both",
+            "apply": "1",
+        },
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert len(pdf_pages(response.content)) == 1  # the other station is not theirs
+
+
+def test_admin_is_translated(client, station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    client.force_login(manager)
+    page = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="zh-CN").text
+    assert "今日访问量" in page
+    assert "打印所选服务站的宣传牌" in page
+    change = client.get(change_url(station), HTTP_ACCEPT_LANGUAGE="zh-CN").text
+    assert "二维码和宣传牌" in change
+    assert "宣传牌 A3（PDF）" in change

@@ -1,0 +1,108 @@
+"""QR codes of the stable station URLs, decoded with a real decoder (zxing-cpp)."""
+
+import io
+
+import pytest
+import zxingcpp
+from django.test import override_settings
+from PIL import Image
+
+from stations.constants import QR_PNG_MAX_SIZE, QR_PNG_MIN_SIZE
+from tests.stations.qr_decoding import decode_png, decode_svg
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://linli.example.org"
+TARGETS = {
+    "/s/shipai/qr": f"{SITE}/s/shipai/",
+    "/s/shipai/register/qr": f"{SITE}/s/shipai/register/",
+    "/s/shipai/help/qr": f"{SITE}/s/shipai/help/",
+}
+
+
+@pytest.mark.parametrize(("path", "expected"), TARGETS.items())
+def test_png_qr_codes_decode_to_the_stable_url(client, station, path, expected):
+    response = client.get(f"{path}.png")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert decode_png(response.content) == [expected]
+
+
+@pytest.mark.parametrize(("path", "expected"), TARGETS.items())
+def test_svg_qr_codes_decode_to_the_stable_url(client, station, path, expected):
+    response = client.get(f"{path}.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg")
+    assert decode_svg(response.content) == [expected]
+
+
+@pytest.mark.parametrize(("path", "expected"), TARGETS.items())
+@pytest.mark.parametrize(("accept", "marker"), [("en", 'lang="en"'), ("zh-CN", 'lang="zh-hans"')])
+def test_decoded_urls_open_the_right_page_in_the_visitor_language(
+    client, station, path, expected, accept, marker
+):
+    url = decode_png(client.get(f"{path}.png").content)[0]
+    assert url.startswith(SITE)
+    response = client.get(url.removeprefix(SITE), HTTP_ACCEPT_LANGUAGE=accept)
+    assert response.status_code == 200
+    assert marker in response.text
+
+
+def test_qr_codes_use_high_error_correction(client, station):
+    image = Image.open(io.BytesIO(client.get("/s/shipai/register/qr.png").content))
+    (result,) = zxingcpp.read_barcodes(image)
+    assert result.ec_level in {"H", "Q"}
+
+
+@override_settings(ALLOWED_HOSTS=["*"])
+def test_qr_url_comes_from_site_url_never_from_the_host_header(client, station):
+    response = client.get("/s/shipai/qr.png", HTTP_HOST="evil.example")
+    assert decode_png(response.content) == [f"{SITE}/s/shipai/"]
+
+
+def test_qr_follows_a_new_site_url(client, station):
+    before = client.get("/s/shipai/qr.png")
+    with override_settings(SITE_URL="https://new.example.cn"):
+        after = client.get("/s/shipai/qr.png")
+    assert decode_png(after.content) == ["https://new.example.cn/s/shipai/"]
+    assert before["ETag"] != after["ETag"]
+
+
+def test_qr_of_a_code_typed_in_capitals_encodes_the_canonical_code(client, station):
+    assert decode_png(client.get("/s/SHIPAI/help/qr.png").content) == [f"{SITE}/s/shipai/help/"]
+
+
+@pytest.mark.parametrize("size", [QR_PNG_MIN_SIZE, 300, 1000, QR_PNG_MAX_SIZE])
+def test_png_size_is_what_was_asked(client, station, size):
+    response = client.get(f"/s/shipai/qr.png?size={size}")
+    assert response.status_code == 200
+    image = Image.open(io.BytesIO(response.content))
+    assert image.size == (size, size)
+    assert decode_png(response.content) == [f"{SITE}/s/shipai/"]
+
+
+@pytest.mark.parametrize("size", ["10000", "0", str(QR_PNG_MIN_SIZE - 1), "abc", "-5", "1e3", ""])
+def test_absurd_png_sizes_are_a_400(client, station, size):
+    assert client.get(f"/s/shipai/qr.png?size={size}").status_code == 400
+
+
+def test_qr_responses_are_cacheable_with_etag(client, station):
+    first = client.get("/s/shipai/qr.svg")
+    assert "max-age=" in first["Cache-Control"]
+    assert "public" in first["Cache-Control"]
+    assert first["ETag"]
+    again = client.get("/s/shipai/qr.svg", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert client.get("/s/shipai/qr.png")["ETag"] != first["ETag"]
+
+
+def test_qr_of_an_unknown_station_is_a_404(client, station):
+    assert client.get("/s/nosuch/qr.svg").status_code == 404
+    assert client.get("/s/nosuch/register/qr.png").status_code == 404
+
+
+def test_cached_qr_costs_no_query(client, station, django_assert_num_queries):
+    client.get("/s/shipai/qr.svg")
+    with django_assert_num_queries(0):
+        assert client.get("/s/shipai/qr.svg").status_code == 200

@@ -1,0 +1,145 @@
+"""The station page a QR code opens: fast, light, in the visitor's language."""
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from stations.constants import EMERGENCY_NUMBERS
+from stations.selectors import station_page_data
+from tests.stations.factories import StationFactory
+
+pytestmark = pytest.mark.django_db
+
+STATION_URL = "/s/shipai/"
+
+
+def test_station_page_in_english_shows_station_actions_rule_and_numbers(client, station):
+    response = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.text
+    assert "Shipai Street Expat Service Station" in page
+    assert "Shipai Street, Tianhe District, Guangzhou" in page
+    assert "020-1234-5678" in page
+    assert "within 24 hours of arrival" in page
+    assert f'href="{reverse("registration:register", kwargs={"code": "shipai"})}"' in page
+    assert f'href="{reverse("registration:update_start")}"' in page
+    assert f'href="{reverse("inquiries:help", kwargs={"code": "shipai"})}"' in page
+    for number, _label in EMERGENCY_NUMBERS:
+        assert f'href="tel:{number}"' in page
+    assert {"110", "119", "120", "12345", "12367"} <= {n for n, _label in EMERGENCY_NUMBERS}
+
+
+def test_station_page_in_chinese(client, station):
+    page = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").text
+    assert '<html lang="zh-hans"' in page
+    assert "shipai街境外人员服务站" in page
+    assert "办理住宿登记" in page
+    assert "咨询求助" in page
+    assert "24小时" in page
+
+
+def test_station_page_links_use_the_language_switcher(client, station):
+    page = client.get(STATION_URL).text
+    assert 'name="language" value="zh-hans"' in page
+    assert f'name="next" value="{STATION_URL}"' in page
+
+
+def test_station_code_is_matched_case_insensitively(client, station):
+    response = client.get("/s/ShiPai/")
+    assert response.status_code == 200
+    assert "Shipai Street Expat Service Station" in response.text
+    # The canonical, lowercase code is what the page links to.
+    assert 'href="/s/shipai/register/"' in response.text
+
+
+@pytest.mark.parametrize("code", ["nosuch", "no such", "x" * 300, "%E7%9F%B3"])
+def test_unknown_code_is_a_translated_404_linking_to_the_list(client, station, code):
+    english = client.get(f"/s/{code}/", HTTP_ACCEPT_LANGUAGE="en")
+    chinese = client.get(f"/s/{code}/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert english.status_code == chinese.status_code == 404
+    assert "Station not found" in english.text
+    assert 'href="/"' in english.text
+    assert "未找到服务站" in chinese.text
+
+
+def test_inactive_station_says_so_and_lists_the_nearest_active_ones(client):
+    closed = StationFactory(code="closed", district="Tianhe District")
+    closed.is_active = False
+    closed.save()
+    StationFactory(code="near", district="Tianhe District")
+    StationFactory(code="far", district="Yuexiu District")
+    StationFactory(code="also-closed", district="Tianhe District", is_active=False)
+    response = client.get("/s/closed/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.text
+    assert "This station is closed" in page
+    links = re.findall(r'href="/s/([a-z0-9-]+)/"', page)
+    assert links[:2] == ["near", "far"]  # same district first
+    assert "also-closed" not in links
+    assert 'href="/s/closed/register/"' not in page
+
+
+def test_station_page_costs_at_most_two_queries_and_none_when_cached(
+    client, station, django_assert_max_num_queries, django_assert_num_queries
+):
+    with django_assert_max_num_queries(2):
+        assert client.get(STATION_URL).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").status_code == 200
+
+
+def test_cached_station_page_follows_changes_of_texts(client, station):
+    client.get(STATION_URL)
+    text = station.texts.get(language="en")
+    text.name = "Shipai Street Station, renamed"
+    text.save()
+    assert "Shipai Street Station, renamed" in client.get(STATION_URL).text
+
+
+def test_cached_inactive_page_follows_other_stations_opening(client):
+    closed = StationFactory(code="closed")
+    closed.is_active = False
+    closed.save()
+    assert "/s/newly-open/" not in client.get("/s/closed/").text
+    StationFactory(code="newly-open")
+    assert 'href="/s/newly-open/"' in client.get("/s/closed/").text
+
+
+def test_unknown_codes_that_cannot_exist_cost_no_query(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/s/NOT_A_CODE!/").status_code == 404
+
+
+def test_station_page_data_is_plain_data(station):
+    data = station_page_data("SHIPAI")
+    assert data["code"] == "shipai"
+    assert set(data["texts"]) == {"en", "zh-hans"}
+
+
+def test_station_page_weight_is_under_100_kb_compressed(client, station):
+    """First view: the HTML plus every stylesheet it links, gzip-compressed."""
+    response = client.get(STATION_URL)
+    html = response.content
+    total = len(gzip.compress(html, 9))
+    stylesheets = re.findall(r'<link rel="stylesheet" href="/static/([^"]+)"', response.text)
+    assert "css/stations.css" in stylesheets
+    for name in stylesheets:
+        total += len(gzip.compress(Path(finders.find(name)).read_bytes(), 9))
+    scripts = re.findall(r'<script[^>]+src="/static/([^"]+)"', response.text)
+    for name in scripts:
+        total += len(gzip.compress(Path(finders.find(name)).read_bytes(), 9))
+    assert not re.search(r'(src|href)="https?://', response.text)  # no external host
+    assert total < 100 * 1024, total
+
+
+def test_home_lists_active_stations_linking_to_their_pages(client, station):
+    closed = StationFactory(code="closed")
+    closed.is_active = False
+    closed.save()
+    page = client.get("/").text
+    assert 'href="/s/shipai/"' in page
+    assert 'href="/s/closed/"' not in page
