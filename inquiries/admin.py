@@ -578,6 +578,7 @@ class CheckInRoundAdmin(StationScopedAdminMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("station")
+            .prefetch_related("station__texts")
             .annotate(
                 invited_count=Count("invitations", distinct=True),
                 answered_count=Count("invitations__answer", distinct=True),

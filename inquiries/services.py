@@ -629,8 +629,13 @@ def _check_in_case(*, answer: CheckInAnswer) -> Inquiry:
     email = getattr(resident, "email", "") or ""
     phone = str(getattr(resident, "phone", "") or "")
     wechat = getattr(resident, "wechat_id", "") or ""
+    channel, _address = _resident_contact(resident)
     method = answer.contact_method or (
-        ContactMethod.PHONE if phone else ContactMethod.EMAIL if email else ContactMethod.WECHAT
+        ContactMethod.EMAIL
+        if channel == Channel.EMAIL
+        else ContactMethod.PHONE
+        if phone
+        else ContactMethod.WECHAT
     )
     return inquiry_submit(
         station=round.station,

@@ -14,12 +14,12 @@ from inquiries.selectors import inquiry_get_by_token, inquiry_public_thread
 from inquiries.services import (
     feedback_submit,
     first_response_due_compute,
+    inquiries_assign,
     inquiry_assign,
     inquiry_note_add,
     inquiry_reply,
     inquiry_resident_reply,
     inquiry_transition,
-    inquiries_assign,
 )
 from notifications.models import Message
 
