@@ -246,6 +246,8 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
 )
 # A submission still waiting this long after arrival is flagged to the station's officers.
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
+# Language of reminders to station staff (officers work in Chinese).
+REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
 # Uploaded photos: largest file, largest image in pixels, longest side kept after re-encoding.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
@@ -491,6 +493,11 @@ NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
 # Reminder rules (dotted paths), each `rule(*, today, dry_run) -> RuleOutcome`, run daily by
 # beat and by `manage.py send_due_reminders`. The owning apps add theirs here.
 REMINDER_RULES: list[str] = [
+    "registration.reminders.visa_expiring",
+    "registration.reminders.visa_expired",
+    "registration.reminders.correction_unanswered",
+    "registration.reminders.departure_passed",
+    "registration.reminders.staff_waiting",
     "inquiries.reminders.inquiries_overdue",
 ]
 
