@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import Http404
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
@@ -15,6 +16,7 @@ from notifications.models import Message
 from notifications.rendering import message_render
 from notifications.selectors import messages_for_user
 from notifications.services import message_cancel, message_retry
+from stations.selectors import stations_for_user
 
 
 class TemplateFilter(admin.SimpleListFilter):
@@ -39,6 +41,22 @@ class TemplateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StationFilter(admin.SimpleListFilter):
+    """Filter by station, listing only the stations the user may see."""
+
+    title = _("station")
+    parameter_name = "station"
+
+    def lookups(self, request, model_admin):
+        stations = stations_for_user(request.user).with_texts().order_by("code")
+        return [(str(station.pk), station.name) for station in stations]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(station_id=self.value())
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     """Read-only outbox, scoped to the stations of the member of staff."""
@@ -59,7 +77,7 @@ class MessageAdmin(admin.ModelAdmin):
         "status",
         "channel",
         TemplateFilter,
-        ("station", admin.RelatedOnlyFieldListFilter),
+        StationFilter,
     ]
     search_fields = ["to", "recipient_name", "=idempotency_key"]
     list_select_related = ["station"]
@@ -105,7 +123,14 @@ class MessageAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return messages_for_user(request.user)
+        return messages_for_user(request.user).prefetch_related("station__texts")
+
+    def get_object(self, request, object_id, from_field=None):
+        """Answer 404 for a message of another station, as for one that does not exist."""
+        message = super().get_object(request, object_id, from_field)
+        if message is None:
+            raise Http404
+        return message
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]

@@ -61,6 +61,7 @@ def message_queue(
     Record a message in the outbox in the caller's transaction; deliver after commit.
 
     If a message with ``idempotency_key`` exists, return it unchanged (no duplicate).
+    The returned message's ``newly_queued`` attribute says which happened (rules count it).
     ``context`` must be JSON-serialisable; its ``secret_…`` keys are erased once the
     message is sent, failed or cancelled. Text messages are not sent during quiet hours.
     """
@@ -91,6 +92,7 @@ def message_queue(
         message, created = Message.objects.get_or_create(
             idempotency_key=idempotency_key, defaults=defaults
         )
+    message.newly_queued = created
     if created:
         message_publish_on_commit(message=message)
     return message

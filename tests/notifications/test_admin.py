@@ -1,0 +1,177 @@
+"""The outbox in the admin: scoped by station, filters, preview, retry and cancel."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from notifications.constants import Channel, MessageStatus
+from notifications.models import Message
+from stations.constants import MembershipRole
+from tests.notifications.factories import MessageFactory
+from tests.stations.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:notifications_message_changelist")
+
+
+@pytest.fixture
+def officer(station):
+    return StaffUserFactory(
+        username="officer", station=station, station__role=MembershipRole.OFFICER
+    )
+
+
+@pytest.fixture
+def messages_of_two_stations(station, other_station):
+    return {
+        "own": MessageFactory(station=station, to="own@example.org"),
+        "other": MessageFactory(station=other_station, to="other@example.org"),
+        "none": MessageFactory(station=None, to="nostation@example.org"),
+    }
+
+
+def test_officer_sees_only_the_messages_of_their_station(client, officer, messages_of_two_stations):
+    client.force_login(officer)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    shown = {m.pk for m in response.context["cl"].result_list}
+    assert shown == {messages_of_two_stations["own"].pk}
+
+
+def test_officer_gets_404_for_another_stations_message(client, officer, messages_of_two_stations):
+    client.force_login(officer)
+    other = messages_of_two_stations["other"]
+    url = reverse("admin:notifications_message_change", args=[other.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_superuser_sees_every_message(client, messages_of_two_stations):
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-long-enough")
+    client.force_login(admin)
+    response = client.get(CHANGELIST)
+    assert {m.pk for m in response.context["cl"].result_list} == {
+        m.pk for m in messages_of_two_stations.values()
+    }
+
+
+def test_changelist_costs_the_same_queries_for_many_messages(
+    client, officer, station, django_assert_max_num_queries
+):
+    client.force_login(officer)
+    MessageFactory.create_batch(3, station=station)
+    with django_assert_max_num_queries(20) as few:
+        client.get(CHANGELIST)
+    MessageFactory.create_batch(30, station=station)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(CHANGELIST)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status__exact": "failed"}, {"failed"}),
+        ({"channel__exact": "sms"}, {"sms"}),
+        ({"template": "other/reminder"}, {"reminder"}),
+        ({"q": "findme"}, {"search"}),
+    ],
+)
+def test_filters_and_search(client, officer, station, query, expected):
+    client.force_login(officer)
+    made = {
+        "failed": MessageFactory(station=station, status=MessageStatus.FAILED),
+        "sms": MessageFactory(station=station, channel=Channel.SMS, to="+8613800138000"),
+        "reminder": MessageFactory(station=station, template="other/reminder"),
+        "search": MessageFactory(station=station, to="findme@example.org"),
+    }
+    response = client.get(CHANGELIST, query)
+    assert response.status_code == 200
+    shown = {m.pk for m in response.context["cl"].result_list}
+    assert shown == {made[name].pk for name in expected}
+
+
+def test_change_page_previews_the_message_with_private_links_masked(client, officer, station):
+    client.force_login(officer)
+    message = MessageFactory(
+        station=station,
+        context={"secret_link": "https://linli.example.org/r/RAW-TOKEN"},
+        status=MessageStatus.FAILED,
+        last_error="TemporaryDeliveryError: gateway answered 503",
+    )
+    response = client.get(reverse("admin:notifications_message_change", args=[message.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "This is a test message from Linli." in body
+    assert "RAW-TOKEN" not in body
+    assert "gateway answered 503" in body
+
+
+def test_change_page_of_a_message_whose_template_is_gone_still_opens(client, officer, station):
+    client.force_login(officer)
+    message = MessageFactory(station=station, template="gone/away")
+    response = client.get(reverse("admin:notifications_message_change", args=[message.pk]))
+    assert response.status_code == 200
+
+
+def test_failed_messages_show_their_error_in_the_list(client, officer, station):
+    client.force_login(officer)
+    MessageFactory(station=station, status=MessageStatus.FAILED, last_error="Address refused")
+    assert "Address refused" in client.get(CHANGELIST).content.decode()
+
+
+def test_retry_action_sends_failed_messages_again_and_skips_others(
+    client, officer, station, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    failed = MessageFactory(station=station, status=MessageStatus.FAILED)
+    sent = MessageFactory(station=station, status=MessageStatus.SENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            CHANGELIST,
+            {"action": "retry_messages", "_selected_action": [failed.pk, sent.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    failed.refresh_from_db()
+    assert failed.status == MessageStatus.SENT
+    assert len(mail.outbox) == 1
+    levels = sorted(m.level_tag for m in response.context["messages"])
+    assert levels == ["success", "warning"]
+
+
+def test_cancel_action_cancels_waiting_messages(client, officer, station):
+    client.force_login(officer)
+    waiting = MessageFactory(station=station)
+    response = client.post(
+        CHANGELIST, {"action": "cancel_messages", "_selected_action": [waiting.pk]}
+    )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == MessageStatus.CANCELLED
+
+
+def test_actions_cannot_reach_another_stations_messages(client, officer, messages_of_two_stations):
+    client.force_login(officer)
+    other = messages_of_two_stations["other"]
+    client.post(CHANGELIST, {"action": "cancel_messages", "_selected_action": [other.pk]})
+    other.refresh_from_db()
+    assert other.status == MessageStatus.CREATED
+
+
+def test_nobody_adds_or_deletes_messages_by_hand(client, officer, station):
+    client.force_login(officer)
+    message = MessageFactory(station=station)
+    assert client.get(reverse("admin:notifications_message_add")).status_code == 403
+    delete = reverse("admin:notifications_message_delete", args=[message.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_admin_pages_speak_chinese(client, officer, station):
+    client.force_login(officer)
+    MessageFactory(station=station, status=MessageStatus.FAILED)
+    response = client.get(CHANGELIST, headers={"accept-language": "zh-hans"})
+    body = response.content.decode()
+    assert "发送失败" in body
+    assert "重新发送所选消息" in body
