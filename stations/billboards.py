@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
@@ -27,6 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from stations.caching import cache_get, cache_set
 from stations.constants import POSTER_SIZE, BillboardPurpose, BillboardSize, QrTarget
 from stations.qr import QUIET_ZONE, dark_runs, qr_matrix, short_url, station_url
 
@@ -526,10 +526,20 @@ def build_poster(station, purpose: str = BillboardPurpose.BOTH) -> Built:
     return Built(content=renderer.png(), pages=[regions])
 
 
+@lru_cache(maxsize=1)
+def catalogue_digest() -> str:
+    """Return a digest of this app's compiled translations: new wording, new billboards."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parent / "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def station_fingerprint(station) -> str:
     """Return a digest of everything a billboard of ``station`` shows (for cache keys)."""
     parts = [
         LAYOUT_VERSION,
+        catalogue_digest(),
         settings.SITE_URL,
         ",".join(code for code, _label in settings.LANGUAGES),
         station.code,
@@ -554,11 +564,11 @@ def billboard_file(
         f"{kind}|{size}|{purpose}|{station_fingerprint(station)}".encode()
     ).hexdigest()[:32]
     key = f"stations:billboard:{digest}"
-    content = cache.get(key)
+    content = cache_get(key)
     if content is None:
         built = (
             build_pdf([station], size, purpose) if kind == "pdf" else build_poster(station, purpose)
         )
         content = built.content
-        cache.set(key, content, BILLBOARD_CACHE_TIMEOUT)
+        cache_set(key, content, BILLBOARD_CACHE_TIMEOUT)
     return content, f'"{digest}"'

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import qrcode
 import qrcode.constants
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
+from stations.caching import cache_get, cache_set
 from stations.constants import QR_TARGET_URL_NAMES, QrTarget
 
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks
@@ -116,9 +116,9 @@ def station_qr(code: str, target: str, fmt: str, size: int | None = None) -> QrF
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
     etag = f'"{digest}"'
     key = f"stations:qr:{digest}"
-    content = cache.get(key)
+    content = cache_get(key)
     if content is None:
         content = qr_svg(url) if fmt == "svg" else qr_png(url, size or 512)
-        cache.set(key, content, 7 * 24 * 60 * 60)
+        cache_set(key, content, 7 * 24 * 60 * 60)
     content_type = "image/svg+xml" if fmt == "svg" else "image/png"
     return QrFile(content=content, content_type=content_type, etag=etag)

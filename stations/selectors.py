@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
+from stations.caching import cache_add, cache_get, cache_set
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationVisitDay
 
@@ -78,11 +79,11 @@ STATIONS_GENERATION_KEY = "stations:generation"
 
 def stations_generation() -> str:
     """Return the current generation token of the station data in the cache."""
-    generation = cache.get(STATIONS_GENERATION_KEY)
+    generation = cache_get(STATIONS_GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
-        cache.add(STATIONS_GENERATION_KEY, generation, timeout=None)
-        generation = cache.get(STATIONS_GENERATION_KEY, generation)
+        cache_add(STATIONS_GENERATION_KEY, generation, timeout=None)
+        generation = cache_get(STATIONS_GENERATION_KEY, generation)
     return generation
 
 
@@ -116,12 +117,12 @@ def station_page_data(code: str) -> dict | None:
     if not re.match(STATION_CODE_REGEX, code):
         return None  # cannot exist: no query, nothing cached
     key = f"stations:page:{stations_generation()}:{code}"
-    data = cache.get(key)
+    data = cache_get(key)
     if data is not None:
         return data or None  # {} marks an unknown code
     station = station_get_by_code(code)
     if station is None:
-        cache.set(key, {}, STATION_MISSING_CACHE_TIMEOUT)
+        cache_set(key, {}, STATION_MISSING_CACHE_TIMEOUT)
         return None
     data = {
         "id": station.pk,
@@ -140,7 +141,7 @@ def station_page_data(code: str) -> dict | None:
             {"code": s.code, "district": s.district, "texts": _texts_data(s)}
             for s in nearest_active_stations(station)
         ]
-    cache.set(key, data, STATION_PAGE_CACHE_TIMEOUT)
+    cache_set(key, data, STATION_PAGE_CACHE_TIMEOUT)
     return data
 
 

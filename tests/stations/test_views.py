@@ -143,3 +143,18 @@ def test_home_lists_active_stations_linking_to_their_pages(client, station):
     page = client.get("/").text
     assert 'href="/s/shipai/"' in page
     assert 'href="/s/closed/"' not in page
+
+
+def test_station_page_and_qr_work_while_the_cache_is_down(client, station, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for method in ("get", "set", "add", "incr", "get_many"):
+        monkeypatch.setattr(cache, method, down)
+    response = client.get(STATION_URL)
+    assert response.status_code == 200
+    assert "Shipai Street Expat Service Station" in response.text
+    assert client.get("/s/shipai/register/qr.png").status_code == 200
+    assert client.get("/s/nosuch/").status_code == 404
