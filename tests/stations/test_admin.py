@@ -184,3 +184,43 @@ def test_admin_is_translated(client, station):
     change = client.get(change_url(station), HTTP_ACCEPT_LANGUAGE="zh-CN").text
     assert "二维码和宣传牌" in change
     assert "宣传牌 A3（PDF）" in change
+
+
+def test_city_administrator_adds_a_station_and_officers_cannot(client, station):
+    city = StaffUserFactory()
+    city.groups.add(Group.objects.get(name=GROUP_CITY_ADMIN))
+    officer = StaffUserFactory(station=station)
+    data = {
+        "code": "yuexiu-1",
+        "district": "Yuexiu District",
+        "phone": "",
+        "email": "",
+        "wechat_id": "",
+        "languages_spoken": "",
+        "is_active": "on",
+        "texts-TOTAL_FORMS": "1",
+        "texts-INITIAL_FORMS": "0",
+        "texts-MIN_NUM_FORMS": "1",
+        "texts-MAX_NUM_FORMS": "1000",
+        "texts-0-language": "en",
+        "texts-0-name": "Yuexiu Station",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    client.force_login(officer)
+    assert client.post("/admin/stations/station/add/", data).status_code == 403
+    client.force_login(city)
+    bad = client.post("/admin/stations/station/add/", {**data, "code": "Yue Xiu"})
+    assert bad.status_code == 200
+    assert bad.context["adminform"].form.errors.as_data()["code"][0].code == "invalid_station_code"
+    assert client.post("/admin/stations/station/add/", data).status_code == 302
+    assert client.get("/s/yuexiu-1/").status_code == 200
+
+
+def test_officer_does_not_see_the_membership_inline(client, station):
+    officer = StaffUserFactory(station=station)
+    client.force_login(officer)
+    page = client.get(change_url(station)).text
+    assert "memberships-TOTAL_FORMS" not in page
