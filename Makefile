@@ -78,5 +78,10 @@ test: venv compilemessages check-messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run -v 1
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Benchmark and load test on PostgreSQL + Redis + gunicorn (bench/README.md); prints one
+# table of ratios. BENCH_ARGS="--quick" for a short check, "--no-load" without the load test.
+bench: venv compilemessages
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

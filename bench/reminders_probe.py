@@ -1,0 +1,5 @@
+"""Placeholder: replaced once registration/reminders.py has landed."""
+
+import json
+
+print(json.dumps({}))
