@@ -41,6 +41,8 @@ from inquiries.services import (
     inquiry_transition,
     transition_allowed,
 )
+from privacy.constants import AuditAction
+from privacy.services import audit_record
 from stations.admin_scoping import StationScopedAdminMixin
 from stations.constants import MembershipRole
 from stations.selectors import (
@@ -424,9 +426,29 @@ class InquiryAdmin(StationScopedAdminMixin, admin.ModelAdmin):
         inquiry = self._scoped_object(request, pk)
         if not inquiry.photo:
             raise Http404
+        audit_record(
+            user=request.user,
+            action=AuditAction.DOCUMENT_VIEW,
+            obj=inquiry,
+            station=inquiry.station,
+            detail="photo",
+        )
         response = FileResponse(inquiry.photo.open("rb"), content_type="image/jpeg")
         response["Content-Disposition"] = "inline"
         response["Cache-Control"] = "private, no-store"
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            original = response.context_data.get("original")
+            if original is not None:
+                audit_record(
+                    user=request.user,
+                    action=AuditAction.VIEW,
+                    obj=original,
+                    station=original.station,
+                )
         return response
 
     def assign_to_me_view(self, request, pk):

@@ -55,9 +55,10 @@ def test_dry_run_sends_nothing(late_case, manager):
     outcome = inquiries_overdue(today=timezone.localdate(), dry_run=True)
     assert outcome.due == 1 and outcome.queued == 0
     assert late_case.reference in outcome.details[0]
-    assert not Message.objects.exists() or not Message.objects.filter(
-        template="inquiries/overdue"
-    ).exists()
+    assert (
+        not Message.objects.exists()
+        or not Message.objects.filter(template="inquiries/overdue").exists()
+    )
 
 
 def test_a_public_reply_ends_the_reminders(late_case, manager, officer):
