@@ -211,4 +211,3 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
             )
             outcome.queued += 1
     return outcome
-

@@ -27,8 +27,12 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     nationality = "SN"
     document_type = "passport"
     document_number = factory.Sequence(lambda n: f"A{n:08d}")
-    document_number_index = factory.LazyAttribute(lambda o: document_number_index(o.document_number))
-    document_expiry = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=900))
+    document_number_index = factory.LazyAttribute(
+        lambda o: document_number_index(o.document_number)
+    )
+    document_expiry = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=900)
+    )
     phone = "+8613800138000"
     email = factory.Sequence(lambda n: f"resident{n}@example.org")
     preferred_language = "en"
@@ -51,10 +55,14 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     visa_number = factory.Sequence(lambda n: f"V{n:07d}")
     visa_number_index = factory.LazyAttribute(lambda o: visa_number_index(o.visa_number))
     entry_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=3))
-    visa_valid_until = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=300))
+    visa_valid_until = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=300)
+    )
     arrival_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=2))
     deadline_at = factory.LazyAttribute(lambda o: o.arrival_at + datetime.timedelta(hours=24))
-    expected_departure = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=200))
+    expected_departure = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=200)
+    )
     stay_reason = "study"
     address = "Building 3, Unit 2, Room 501, Shipai West Road"
     accommodation_type = "rented"

@@ -58,11 +58,20 @@ def test_resident_registers_updates_address_and_is_told_when_registered(
     assert 'type="date"' in form_page.text
 
     # A mistake in one field: the photos are kept and shown as thumbnails.
-    first = client.post(register_url, {**form_data(surname="", preferred_language=language), **photos()})
+    first = client.post(
+        register_url, {**form_data(surname="", preferred_language=language), **photos()}
+    )
     assert first.status_code == 200
     assert first.context["form"].errors.as_data()["surname"][0].code == "required"
     assert texts["kept"] in first.text
-    assert first.text.count(reverse("registration:attempt_photo", args=["00000000-0000-0000-0000-000000000000"])[:-37]) >= 3
+    assert (
+        first.text.count(
+            reverse("registration:attempt_photo", args=["00000000-0000-0000-0000-000000000000"])[
+                :-37
+            ]
+        )
+        >= 3
+    )
     assert Document.objects.filter(attempt__isnull=False).count() == 3
 
     # Corrected, without sending the photos again: the review step, then submit.
