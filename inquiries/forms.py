@@ -56,6 +56,18 @@ class HelpRequestForm(forms.ModelForm):
             "contact_method": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 6}),
         }
+        help_texts = {
+            "category": "",
+            "subject": _("A few words, e.g. “Landlord keeps my deposit”."),
+            "description": _("What happened, and what help you need."),
+            "urgency": _("In danger right now? Call 110 first."),
+            "contact_name": "",
+            "phone": _("A Chinese mobile number, or any number with its country code."),
+            "email": "",
+            "wechat_id": "",
+            "contact_time": "",
+            "language": _("We will write to you in this language."),
+        }
         labels = {
             "category": _("What do you need help with?"),
             "subject": _("Subject"),

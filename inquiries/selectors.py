@@ -132,3 +132,24 @@ def round_statistics(*, round: CheckInRound) -> dict:
 def inquiries_overdue(*, now=None) -> QuerySet[Inquiry]:
     """Return the open cases past their first-response target with no reply yet."""
     return Inquiry.objects.overdue(now=now or timezone.now())
+
+
+def inquiries_figures_for_user(user) -> dict[str, int]:
+    """Return the case figures of the staff dashboard: new, unassigned, overdue, mine open."""
+    from inquiries.constants import OPEN_STATUSES, Status
+
+    now = timezone.now()
+    cases = inquiries_for_user(user)
+    return cases.aggregate(
+        new=Count("pk", filter=Q(status=Status.NEW)),
+        unassigned=Count("pk", filter=Q(status__in=OPEN_STATUSES, assigned_to__isnull=True)),
+        overdue=Count(
+            "pk",
+            filter=Q(
+                status__in=OPEN_STATUSES,
+                first_responded_at__isnull=True,
+                first_response_due__lt=now,
+            ),
+        ),
+        mine_open=Count("pk", filter=Q(status__in=OPEN_STATUSES, assigned_to=user)),
+    )

@@ -243,3 +243,15 @@ def test_resident_case_page_costs_the_same_queries_at_any_size(
         response = client.get(url)
     assert response.status_code == 200
     assert len(response.context["replies"]) == replies
+
+
+def test_dashboard_figures_are_scoped(submit, officer, other_station, django_assert_num_queries):
+    from inquiries.selectors import inquiries_figures_for_user
+
+    mine = submit().inquiry
+    submit()
+    submit(station=other_station)
+    inquiry_assign(inquiry=mine, assignee=officer)
+    with django_assert_num_queries(2):
+        figures = inquiries_figures_for_user(officer)
+    assert figures == {"new": 1, "unassigned": 1, "overdue": 0, "mine_open": 1}
