@@ -287,3 +287,60 @@ def test_round_is_sent_to_residents_without_email_by_sms(
     assert message.channel == "sms"
     assert timezone.now() < CheckInInvitation.objects.get().expires_at
     assert CheckInRound.objects.get().status == RoundStatus.SENT
+
+
+def _round_form(station, **extra):
+    data = {
+        "station": station.pk,
+        "title": "Winter check-in",
+        "valid_days": "30",
+        "intros-TOTAL_FORMS": "2",
+        "intros-INITIAL_FORMS": "0",
+        "intros-MIN_NUM_FORMS": "1",
+        "intros-MAX_NUM_FORMS": "2",
+        "intros-0-language": "en",
+        "intros-0-text": "How are you this winter?",
+        "intros-1-language": "zh-hans",
+        "intros-1-text": "冬天过得好吗？",
+    }
+    data.update(extra)
+    return data
+
+
+def test_manager_creates_a_round_with_an_intro_per_language(client, station, manager):
+    client.force_login(manager)
+    response = client.post(reverse("admin:inquiries_checkinround_add"), _round_form(station))
+    assert response.status_code == 302, response.text[:2000]
+    round = CheckInRound.objects.get()
+    assert round.created_by == manager and round.status == RoundStatus.DRAFT
+    assert round.intro("zh-hans") == "冬天过得好吗？"
+    assert round.intro("fr") == "How are you this winter?"  # falls back to the default
+
+
+def test_managers_cannot_create_rounds_for_another_station(client, station, other_station):
+    from stations.constants import MembershipRole
+    from tests.stations.factories import StaffUserFactory
+
+    other_manager = StaffUserFactory(
+        username="linhe-manager", station=other_station, station__role=MembershipRole.MANAGER
+    )
+    client.force_login(other_manager)
+    response = client.post(reverse("admin:inquiries_checkinround_add"), _round_form(station))
+    assert response.status_code == 200
+    assert "station" in response.context["adminform"].form.errors
+    assert not CheckInRound.objects.exists()
+
+
+def test_officers_may_not_create_rounds(client, officer):
+    client.force_login(officer)
+    assert client.get(reverse("admin:inquiries_checkinround_add")).status_code == 403
+
+
+def test_groups_receive_the_inquiries_permissions(db):
+    from django.contrib.auth.models import Group
+
+    officer = Group.objects.get(name="Station officer")
+    manager = Group.objects.get(name="Station manager")
+    assert officer.permissions.filter(codename="change_inquiry").exists()
+    assert not officer.permissions.filter(codename="add_checkinround").exists()
+    assert manager.permissions.filter(codename="add_checkinround").exists()
