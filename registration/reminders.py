@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from notifications.constants import Channel
+from notifications.models import Message
 from notifications.reminders import RuleOutcome, reminder_key
 from notifications.services import message_queue
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
@@ -187,6 +188,13 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
             "admin:registration_registration_change", args=[registration.pk]
         )
         for user in officers[station_id]:
+            key = reminder_key(
+                f"{rule}.{user.pk}",
+                registration,
+                timezone.localtime(registration.arrival_at).date(),
+            )
+            if Message.objects.filter(idempotency_key=key).exists():
+                continue
             message_queue(
                 template="registration/staff_waiting",
                 language=language,
@@ -201,11 +209,7 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                     ),
                     "admin_url": admin_url,
                 },
-                idempotency_key=reminder_key(
-                    f"{rule}.{user.pk}",
-                    registration,
-                    timezone.localtime(registration.arrival_at).date(),
-                ),
+                idempotency_key=key,
                 station=registration.station,
                 concerning=registration,
             )

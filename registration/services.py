@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.constants import Channel
+from notifications.models import Message
 from notifications.services import message_queue
 from registration.constants import (
     ACTIVE_STATUSES,
@@ -186,7 +187,6 @@ def resident_notify(
         if sms is not None
         else (resident.preferred_channel == Channel.SMS or not resident.email)
     )
-    queued = 0
     common = {
         "template": f"registration/{template}",
         "language": resident.preferred_language,
@@ -195,21 +195,23 @@ def resident_notify(
         "concerning": registration,
         "recipient_name": resident.full_name,
     }
+    wanted = []
     if resident.email:
-        message_queue(
-            channel=Channel.EMAIL,
-            to=resident.email,
-            idempotency_key=f"{key}:email",
-            **common,
-        )
-        queued += 1
+        wanted.append((Channel.EMAIL, resident.email))
     if want_sms and resident.phone:
-        message_queue(
-            channel=Channel.SMS,
-            to=str(resident.phone),
-            idempotency_key=f"{key}:sms",
-            **common,
+        wanted.append((Channel.SMS, str(resident.phone)))
+    keys = {channel: f"{key}:{channel}" for channel, _to in wanted}
+    # Idempotent: a key already in the outbox is not queued again (nor counted).
+    existing = set(
+        Message.objects.filter(idempotency_key__in=keys.values()).values_list(
+            "idempotency_key", flat=True
         )
+    )
+    queued = 0
+    for channel, to in wanted:
+        if keys[channel] in existing:
+            continue
+        message_queue(channel=channel, to=to, idempotency_key=keys[channel], **common)
         queued += 1
     return queued
 

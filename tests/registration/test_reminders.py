@@ -1,0 +1,216 @@
+"""Reminder rules with time travel: 30/7/1 days, expiry, 48 h correction, departure, 12 h staff."""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from notifications.models import Message
+from notifications.reminders import reminders_run
+from registration import reminders, services
+from registration.constants import EndReason, RegistrationStatus
+from tests.registration.factories import RegistrationFactory
+from tests.stations.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+S = RegistrationStatus
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+START = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+
+
+def at(moment: datetime.datetime):
+    return time_machine.travel(moment, tick=False)
+
+
+def _run(rule, moment, dry_run=False):
+    with at(moment):
+        return rule(today=timezone.localdate(), dry_run=dry_run)
+
+
+def _templates():
+    return sorted(Message.objects.values_list("template", flat=True))
+
+
+@pytest.fixture
+def visa_registration(station):
+    with at(START):
+        return RegistrationFactory(
+            station=station,
+            status=S.REGISTERED,
+            visa_valid_until=(START + datetime.timedelta(days=60)).date(),
+        )
+
+
+def test_visa_reminders_30_7_and_1_days_before_each_once(visa_registration):
+    until = visa_registration.visa_valid_until
+    sent = []
+    for days_before in range(45, 0, -1):
+        moment = datetime.datetime.combine(
+            until - datetime.timedelta(days=days_before), datetime.time(8, 30), tzinfo=SHANGHAI
+        )
+        outcome = _run(reminders.visa_expiring, moment)
+        _run(reminders.visa_expiring, moment)  # twice the same day: nothing new
+        if outcome.queued:
+            sent.append(days_before)
+    assert sent == [30, 7, 1]
+    assert Message.objects.filter(template="registration/visa_expiring").count() == 3
+
+
+def test_a_missed_day_is_caught_up_once(visa_registration):
+    until = visa_registration.visa_valid_until
+    moment = datetime.datetime.combine(
+        until - datetime.timedelta(days=29), datetime.time(9), tzinfo=SHANGHAI
+    )
+    assert _run(reminders.visa_expiring, moment).queued == 1
+    assert _run(reminders.visa_expiring, moment + datetime.timedelta(days=1)).queued == 0
+    assert Message.objects.count() == 1
+
+
+def test_visa_reminder_is_in_the_residents_language(
+    visa_registration, django_capture_on_commit_callbacks
+):
+    visa_registration.resident.preferred_language = "zh-hans"
+    visa_registration.resident.save()
+    until = visa_registration.visa_valid_until
+    moment = datetime.datetime.combine(
+        until - datetime.timedelta(days=7), datetime.time(9), tzinfo=SHANGHAI
+    )
+    with at(moment), django_capture_on_commit_callbacks(execute=True):
+        reminders.visa_expiring(today=timezone.localdate(), dry_run=False)
+    assert "即将到期" in mail.outbox[0].subject or "到期" in mail.outbox[0].subject
+    assert "7 天后" in mail.outbox[0].body
+
+
+def test_dry_run_counts_but_sends_nothing(visa_registration):
+    until = visa_registration.visa_valid_until
+    moment = datetime.datetime.combine(
+        until - datetime.timedelta(days=30), datetime.time(9), tzinfo=SHANGHAI
+    )
+    outcome = _run(reminders.visa_expiring, moment, dry_run=True)
+    assert outcome.due == 1 and outcome.queued == 0
+    assert visa_registration.reference in outcome.details[0]
+    assert not Message.objects.exists()
+
+
+def test_ended_registrations_get_no_visa_reminder(visa_registration):
+    visa_registration.status = S.ENDED
+    visa_registration.save()
+    until = visa_registration.visa_valid_until
+    moment = datetime.datetime.combine(
+        until - datetime.timedelta(days=30), datetime.time(9), tzinfo=SHANGHAI
+    )
+    assert _run(reminders.visa_expiring, moment).due == 0
+
+
+def test_expired_visa_without_update_ends_the_registration_and_tells_the_resident(
+    visa_registration, django_capture_on_commit_callbacks
+):
+    until = visa_registration.visa_valid_until
+    on_last_day = datetime.datetime.combine(until, datetime.time(9), tzinfo=SHANGHAI)
+    assert _run(reminders.visa_expired, on_last_day).due == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = _run(reminders.visa_expired, on_last_day + datetime.timedelta(days=1))
+    assert outcome.queued == 1
+    visa_registration.refresh_from_db()
+    assert visa_registration.status == S.ENDED
+    assert visa_registration.end_reason == EndReason.VISA_EXPIRED
+    assert _templates() == ["registration/ended_visa_expired"]
+    assert "register" in mail.outbox[0].body
+    assert _run(reminders.visa_expired, on_last_day + datetime.timedelta(days=2)).due == 0
+
+
+def test_renewed_visa_is_not_ended(visa_registration):
+    services.registration_visa_renew(
+        registration=visa_registration,
+        visa_type="residence_permit",
+        visa_number="RP1",
+        visa_valid_until=visa_registration.visa_valid_until + datetime.timedelta(days=365),
+        attempt=None,
+    )
+    after = datetime.datetime.combine(
+        visa_registration.visa_valid_until + datetime.timedelta(days=1),
+        datetime.time(9),
+        tzinfo=SHANGHAI,
+    )
+    assert _run(reminders.visa_expired, after).due == 0
+
+
+def test_correction_unanswered_for_48_hours_is_reminded_once(station, officer):
+    with at(START):
+        registration = RegistrationFactory(station=station)
+        services.registration_request_correction(
+            registration=registration, actor=officer, message="Blurred photo."
+        )
+    Message.objects.all().delete()
+    assert _run(reminders.correction_unanswered, START + datetime.timedelta(hours=47)).due == 0
+    assert _run(reminders.correction_unanswered, START + datetime.timedelta(hours=49)).queued == 1
+    assert _run(reminders.correction_unanswered, START + datetime.timedelta(hours=73)).queued == 0
+    assert _templates() == ["registration/correction_reminder"]
+
+
+def test_answered_correction_is_not_reminded(station, officer):
+    with at(START):
+        registration = RegistrationFactory(station=station)
+        services.registration_request_correction(
+            registration=registration, actor=officer, message="Blurred photo."
+        )
+        services.registration_correct(registration=registration, data={}, attempt=None)
+    assert _run(reminders.correction_unanswered, START + datetime.timedelta(hours=49)).due == 0
+
+
+def test_passed_departure_asks_whether_the_resident_left_once(station):
+    with at(START):
+        registration = RegistrationFactory(
+            station=station, expected_departure=(START + datetime.timedelta(days=5)).date()
+        )
+    departure = datetime.datetime.combine(
+        registration.expected_departure, datetime.time(9), tzinfo=SHANGHAI
+    )
+    assert _run(reminders.departure_passed, departure).due == 0
+    assert _run(reminders.departure_passed, departure + datetime.timedelta(days=1)).queued == 1
+    assert _run(reminders.departure_passed, departure + datetime.timedelta(days=2)).queued == 0
+    assert _templates() == ["registration/departure_check"]
+
+
+def test_staff_are_told_of_a_submission_waiting_12_hours_after_arrival(
+    station, other_station, officer, other_officer, django_capture_on_commit_callbacks
+):
+    StaffUserFactory(station=station, email="")  # an officer without email is skipped
+    with at(START):
+        registration = RegistrationFactory(station=station, arrival_at=START)
+    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=11)).due == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = _run(reminders.staff_waiting, START + datetime.timedelta(hours=13))
+    assert outcome.queued == 1
+    assert [m.to for m in mail.outbox] == [["officer@example.org"]]
+    assert registration.reference in mail.outbox[0].subject
+    assert "仍待审核" in mail.outbox[0].subject  # officers get it in Chinese
+    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=14)).queued == 0
+
+
+def test_reviewed_submission_needs_no_staff_reminder(station, officer):
+    with at(START):
+        registration = RegistrationFactory(station=station, arrival_at=START)
+        services.registration_mark_registered(registration=registration, actor=officer)
+    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=13)).due == 0
+
+
+def test_all_registration_rules_run_from_the_settings(settings, visa_registration):
+    rules = [r for r in settings.REMINDER_RULES if r.startswith("registration.")]
+    assert len(rules) == 5
+    with at(START):
+        outcomes = reminders_run(today=timezone.localdate(), dry_run=True, rules=rules)
+    assert [o.error for o in outcomes] == [""] * 5
+
+
+def test_each_rule_issues_a_fixed_number_of_queries(station, django_assert_max_num_queries):
+    with at(START):
+        RegistrationFactory.create_batch(
+            5, station=station, expected_departure=(START - datetime.timedelta(days=1)).date()
+        )
+        with django_assert_max_num_queries(1):
+            outcome = reminders.departure_passed(today=timezone.localdate(), dry_run=True)
+    assert outcome.due == 5
