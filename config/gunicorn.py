@@ -1,0 +1,68 @@
+"""
+gunicorn configuration for Linli: ``gunicorn -c config/gunicorn.py config.wsgi``.
+
+Every value can be changed by environment variable (see README). Workers are processes,
+threads serve requests inside them (gthread): a resident uploading phone photos over a
+slow mobile line holds a thread, not a whole process. Each thread keeps one persistent
+PostgreSQL connection (CONN_MAX_AGE), so workers × threads × nodes must stay below
+PostgreSQL's ``max_connections``.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+_cpus = multiprocessing.cpu_count()
+
+# Listening socket: nginx proxies to it (deploy/nginx/linli.conf).
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or 8000}"
+# Processes: the usual 2 × CPU + 1, capped so that a big machine does not open hundreds of
+# database connections; WEB_CONCURRENCY overrides (the common PaaS name).
+workers = _int("WEB_CONCURRENCY", min(2 * _cpus + 1, 12))
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 4)
+# A request taking longer than this is killed and logged; uploads are read by nginx first
+# (proxy_request_buffering), so only Django's own work counts here.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# On SIGTERM (deploy, scale-in) a worker finishes its requests for this long first.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then, so that a slow leak never grows without bound.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# Only our own proxy may tell us the client's scheme and address.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+limit_request_line = 4094
+limit_request_fields = 100
+
+# Logs on stderr (journald or docker collect them): JSON access lines with the request ID
+# and without private-link tokens (config.logs.GunicornLogger), errors as JSON too.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logger_class = "config.logs.GunicornLogger"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+    "root": {"level": "WARNING", "handlers": []},
+}
+proc_name = "linli-web"
+# gunicorn's control socket (gunicornc) is not used; several instances on one host (web
+# nodes, benchmarks) would otherwise share ~/.gunicorn/gunicorn.ctl.
+control_socket_disable = True
