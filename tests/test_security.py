@@ -178,6 +178,7 @@ def test_without_self_enrolment_a_user_without_device_is_told_to_ask_an_admin(cl
     _login(client, staff.username, PASSWORD)
     response = client.get("/admin/2fa/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert response.status_code == 403
+    assert "请联系管理员为您设置" in response.text
     assert not TOTPDevice.objects.filter(user=staff).exists()
     assert client.get("/admin/").status_code == 302
 
