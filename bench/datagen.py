@@ -30,8 +30,18 @@ STATUS = """CASE
   WHEN g.i % 1000 < 995 THEN 'submitted'
   WHEN g.i % 1000 < 998 THEN 'correction_requested'
   ELSE 'resubmitted' END"""
+# Registered, submitted, correction requested, resubmitted: the active stays.
+ACTIVE = "(g.i % 1000 >= 987 OR (g.i % 1000 >= 450 AND g.i % 1000 < 970))"
 ARRIVAL = "(%(now)s - make_interval(days => (g.i * 31) % 400, hours => g.i % 24))"
-VISA_UNTIL = "(%(today)s::date + ((g.i * 7919) % 760 - 30))"
+# Steady state, as after the daily reminder run: an active stay's visa expires from
+# yesterday (ended by today's run) to two years ahead; ended ones expired any time.
+VISA_UNTIL = f"""(CASE WHEN {ACTIVE}
+  THEN %(today)s::date - 1 + ((g.i * 7919) % 731)
+  ELSE %(today)s::date - 400 + ((g.i * 7919) % 760) END)"""
+# Expected departures of active stays spread from 3 days ago to two years ahead.
+DEPARTURE = f"""(CASE WHEN {ACTIVE}
+  THEN least({VISA_UNTIL}, %(today)s::date - 3 + ((g.i * 13) % 700))
+  ELSE {VISA_UNTIL} - 1 END)"""
 STATUS_CHANGED = """CASE WHEN g.i % 1000 >= 987
   THEN %(now)s - make_interval(hours => g.i % 336)
   ELSE %(now)s - make_interval(days => g.i % 365) END"""
@@ -64,11 +74,11 @@ REGISTRATION = {
     "visa_number": "%(visa_number)s",
     "visa_number_index": "md5('v' || (%(g0)s + g.i)) || md5('w' || (%(g0)s + g.i))",
     "visa_valid_until": VISA_UNTIL,
-    "entry_date": f"{VISA_UNTIL} - 60 - (g.i % 300)",
+    "entry_date": f"least(%(today)s::date - 1, {VISA_UNTIL} - 60) - (g.i % 300)",
     "port_of_entry": "'Baiyun Airport'",
     "arrival_at": ARRIVAL,
     "deadline_at": f"{ARRIVAL} + interval '24 hours'",
-    "expected_departure": f"{VISA_UNTIL} - 1",
+    "expected_departure": DEPARTURE,
     "stay_reason": "'work'",
     "address": "'Room ' || (g.i % 9000) || ', ' || g.i || ' Bench Road'",
     "accommodation_type": "'rented'",

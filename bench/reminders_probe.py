@@ -1,5 +1,164 @@
-"""Placeholder: replaced once registration/reminders.py has landed."""
+"""
+Figure 6, run by bench/run.py in its own process (so that its peak memory is its own):
+``send_due_reminders`` over the benchmark database ÷ raw SQL SELECTs of the same due rows.
 
+1. the baseline: for each registration rule, one hand-written SQL SELECT of its due rows
+   (with the resident and station columns the rule reads), fetched whole — best of 3;
+2. ``send_due_reminders --dry-run``: every rule finds its due rows, queues nothing;
+3. ``send_due_reminders``: the real run, which queues the messages (Celery publishes to
+   the benchmark's Redis database; no worker delivers them).
+
+Query counts come from a database execute wrapper, memory from getrusage (peak RSS of this
+process). Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
 import json
+import os
+import re
+import resource
+import sys
+import time
+from pathlib import Path
 
-print(json.dumps({}))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from registration.constants import ACTIVE_STATUSES  # noqa: E402
+from registration.models import Registration  # noqa: E402
+
+COLUMNS = "r.*, p.*, s.*"
+JOINS = (
+    "registration_registration r JOIN registration_resident p ON p.id = r.resident_id "
+    "JOIN stations_station s ON s.id = r.station_id"
+)
+
+
+def due_selects(today: datetime.date, now: datetime.datetime) -> list[tuple[str, list]]:
+    """The due rows of every registration rule, as plain SQL (see registration/reminders.py).
+
+    Fixed SQL text with every value as a parameter (hence the S608 exemptions).
+    """
+    active = list(ACTIVE_STATUSES)
+    catch_up = 2
+    windows, params = [], [active]
+    for days in sorted(set(settings.REGISTRATION_VISA_REMINDER_DAYS)):
+        end = today + datetime.timedelta(days=days)
+        windows.append("r.visa_valid_until BETWEEN %s AND %s")
+        params += [max(today, end - datetime.timedelta(days=catch_up)), end]
+    correction = now - datetime.timedelta(hours=settings.REGISTRATION_CORRECTION_REMINDER_HOURS)
+    staff = now - datetime.timedelta(hours=settings.REGISTRATION_STAFF_REMINDER_HOURS)
+    back = datetime.timedelta(days=catch_up + 1)
+    return [
+        (
+            f"SELECT {COLUMNS} FROM {JOINS} WHERE r.status = ANY(%s) "  # noqa: S608
+            f"AND ({' OR '.join(windows)})",
+            params,
+        ),
+        (
+            "SELECT r.id, r.reference FROM registration_registration r "
+            "WHERE r.status = ANY(%s) AND r.visa_valid_until < %s",
+            [active, today],
+        ),
+        (
+            f"SELECT {COLUMNS} FROM {JOINS} WHERE r.status = 'correction_requested' "  # noqa: S608
+            "AND r.status_changed_at <= %s AND r.status_changed_at > %s",
+            [correction, correction - back],
+        ),
+        (
+            f"SELECT {COLUMNS} FROM {JOINS} WHERE r.status = ANY(%s) "  # noqa: S608
+            "AND r.expected_departure < %s AND r.expected_departure >= %s",
+            [active, today, today - back],
+        ),
+        (
+            "SELECT r.*, s.* FROM registration_registration r "
+            "JOIN stations_station s ON s.id = r.station_id WHERE r.status = 'submitted' "
+            "AND r.arrival_at <= %s AND r.arrival_at > %s ORDER BY r.station_id, r.id",
+            [staff, staff - back],
+        ),
+    ]
+
+
+def raw_select(selects) -> tuple[float, int]:
+    start = time.perf_counter()
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql, params in selects:
+            cursor.execute(sql, params)
+            rows += len(cursor.fetchall())
+    return time.perf_counter() - start, rows
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def command(*args) -> tuple[float, int, str]:
+    counter = Counter()
+    out = io.StringIO()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        call_command("send_due_reminders", *args, stdout=out, stderr=out)
+        seconds = time.perf_counter() - start
+    return seconds, counter.count, out.getvalue()
+
+
+def totals(output: str) -> tuple[int, int]:
+    """(due, queued) from the command's last line: '<day>: N rules, D due, Q queued'."""
+    match = re.search(r"(\d+) due, (\d+) queued", output.strip().splitlines()[-1])
+    return (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+
+
+def main() -> None:
+    now = timezone.localtime()
+    today = now.date()
+    registrations = Registration.objects.count()
+    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    selects = due_selects(today, now)
+    raw_select(selects)  # warm: the same buffers for everyone
+    sql_seconds, sql_rows = min(raw_select(selects) for _ in range(3))
+    dry_seconds, dry_queries, dry_out = command("--dry-run", "--today", today.isoformat())
+    dry_due, _ = totals(dry_out)
+    seconds, queries, out = command("--today", today.isoformat())
+    due, queued = totals(out)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "registrations": registrations,
+                "sql_seconds": sql_seconds,
+                "sql_rows": sql_rows,
+                "dry_seconds": dry_seconds,
+                "dry_queries": dry_queries,
+                "dry_due": dry_due,
+                "command_seconds": seconds,
+                "queries": queries,
+                "due": due,
+                "queued": queued,
+                "peak_mb": peak,
+                "start_mb": rss_start,
+                "rules": len(settings.REMINDER_RULES),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

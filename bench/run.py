@@ -121,8 +121,11 @@ def manage(env: dict, *args: str) -> None:
 # Data: stations and a staff superuser (small); registrations (big, see datagen)
 # ------------------------------------------------------------------------------
 def seed_stations(count: int = 41) -> list:
-    """Create ``count`` stations (Guangzhou has 41) with English and Chinese texts."""
-    from stations.services import station_create_or_update
+    """Create ``count`` stations (Guangzhou has 41) with texts and one officer each."""
+    from django.contrib.auth import get_user_model
+
+    from stations.constants import MembershipRole
+    from stations.services import station_create_or_update, station_membership_set
 
     districts = ["Tianhe", "Yuexiu", "Haizhu", "Baiyun", "Panyu", "Huangpu"]
     stations = []
@@ -150,6 +153,10 @@ def seed_stations(count: int = 41) -> list:
                 },
             )
         )
+        officer, _created = get_user_model().objects.get_or_create(
+            username=f"officer-{code}", defaults={"email": f"officer-{code}@example.org"}
+        )
+        station_membership_set(user=officer, station=stations[-1], role=MembershipRole.OFFICER)
     return stations
 
 
@@ -398,38 +405,49 @@ def fig_changelist(args) -> Row:
     )
 
 
-def fig_reminders(env: dict, args) -> Row:
+def fig_reminders(env: dict, args) -> list[Row]:
     """Run the reminder probe in a subprocess (its own peak memory) and read its JSON."""
     import json
 
+    goal = "≤ 3, ≤ 200 MB"
     out = subprocess.run(
         [sys.executable, "bench/reminders_probe.py"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1200,
     )
+    (VAR / "reminders_probe.log").write_text(out.stdout + out.stderr)
     if out.returncode != 0:
-        return Row(
-            "6. send_due_reminders ÷ raw SQL SELECT of the due rows",
-            None,
-            "≤ 3, ≤ 200 MB",
-            False,
-            "probe failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:200],
-        )
+        last = (out.stderr.strip().splitlines() or ["?"])[-1][:200]
+        return [Row("6. send_due_reminders ÷ raw SQL", None, goal, False, f"probe failed: {last}")]
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    ratio = data["command_seconds"] / data["sql_seconds"] if data["sql_seconds"] else None
-    ok = ratio is not None and ratio <= 3 and data["peak_mb"] <= 200
-    return Row(
-        f"6. send_due_reminders over {data['registrations']:,} ÷ raw SQL SELECT of the due rows",
-        ratio,
-        "≤ 3, ≤ 200 MB",
-        ok,
-        f"{data['command_seconds']:.2f} vs {data['sql_seconds']:.3f} s; {data['due']} due, "
-        f"{data['queued']} queued, {data['queries']} queries; peak {data['peak_mb']:.0f} MB RSS"
-        + (f"; dry run {data['dry_seconds']:.2f} s" if "dry_seconds" in data else ""),
-    )
+    sql = data["sql_seconds"]
+    memory = data["peak_mb"] <= 200
+    dry = data["dry_seconds"] / sql
+    real = data["command_seconds"] / sql
+    rows = f"{data['registrations']:,}"
+    return [
+        Row(
+            f"6a. send_due_reminders --dry-run over {rows} ÷ raw SQL SELECT of the due rows",
+            dry,
+            goal,
+            dry <= 3 and memory,
+            f"{data['dry_seconds']:.2f} vs {sql:.3f} s; {data['dry_due']} due "
+            f"(SQL: {data['sql_rows']} rows), {data['dry_queries']} queries",
+        ),
+        Row(
+            f"6b. send_due_reminders (queues the messages) over {rows} ÷ the same SELECT",
+            real,
+            goal,
+            real <= 3 and memory,
+            f"{data['command_seconds']:.2f} vs {sql:.3f} s; {data['due']} due, "
+            f"{data['queued']} queued, {data['queries']} queries "
+            f"({data['queries'] / max(1, data['queued']):.1f} per message); peak "
+            f"{data['peak_mb']:.0f} MB RSS (Django loaded: {data['start_mb']:.0f} MB)",
+        ),
+    ]
 
 
 # ------------------------------------------------------------------------------
@@ -564,7 +582,10 @@ def main() -> int:
         log(f"5. admin changelist, generating {args.rows:,} registrations")
         rows.append(guarded("5. admin changelist", "≤ 1.5", fig_changelist, args))
         log("6. reminders")
-        rows.append(guarded("6. send_due_reminders", "≤ 3", fig_reminders, env, args))
+        try:
+            rows += fig_reminders(env, args)
+        except Exception as error:
+            rows.append(Row("6. send_due_reminders", None, "≤ 3", False, f"failed: {error}"))
     else:
         for name in ("5. admin changelist at 1,000,000 ÷ 1,000", "6. send_due_reminders ÷ raw SQL"):
             rows.append(Row(name, None, "", None, "skipped: PostgreSQL not reachable (SQLite run)"))
