@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from privacy.constants import AuditAction
+from privacy.services import audit_record
 from registration import services
 from registration.constants import TRANSITIONS, RegistrationStatus
 from registration.forms import StaffMessageForm
@@ -63,6 +65,19 @@ class OverdueFilter(admin.SimpleListFilter):
                 status__in=(RegistrationStatus.SUBMITTED, RegistrationStatus.RESUBMITTED),
                 deadline_at__lt=timezone.now(),
             )
+        return queryset
+
+
+class DeletionRequestedFilter(admin.SimpleListFilter):
+    title = _("deletion requested")
+    parameter_name = "deletion"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("the resident asked for deletion"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deletion_requested_at__isnull=False, anonymised_at__isnull=True)
         return queryset
 
 
@@ -124,6 +139,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         "status",
         StationFilter,
         OverdueFilter,
+        DeletionRequestedFilter,
         "visa_type",
         "stay_reason",
         "accommodation_type",
@@ -141,7 +157,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     date_hierarchy = "arrival_at"
     ordering = ["-submitted_at", "-pk"]
-    actions = ["mark_registered", "request_correction", "reject"]
+    actions = ["mark_registered", "request_correction", "reject", "erase_personal_data"]
     inlines = [AmendmentInline]
     change_form_template = "admin/registration/registration/change_form.html"
     fieldsets = [
@@ -307,7 +323,10 @@ class RegistrationAdmin(SimpleHistoryAdmin):
                 "can_reject": RegistrationStatus.REJECTED in allowed,
             }
         )
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit_record(user=request.user, action=AuditAction.VIEW, obj=obj, station=obj.station)
+        return response
 
     def history_view(self, request, object_id, extra_context=None):
         if self.get_object(request, object_id) is None:
@@ -341,6 +360,13 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         )
 
     def _decide(self, request, obj, decision, message=""):
+        audit_record(
+            user=request.user,
+            action=AuditAction.DECISION,
+            obj=obj,
+            station=obj.station,
+            detail=decision,
+        )
         if decision == "registered":
             services.registration_mark_registered(registration=obj, actor=request.user)
         elif decision == "correction":
@@ -454,6 +480,37 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Reject…"), permissions=["review"])
     def reject(self, request, queryset):
         return self._bulk_with_message(request, queryset, "reject", _("Reject"))
+
+    @admin.action(
+        description=_("Erase personal data (the resident's request)"), permissions=["review"]
+    )
+    def erase_personal_data(self, request, queryset):
+        erased, refused = 0, 0
+        for obj in queryset.select_related("resident", "station"):
+            try:
+                erased += services.resident_erase(registration=obj, actor=request.user)
+            except ValidationError:
+                refused += 1
+        if erased:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration erased.", "%(count)d registrations erased.", erased
+                )
+                % {"count": erased},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration is still active: end it before erasing.",
+                    "%(count)d registrations are still active: end them before erasing.",
+                    refused,
+                )
+                % {"count": refused},
+                messages.WARNING,
+            )
 
     def has_review_permission(self, request):
         return request.user.has_perm(REVIEW_PERMISSION)

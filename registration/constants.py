@@ -4,10 +4,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-# Version of the privacy notice and consent text residents agree to (PIPL art. 29). Bump it
-# whenever the wording of the consent or the notice changes; each registration keeps the
-# version it was given under.
-CONSENT_NOTICE_VERSION = "2026-11-25"
+from privacy.constants import PRIVACY_NOTICE_VERSION
+
+# Version of the privacy notice and consent text residents agree to (PIPL art. 29): the
+# privacy app's notice version. Each registration keeps the version it was given under.
+CONSENT_NOTICE_VERSION = PRIVACY_NOTICE_VERSION
 
 # References like ``SP-7K3M-9Q2X``: no 0/O, 1/I/L or U, so they survive being read aloud,
 # handwritten or typed from a photo.
@@ -128,6 +129,8 @@ class AmendmentKind(models.TextChoices):
     REJECTED = "rejected", _("rejected by staff")
     ENDED = "ended", _("registration ended")
     LINK_RESENT = "link_resent", _("private link sent again")
+    DELETION_REQUESTED = "deletion_requested", _("deletion of personal data requested")
+    ERASED = "erased", _("personal data erased")
 
 
 class ErrorCode(models.TextChoices):
@@ -187,3 +190,7 @@ class ErrorCode(models.TextChoices):
         _("The renewed visa or permit must be valid until a later date."),
     )
     MESSAGE_REQUIRED = "message_required", _("Please write a message to the resident.")
+    ERASE_ACTIVE = (
+        "erase_active",
+        _("End the registration first: an active registration must be kept by law."),
+    )

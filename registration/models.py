@@ -119,6 +119,12 @@ class Resident(models.Model):
         default=False,
         help_text=_("The station may contact the resident, e.g. in check-in rounds."),
     )
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        help_text=_("When the personal data was erased; the row stays for statistics."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -133,6 +139,7 @@ class Resident(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["nationality", "document_number_index"],
+                condition=~models.Q(document_number_index=""),
                 name="resident_unique_document",
             ),
         ]
@@ -325,6 +332,18 @@ class Registration(models.Model):
     )
     departed_on = models.DateField(
         _("left on"), null=True, blank=True, help_text=_("Date the resident left, if known.")
+    )
+    deletion_requested_at = models.DateTimeField(
+        _("deletion requested"),
+        null=True,
+        blank=True,
+        help_text=_("When the resident asked for their personal data to be deleted."),
+    )
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        help_text=_("When the personal data was erased; the row stays for statistics."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -677,3 +677,120 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
             token=raw,
         )
     return True
+
+
+# ------------------------------------------------------------------------------
+# Residents' rights and retention (PIPL arts. 19, 45, 47)
+# ------------------------------------------------------------------------------
+def registration_deletion_request(*, registration: Registration) -> Registration:
+    """Record the resident's request to delete their data; staff confirm it in the admin."""
+    with transaction.atomic():
+        registration = _lock(registration)
+        if registration.deletion_requested_at is None:
+            registration.deletion_requested_at = timezone.now()
+            registration.save(update_fields=["deletion_requested_at", "updated_at"])
+            _amend(registration, AmendmentKind.DELETION_REQUESTED, before=registration.status)
+    return registration
+
+
+def _registration_anonymise(registration: Registration, now) -> int:
+    """Erase the personal data of one registration (photos too); return files removed."""
+    files = 0
+    for document in registration.documents.all():
+        document.delete()  # its file goes once the transaction commits
+        files += 1
+    registration.visa_number = ""
+    registration.visa_number_index = ""
+    registration.port_of_entry = ""
+    registration.school_or_employer = ""
+    registration.address = ""
+    registration.host_name = ""
+    registration.host_phone = ""
+    registration.staff_message = ""
+    registration.token_hash = None
+    registration.anonymised_at = now
+    registration.skip_history_when_saving = True
+    registration.save()
+    registration.amendments.update(message="")
+    # The history holds earlier copies of the same data.
+    Registration.history.filter(id=registration.pk).delete()
+    return files
+
+
+def _resident_anonymise(resident: Resident, now) -> None:
+    """Erase a resident's identity and contact; keep nationality, sex, year of birth."""
+    resident.surname = ""
+    resident.given_names = ""
+    resident.chinese_name = ""
+    resident.date_of_birth = resident.date_of_birth.replace(month=1, day=1)
+    resident.document_number = ""
+    resident.document_number_index = ""
+    resident.phone = ""
+    resident.email = ""
+    resident.wechat_id = ""
+    resident.contact_consent = False
+    resident.anonymised_at = now
+    resident.skip_history_when_saving = True
+    resident.save()
+    Resident.history.filter(id=resident.pk).delete()
+
+
+def _resident_anonymise_if_done(resident_id: int, now) -> bool:
+    """Anonymise the resident once none of their registrations keeps personal data."""
+    keeps = Registration.objects.filter(resident_id=resident_id, anonymised_at__isnull=True)
+    if keeps.exists():
+        return False
+    resident = Resident.objects.select_for_update().get(pk=resident_id)
+    if resident.anonymised_at is None:
+        _resident_anonymise(resident, now)
+    return True
+
+
+def registration_anonymise(*, registration: Registration) -> int:
+    """Anonymise one ended or rejected registration (retention); return files removed."""
+    now = timezone.now()
+    with transaction.atomic():
+        registration = _lock(registration)
+        if registration.anonymised_at is not None:
+            return 0
+        if registration.status in ACTIVE_STATUSES:
+            raise ValidationError(ErrorCode.ERASE_ACTIVE.label, code=ErrorCode.ERASE_ACTIVE.value)
+        files = _registration_anonymise(registration, now)
+        _resident_anonymise_if_done(registration.resident_id, now)
+    return files
+
+
+def resident_erase(*, registration: Registration, actor) -> int:
+    """
+    Erase, at the resident's request and confirmed by staff, every ended or rejected
+    registration of the resident, and the resident once nothing active is left. An active
+    registration must be kept by law: end it first. Return how many registrations.
+    """
+    from privacy.constants import AuditAction
+    from privacy.services import audit_record
+
+    now = timezone.now()
+    with transaction.atomic():
+        registration = _lock(registration)
+        if registration.status in ACTIVE_STATUSES:
+            raise ValidationError(ErrorCode.ERASE_ACTIVE.label, code=ErrorCode.ERASE_ACTIVE.value)
+        resident_id = registration.resident_id
+        erasable = Registration.objects.select_for_update().filter(
+            resident_id=resident_id,
+            anonymised_at__isnull=True,
+            status__in=(S.ENDED, S.REJECTED),
+        )
+        count = 0
+        for item in erasable:
+            _amend(item, AmendmentKind.ERASED, before=item.status, actor=actor)
+            _registration_anonymise(item, now)
+            count += 1
+        _resident_anonymise_if_done(resident_id, now)
+        audit_record(
+            user=actor,
+            action=AuditAction.DECISION,
+            obj=registration,
+            station=registration.station,
+            detail="personal data erased at the resident's request",
+        )
+    return count

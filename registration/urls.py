@@ -29,6 +29,8 @@ urlpatterns = [
     path("registration/r/<str:token>/contact/", views.update_contact, name="update_contact"),
     path("registration/r/<str:token>/left/", views.update_left, name="update_left"),
     path("registration/r/<str:token>/correct/", views.update_correct, name="update_correct"),
+    path("registration/r/<str:token>/my-data.json", views.my_data, name="my_data"),
+    path("registration/r/<str:token>/delete/", views.delete_request, name="delete_request"),
     path(
         "registration/r/<str:token>/photo/<uuid:public_id>/",
         views_documents.private_photo,

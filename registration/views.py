@@ -160,6 +160,7 @@ def _form_page(request, station, form, attempt, *, status=200):
             "form": form,
             "photos": _photos(attempt),
             "notice_version": CONSENT_NOTICE_VERSION,
+            "retention_months": max(1, settings.REGISTRATION_RETENTION_DAYS // 30),
         },
         status=status,
     )
@@ -465,6 +466,49 @@ def update_correct(request, token):
             request, token, _("Thank you. The station will check your registration again.")
         )
     return _update_page(request, registration, token, template, form, attempt, existing=existing)
+
+
+@never_cache
+def my_data(request, token):
+    """Download a copy of everything held about the resident, as JSON (PIPL art. 45)."""
+    import json
+
+    from django.http import HttpResponse
+
+    from registration.selectors import resident_data_export
+
+    registration = _by_token(token)
+    data = resident_data_export(registration=registration)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="linli-{registration.reference}.json"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete_request(request, token):
+    """Ask for the deletion of one's personal data; staff confirm it."""
+    registration = _by_token(token)
+    if request.method == "POST":
+        services.registration_deletion_request(registration=registration)
+        return _done(
+            request,
+            token,
+            _(
+                "We have received your request. The station deletes your data once the law "
+                "allows it (an active registration must be kept) and tells you."
+            ),
+        )
+    return render(
+        request,
+        "registration/delete_request.html",
+        {"registration": registration, "token": token, "station": registration.station},
+    )
 
 
 # ------------------------------------------------------------------------------

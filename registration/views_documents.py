@@ -6,6 +6,8 @@ resident's private link, or staff of the registration's station.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from privacy.constants import AuditAction
+from privacy.services import audit_record
 from registration.documents import document_response
 from registration.models import Document
 from registration.selectors import registrations_for_user
@@ -48,4 +50,11 @@ def staff_document(request, public_id):
     )
     if document is None:
         raise Http404
+    audit_record(
+        user=user,
+        action=AuditAction.DOCUMENT_VIEW,
+        obj=document.registration,
+        station=document.registration.station,
+        detail=document.kind,
+    )
     return document_response(document=document)

@@ -279,6 +279,8 @@ RETENTION = {
 # owning apps add theirs here.
 RETENTION_RULES: list[str] = [
     "privacy.retention.audit_entries_expire",
+    "registration.retention.registrations_ended_expire",
+    "registration.retention.attempts_expire",
     "inquiries.retention.cases_closed_expire",
     "inquiries.retention.check_in_answers_expire",
 ]
