@@ -180,6 +180,13 @@ class InquiryAdminForm(forms.ModelForm):
             body = template.body
         cleaned["entry_body"] = body
         new_status = cleaned.get("new_status")
+        if new_status == Status.ASSIGNED and assignee is None:
+            self.add_error(
+                "assigned_to",
+                ValidationError(
+                    _("Choose the staff member to assign the case to."), code="assignee_required"
+                ),
+            )
         if new_status and new_status != status and not transition_allowed(status, new_status):
             self.add_error(
                 "new_status",

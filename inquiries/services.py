@@ -232,6 +232,10 @@ def _transition(*, inquiry: Inquiry, to_status: str, by=None, author_kind=Author
             % {"current": _status_label(inquiry.status), "target": _status_label(to_status)},
             code=ErrorCode.INVALID_TRANSITION,
         )
+    if to_status == Status.ASSIGNED and inquiry.assigned_to_id is None:
+        raise ValidationError(
+            gettext("Choose the staff member to assign the case to."), code="assignee_required"
+        )
     previous = inquiry.status
     now = timezone.now()
     inquiry.status = to_status

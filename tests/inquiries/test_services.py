@@ -111,8 +111,10 @@ def test_every_forbidden_transition_is_refused_and_changes_nothing(current, targ
     ("current", "target"),
     [(c, t) for c, targets in TRANSITIONS.items() for t in sorted(targets)],
 )
-def test_every_allowed_transition_is_accepted_and_recorded(current, target, submit):
+def test_every_allowed_transition_is_accepted_and_recorded(current, target, submit, officer):
     inquiry = _case_in(current, submit)
+    Inquiry.objects.filter(pk=inquiry.pk).update(assigned_to=officer)
+    inquiry.refresh_from_db()
     inquiry_transition(inquiry=inquiry, to_status=target)
     inquiry.refresh_from_db()
     assert inquiry.status == target
@@ -207,3 +209,12 @@ def test_feedback_link_works_once_and_expires_after_its_validity(submit, officer
     assert error.value.code == ErrorCode.TOKEN_USED
     inquiry.refresh_from_db()
     assert inquiry.status == Status.RESOLVED
+
+
+def test_a_case_is_never_assigned_to_nobody(submit):
+    inquiry = submit().inquiry
+    with pytest.raises(ValidationError) as error:
+        inquiry_transition(inquiry=inquiry, to_status=Status.ASSIGNED)
+    assert error.value.code == "assignee_required"
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.NEW
