@@ -106,6 +106,8 @@ def test_photo_is_shown_to_the_station_and_404_to_others(client, station, office
     client.force_login(officer)
     photo = client.get(url)
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert b"".join(photo.streaming_content).startswith(b"\xff\xd8")
+    photo.close()
     assert url in client.get(_change(inquiry)).text
 
 

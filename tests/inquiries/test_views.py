@@ -148,11 +148,14 @@ def test_photo_is_re_encoded_kept_private_and_shown_only_through_the_link(client
     inquiry = Inquiry.objects.get()
     assert inquiry.photo.name.startswith("inquiries/")
     assert "me.jpg" not in inquiry.photo.name
-    stored = default_storage.open(inquiry.photo.name).read()
+    with default_storage.open(inquiry.photo.name) as handle:
+        stored = handle.read()
     assert b"SecretCam" not in stored
     case_path = response["Location"].split("?")[0]
     photo = client.get(case_path + "photo/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert b"".join(photo.streaming_content) == stored
+    photo.close()
     assert client.get("/h/" + "A" * 43 + "/photo/").status_code == 404
 
 
