@@ -84,7 +84,8 @@ class GunicornLogger(_GunicornBaseLogger):
             redact_tokens(path),
             str(resp.status).split(None, 1)[0],
             extra={
-                "remote_addr": environ.get("HTTP_X_FORWARDED_FOR")
+                # The hop our nginx appended; what the client wrote before it is ignored.
+                "remote_addr": environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
                 or environ.get("REMOTE_ADDR", "-"),
                 "method": environ.get("REQUEST_METHOD"),
                 "path": redact_tokens(path),

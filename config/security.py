@@ -17,7 +17,7 @@ def client_ip(request) -> str:
     from the right. Anything to the left of it was written by the client and is ignored.
     With 0 the socket's address is used (no proxy, as in development).
     """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
+    remote = request.META.get("PROXY_REMOTE_ADDR") or request.META.get("REMOTE_ADDR", "") or ""
     count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote

@@ -62,6 +62,33 @@ def test_client_ip_trusts_only_our_own_proxies(settings, proxies, forwarded, exp
     assert client_ip(request) == expected
 
 
+def test_behind_the_proxy_every_app_sees_the_client_address(settings):
+    from config.middleware import ClientIPMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen.update(remote=request.META["REMOTE_ADDR"], again=client_ip(request))
+        return None
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9"
+    )
+    ClientIPMiddleware(view)(request)
+    assert seen == {"remote": "203.0.113.9", "again": "203.0.113.9"}
+    assert request.META["PROXY_REMOTE_ADDR"] == "127.0.0.1"
+
+
+def test_without_trusted_proxies_remote_addr_is_left_alone(settings):
+    from config.middleware import ClientIPMiddleware
+
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    ClientIPMiddleware(lambda r: None)(request)
+    assert request.META["REMOTE_ADDR"] == "10.0.0.1"
+
+
 # -- django-axes lockout ---------------------------------------------------------------
 
 
