@@ -27,6 +27,7 @@ class LinliAdminSite(admin.AdminSite):
         return [
             path("2fa/", twofactor.verify, name="twofactor"),
             path("2fa/setup/", twofactor.setup, name="twofactor_setup"),
+            path("2fa/logout/", twofactor.logout, name="twofactor_logout"),
             *super().get_urls(),
         ]
 

@@ -16,7 +16,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, auth
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -140,3 +141,11 @@ def setup(request):
         request, form=form, qr_data_uri=_qr_svg_data_uri(device.config_url), secret=secret
     )
     return render(request, "twofactor/setup.html", context)
+
+
+@require_POST
+@csrf_protect
+def logout(request):
+    """Log out a user who stopped at the second factor (the admin's logout needs it passed)."""
+    auth.logout(request)
+    return redirect("admin:login")

@@ -210,6 +210,15 @@ def test_without_self_enrolment_a_user_without_device_is_told_to_ask_an_admin(cl
     assert client.get("/admin/").status_code == 302
 
 
+@override_settings(LINLI_REQUIRE_2FA=True)
+def test_a_user_stopped_at_the_second_factor_can_log_out(client, staff):
+    _login(client, staff.username, PASSWORD)
+    response = client.post("/admin/2fa/logout/")
+    assert response.status_code == 302 and response["Location"] == LOGIN
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/2fa/")["Location"].startswith(LOGIN)
+
+
 def test_second_factor_pages_send_anonymous_visitors_to_the_login(client):
     for url in ("/admin/2fa/", "/admin/2fa/setup/"):
         response = client.get(url)
