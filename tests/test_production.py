@@ -18,6 +18,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
+from django.utils.log import AdminEmailHandler
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -187,6 +188,36 @@ def test_a_failing_form_never_logs_the_passport_number(client, json_log, url):
     assert "document_number" in report
     assert PASSPORT not in report
     assert "Anna Example" not in report
+
+
+def test_the_registration_form_failing_never_logs_the_passport_number(
+    client, station, json_log, monkeypatch
+):
+    import registration.forms
+
+    def broken(value):
+        raise RuntimeError("validator broke")
+
+    monkeypatch.setattr(registration.forms, "clean_document_number", broken)
+    client.raise_request_exception = False
+    email_handler = AdminEmailHandler(include_html=True)  # the detailed HTML report too
+    logging.getLogger("django.request").addHandler(email_handler)
+    try:
+        with override_settings(ADMINS=["ops@example.org"]):
+            response = client.post(
+                f"/s/{station.code}/register/",
+                {"document_number": PASSPORT, "family_name": "Example", "given_names": "Anna"},
+            )
+    finally:
+        logging.getLogger("django.request").removeHandler(email_handler)
+    assert response.status_code == 500
+    assert "validator broke" in json_log.getvalue()
+    assert PASSPORT not in json_log.getvalue()
+    assert mail.outbox
+    for message in mail.outbox:
+        report = message.body + "".join(alt[0] for alt in message.alternatives)
+        assert "clean_document_number" in report
+        assert PASSPORT not in report
 
 
 def test_private_link_tokens_never_reach_the_log(client, json_log):
