@@ -16,3 +16,8 @@ class LinliConfig(AppConfig):
     name = "config"
     label = "linli"
     verbose_name = "Linli"
+
+    def ready(self):
+        from config.logs import connect_celery_signals
+
+        connect_celery_signals()

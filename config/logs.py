@@ -32,6 +32,40 @@ def redact_tokens(text: str) -> str:
     return _TOKEN_RE.sub(REDACTED, text)
 
 
+# -- Celery: a task logs with the ID of the request that queued it ----------------------
+
+CELERY_HEADER = "linli_request_id"
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
+def _task_published(headers=None, **kwargs):
+    request_id = request_id_var.get()
+    if headers is not None and request_id != "-":
+        headers[CELERY_HEADER] = request_id
+
+
+def _task_started(task_id=None, task=None, **kwargs):
+    queued_by = getattr(getattr(task, "request", None), CELERY_HEADER, None)
+    current = request_id_var.get()
+    request_id = queued_by or (current if current != "-" else f"task-{task_id}")
+    _task_tokens[task_id] = request_id_var.set(request_id)
+
+
+def _task_finished(task_id=None, **kwargs):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def connect_celery_signals() -> None:
+    """Carry the request ID from the web request into the Celery task it queued."""
+    from celery import signals
+
+    signals.before_task_publish.connect(_task_published, weak=False)
+    signals.task_prerun.connect(_task_started, weak=False)
+    signals.task_postrun.connect(_task_finished, weak=False)
+
+
 class RequestIDFilter(logging.Filter):
     """Add ``request_id`` to every record and strip personal data and tokens from it."""
 

@@ -220,6 +220,28 @@ def test_the_registration_form_failing_never_logs_the_passport_number(
         assert PASSPORT not in report
 
 
+def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it():
+    from config import logs
+
+    headers = {}
+    token = logs.request_id_var.set("req-0123456789")
+    try:
+        logs._task_published(headers=headers)
+    finally:
+        logs.request_id_var.reset(token)
+    assert headers == {logs.CELERY_HEADER: "req-0123456789"}
+    # In the worker: the header arrives as an attribute of the task's request.
+    task = SimpleNamespace(request=SimpleNamespace(**headers))
+    logs._task_started(task_id="t-1", task=task)
+    assert logs.request_id_var.get() == "req-0123456789"
+    logs._task_finished(task_id="t-1")
+    assert logs.request_id_var.get() == "-"
+    # A task queued by beat has no request: it logs under its own task ID.
+    logs._task_started(task_id="t-2", task=SimpleNamespace(request=SimpleNamespace()))
+    assert logs.request_id_var.get() == "task-t-2"
+    logs._task_finished(task_id="t-2")
+
+
 def test_private_link_tokens_never_reach_the_log(client, json_log):
     client.get(f"/r/{TOKEN}/", HTTP_ACCEPT_LANGUAGE="en")
     client.get(f"/healthz?token={TOKEN}")
