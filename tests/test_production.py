@@ -297,6 +297,22 @@ def test_gunicorn_default_workers_follow_the_cpu_count(monkeypatch):
     assert 3 <= config["workers"] <= 12
 
 
+def test_collectstatic_hashes_and_compresses_every_file_including_source_maps(tmp_path):
+    from django.core.management import call_command
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
+        call_command("collectstatic", "--no-input", verbosity=0)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    css = manifest["vendor/bootstrap/bootstrap.min.css"]
+    assert css != "vendor/bootstrap/bootstrap.min.css"  # hashed name
+    assert (tmp_path / (css + ".gz")).exists()
+    assert "vendor/bootstrap/bootstrap.min.css.map" in manifest
+
+
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "test-" + "s" * 60,

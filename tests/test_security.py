@@ -150,6 +150,23 @@ def test_in_production_a_password_alone_does_not_open_the_admin(client, staff):
 
 
 @override_settings(LINLI_REQUIRE_2FA=True)
+def test_without_the_second_factor_no_admin_page_of_any_app_opens(client, staff):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    _login(client, staff.username, PASSWORD)
+    urls = [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    ]
+    assert len(urls) >= 3
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(LOGIN), url
+
+
+@override_settings(LINLI_REQUIRE_2FA=True)
 def test_a_fresh_staff_user_enrols_an_authenticator_and_then_gets_in(client, staff):
     _login(client, staff.username, PASSWORD)
     verify = client.get("/admin/2fa/?next=/admin/")
