@@ -284,6 +284,7 @@ RETENTION_RULES: list[str] = [
     "registration.retention.attempts_expire",
     "inquiries.retention.cases_closed_expire",
     "inquiries.retention.check_in_answers_expire",
+    "notifications.retention.messages_expire",
 ]
 
 # ------------------------------------------------------------------------------
