@@ -7,6 +7,8 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from config.dashboard import dashboard_figures
+
 
 class LinliAdminSite(admin.AdminSite):
     """
@@ -20,6 +22,11 @@ class LinliAdminSite(admin.AdminSite):
     site_header = _("Linli staff workspace")
     site_title = _("Linli")
     index_title = _("Today's work")
+
+    def index(self, request, extra_context=None):
+        """Show the day's work of the user's stations above the list of models."""
+        extra_context = {**(extra_context or {}), "dashboard": dashboard_figures(request.user)}
+        return super().index(request, extra_context=extra_context)
 
     def get_urls(self):
         from config import twofactor

@@ -6,7 +6,8 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
 from stations.caching import cache_add, cache_get, cache_set
@@ -199,3 +200,20 @@ def station_visits_recent(station: Station, *, days: int = 30) -> list[tuple[dat
         (today - datetime.timedelta(days=n), stored.get(today - datetime.timedelta(days=n), 0))
         for n in range(days)
     ]
+
+
+def station_visits_by_month(
+    *, station_ids: list[int], since: datetime.date
+) -> dict[int, dict[datetime.date, int]]:
+    """Return, per station, the page visits per month (first day of the month) since ``since``."""
+    rows = (
+        StationVisitDay.objects.filter(station_id__in=station_ids, day__gte=since)
+        .annotate(month=TruncMonth("day"))
+        .values("station_id", "month")
+        .annotate(count=Sum("count"))
+        .order_by()
+    )
+    figures: dict[int, dict[datetime.date, int]] = {}
+    for row in rows:
+        figures.setdefault(row["station_id"], {})[row["month"]] = row["count"]
+    return figures

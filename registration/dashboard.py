@@ -1,0 +1,67 @@
+"""Selectors for the staff dashboard: registration figures per station, in fixed queries."""
+
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from registration.constants import ACTIVE_STATUSES, WAITING_STATUSES, RegistrationStatus
+from registration.models import Registration
+
+EXPIRY_HORIZON_DAYS = 30
+
+
+def registration_figures_by_station(
+    *, station_ids: list[int], now: datetime.datetime
+) -> dict[int, dict[str, int]]:
+    """Return per station: waiting, overdue, corrections waiting, visas expiring in 30 days."""
+    today = now.date()
+    rows = (
+        Registration.objects.filter(station_id__in=station_ids, status__in=ACTIVE_STATUSES)
+        .values("station_id")
+        .annotate(
+            waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
+            overdue=Count("pk", filter=Q(status__in=WAITING_STATUSES, deadline_at__lt=now)),
+            corrections=Count("pk", filter=Q(status=RegistrationStatus.CORRECTION_REQUESTED)),
+            expiring=Count(
+                "pk",
+                filter=Q(
+                    visa_valid_until__gte=today,
+                    visa_valid_until__lte=today + datetime.timedelta(days=EXPIRY_HORIZON_DAYS),
+                ),
+            ),
+        )
+        .order_by()
+    )
+    return {row.pop("station_id"): row for row in rows}
+
+
+def registrations_waiting_oldest(*, station_ids: list[int], limit: int = 15) -> QuerySet:
+    """Return the registrations waiting for review, nearest (or past) deadline first."""
+    return (
+        Registration.objects.filter(station_id__in=station_ids, status__in=WAITING_STATUSES)
+        .select_related("resident", "station")
+        .prefetch_related("station__texts")
+        .order_by("deadline_at", "pk")[:limit]
+    )
+
+
+def registrations_submitted_by_month(
+    *, station_ids: list[int], since: datetime.datetime
+) -> dict[int, dict[datetime.date, int]]:
+    """Return, per station, how many registrations were submitted per month since ``since``."""
+    rows = (
+        Registration.objects.filter(station_id__in=station_ids, submitted_at__gte=since)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("station_id", "month")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    figures: dict[int, dict[datetime.date, int]] = {}
+    for row in rows:
+        figures.setdefault(row["station_id"], {})[_as_date(row["month"])] = row["count"]
+    return figures
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value

@@ -1,0 +1,103 @@
+"""The staff dashboard: the day's work of the user's stations, at a fixed query cost."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from inquiries.constants import Category, ContactMethod, ContactTime, Urgency
+from inquiries.services import inquiry_submit
+from registration.constants import RegistrationStatus
+from stations.models import StationVisitDay
+from tests.registration.factories import RegistrationFactory
+from tests.stations.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _help_request(station, category=Category.HOUSING):
+    return inquiry_submit(
+        station=station,
+        category=category,
+        subject="Landlord keeps my deposit",
+        description="Please help.",
+        urgency=Urgency.NORMAL,
+        contact_name="Amina",
+        contact_method=ContactMethod.EMAIL,
+        contact_time=ContactTime.ANY,
+        language="en",
+        email="amina@example.org",
+    )
+
+
+def _fill(station, other_station, n):
+    now = timezone.now()
+    for i in range(n):
+        arrival = now - datetime.timedelta(hours=30 if i % 2 else 2)
+        RegistrationFactory(
+            station=station, arrival_at=arrival, deadline_at=arrival + datetime.timedelta(hours=24)
+        )
+    RegistrationFactory(station=station, status=RegistrationStatus.CORRECTION_REQUESTED)
+    RegistrationFactory(
+        station=station,
+        status=RegistrationStatus.REGISTERED,
+        visa_valid_until=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    RegistrationFactory(station=other_station)
+    _help_request(station)
+    _help_request(station, Category.HEALTHCARE)
+    _help_request(other_station)
+    StationVisitDay.objects.update_or_create(
+        station=station, day=timezone.localdate(), defaults={"count": 42}
+    )
+
+
+def test_officer_sees_own_station_figures_overdue_first(client, station, other_station):
+    _fill(station, other_station, 4)
+    officer = StaffUserFactory(station=station)
+    client.force_login(officer)
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    dashboard = response.context["dashboard"]
+    (row,) = dashboard["stations"]
+    assert row.station == station
+    assert (row.waiting, row.overdue, row.corrections, row.expiring) == (4, 2, 1, 1)
+    assert row.cases_open == 2
+    assert row.months[-1].visits == 42
+    assert row.months[-1].submissions == 6
+    waiting = dashboard["waiting"]
+    assert {r.station_id for r in waiting} == {station.pk}
+    assert waiting[0].deadline_at < timezone.now() < waiting[-1].deadline_at
+    assert "linli-overdue" in response.text
+    assert other_station.name not in response.text
+
+
+def test_dashboard_costs_the_same_queries_at_any_size(
+    client, station, other_station, django_assert_num_queries
+):
+    officer = StaffUserFactory(station=station)
+    client.force_login(officer)
+    _fill(station, other_station, 3)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get("/admin/")
+    _fill(station, other_station, 40)
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get("/admin/")
+
+
+def test_dashboard_in_chinese(client, station, other_station):
+    _fill(station, other_station, 1)
+    client.force_login(StaffUserFactory(station=station))
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert "等待审核的住宿登记" in response.text
+    assert "Waiting for review" not in response.text
+
+
+def test_user_without_station_sees_no_dashboard(client, station):
+    client.force_login(StaffUserFactory())
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert response.context["dashboard"]["stations"] == []
