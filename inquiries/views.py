@@ -1,7 +1,7 @@
 """Views of the help journey: help form, private case page, feedback and check-in answers."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -161,7 +161,8 @@ def case_photo(request, token):
     inquiry = inquiry_get_by_token(token=token)
     if inquiry is None or not inquiry.photo:
         raise Http404
-    response = FileResponse(inquiry.photo.open("rb"), content_type="image/jpeg")
+    with inquiry.photo.open("rb") as handle:  # a re-encoded JPEG of a few hundred kB
+        response = HttpResponse(handle.read(), content_type="image/jpeg")
     response["Content-Disposition"] = "inline"
     return _private(response)
 

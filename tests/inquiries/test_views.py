@@ -154,8 +154,7 @@ def test_photo_is_re_encoded_kept_private_and_shown_only_through_the_link(client
     case_path = response["Location"].split("?")[0]
     photo = client.get(case_path + "photo/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
-    assert b"".join(photo.streaming_content) == stored
-    photo.close()
+    assert photo.content == stored
     assert client.get("/h/" + "A" * 43 + "/photo/").status_code == 404
 
 
