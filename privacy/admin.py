@@ -1,20 +1,31 @@
 """Read-only admin of the audit trail."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from privacy.export import CsvExportAdminMixin
 from privacy.models import AuditEntry
 from privacy.selectors import audit_entries_for_user
 from stations.admin_scoping import ScopedStationListFilter, StationScopedAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(StationScopedAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "username", "action", "station", "object_repr", "detail"]
     list_filter = ["action", ("station", ScopedStationListFilter)]
     search_fields = ["username", "object_repr", "object_id"]
     date_hierarchy = "at"
     show_full_result_count = False
     list_select_related = ["station"]
+    export_filename = "audit"
+    export_fields = [
+        (_("time"), "at"),
+        (_("user name"), "username"),
+        (_("action"), "get_action_display"),
+        (_("station"), "station.code"),
+        (_("object"), "object_repr"),
+        (_("detail"), "detail"),
+    ]
 
     def scope_queryset(self, request, queryset):
         return queryset & audit_entries_for_user(request.user)

@@ -76,6 +76,12 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
+        permissions = [
+            (
+                "export_document_numbers",
+                _("Can export travel-document and visa numbers"),
+            )
+        ]
         indexes = [
             models.Index(fields=["station", "-at"], name="audit_station_time"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
