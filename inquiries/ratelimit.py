@@ -10,7 +10,7 @@ logger = logging.getLogger(__name__)
 
 
 def _key(request) -> str:
-    # Behind the reverse proxy REMOTE_ADDR is set from X-Real-IP by nginx (deploy/).
+    # Behind trusted proxies config.middleware.ClientIPMiddleware puts the client in REMOTE_ADDR.
     address = request.META.get("REMOTE_ADDR", "") or "unknown"
     return "inquiries:help:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
