@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.http import Http404
 
 from stations.models import Station
+from stations.paginators import EstimatedCountPaginator
 from stations.selectors import station_ids_for_user, stations_for_user, user_sees_all_stations
 
 
@@ -27,6 +28,9 @@ class StationScopedAdminMixin:
 
     #: Lookup path from the model to its station, e.g. "station" or "registration__station".
     station_field = "station"
+    # Lists cost the same few queries at any size: no full COUNT(*) of a large table.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def scope_queryset(self, request, queryset):
         if user_sees_all_stations(request.user):
