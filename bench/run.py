@@ -466,8 +466,15 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+LOAD_AT_START = os.getloadavg()
+
+
 def machine() -> str:
-    return f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    start, end = (f"{x[0]:.1f}" for x in (LOAD_AT_START, os.getloadavg()))
+    return (
+        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, load average {start} at the start, {end} at the end"
+    )
 
 
 def main() -> int:
