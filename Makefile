@@ -53,6 +53,7 @@ migrate: venv
 
 seed: migrate
 	@$(MANAGE) seed_demo
+	@$(MANAGE) seed_demo_registrations
 
 setup: venv compilemessages migrate
 

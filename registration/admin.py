@@ -131,7 +131,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         "nationality",
         "station_name",
         "status",
-        "arrival_at",
+        "arrival",
         "deadline",
         "visa_valid_until",
     ]
@@ -163,22 +163,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (
             _("Registration"),
-            {
-                "fields": [
-                    "reference",
-                    "station",
-                    "status",
-                    "submitted_at",
-                    "deadline_at",
-                    "staff_message",
-                    "decided_by",
-                    "decided_at",
-                    "end_reason",
-                    "ended_at",
-                    "departed_on",
-                    "previous",
-                ]
-            },
+            {"fields": ["reference", "station", "status", "submitted_at", "deadline_at"]},
         ),
         (
             _("Resident"),
@@ -218,7 +203,29 @@ class RegistrationAdmin(SimpleHistoryAdmin):
                 ]
             },
         ),
-        (_("Consent"), {"fields": ["consent_notice_version", "consent_given_at", "language"]}),
+        (
+            _("Review"),
+            {
+                "fields": [
+                    "staff_message",
+                    "decided_by",
+                    "decided_at",
+                    "end_reason",
+                    "ended_at",
+                    "departed_on",
+                    "previous",
+                    "deletion_requested_at",
+                    "anonymised_at",
+                ]
+            },
+        ),
+        (
+            _("Consent"),
+            {
+                "classes": ["collapse"],
+                "fields": ["consent_notice_version", "consent_given_at", "language"],
+            },
+        ),
     ]
     history_list_display = ["status"]
 
@@ -257,6 +264,10 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("station"), ordering="station__code")
     def station_name(self, obj):
         return obj.station.name
+
+    @admin.display(description=_("arrival at this address"), ordering="arrival_at")
+    def arrival(self, obj):
+        return timezone.localtime(obj.arrival_at).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description=_("deadline"), ordering="deadline_at")
     def deadline(self, obj):
