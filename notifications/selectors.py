@@ -21,3 +21,12 @@ def messages_for_user(user) -> QuerySet[Message]:
 def messages_failed_count(user) -> int:
     """Return how many messages ``user`` may see have failed (for the staff dashboard)."""
     return messages_for_user(user).filter(status=MessageStatus.FAILED).count()
+
+
+def messages_concerning(obj) -> QuerySet[Message]:
+    """Return the messages recorded about ``obj`` (e.g. a registration), newest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return Message.objects.filter(
+        concerning_type=ContentType.objects.get_for_model(obj), concerning_id=str(obj.pk)
+    ).order_by("-created_at", "-pk")

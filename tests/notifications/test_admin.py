@@ -175,3 +175,36 @@ def test_admin_pages_speak_chinese(client, officer, station):
     body = response.content.decode()
     assert "发送失败" in body
     assert "重新发送所选消息" in body
+
+
+def test_messages_concerning_an_object_are_found(station, other_station):
+    from notifications.selectors import messages_concerning
+    from notifications.services import message_queue
+
+    about = message_queue(
+        template="notifications/test",
+        language="en",
+        channel=Channel.EMAIL,
+        to="a@example.org",
+        context={},
+        idempotency_key="about-station",
+        concerning=station,
+    )
+    message_queue(
+        template="notifications/test",
+        language="en",
+        channel=Channel.EMAIL,
+        to="b@example.org",
+        context={},
+        idempotency_key="about-other",
+        concerning=other_station,
+    )
+    assert list(messages_concerning(station)) == [about]
+
+
+def test_failed_count_for_the_dashboard_is_scoped(officer, station, other_station):
+    from notifications.selectors import messages_failed_count
+
+    MessageFactory(station=station, status=MessageStatus.FAILED)
+    MessageFactory(station=other_station, status=MessageStatus.FAILED)
+    assert messages_failed_count(officer) == 1
