@@ -171,7 +171,7 @@ class ErrorCode(models.TextChoices):
     IMAGE_TOO_LARGE = "image_too_large", _("The file is larger than %(max)s MB.")
     IMAGE_INVALID = (
         "image_invalid",
-        _("This file is not a photo we can read. Send a JPEG, PNG or WebP image."),
+        _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
     )
     IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels", _("This image is too large in pixels.")
     # Services

@@ -123,7 +123,7 @@ class PhotoFieldsMixin(forms.Form):
                 label=DocumentKind(kind).label,
                 required=False,
                 widget=forms.ClearableFileInput(
-                    attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+                    attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}
                 ),
             )
 

@@ -1,7 +1,7 @@
 """
 The image pipeline for residents' photos: verify, orient, downscale, re-encode, strip.
 
-Nothing the phone sent is kept as it was: the file must open as a JPEG, PNG or WebP in
+Nothing the phone sent is kept as it was: the file must open as a JPEG, PNG, WebP or HEIC in
 Pillow (whatever its name or Content-Type says), its pixel count is checked from the
 header *before* decoding (decompression bombs fail fast), the EXIF orientation is applied,
 very large photos are scaled down, and a new JPEG is written without any metadata (no GPS,
@@ -20,7 +20,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from registration.constants import ErrorCode
 
 # Only these decoders are ever run on an upload: no EPS (Ghostscript), no SVG, no PDF.
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
+try:  # iPhones photograph in HEIC; pillow-heif (libheif) decodes it when installed.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    ALLOWED_FORMATS = (*ALLOWED_FORMATS, "HEIF")
+except ImportError:  # pragma: no cover - optional
+    pass
 JPEG_QUALITY = 85
 
 

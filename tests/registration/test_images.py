@@ -90,6 +90,17 @@ def test_png_and_webp_are_accepted_and_become_jpeg():
         assert _open(image_sanitize(_upload(data, name="x.png"))).format == "JPEG"
 
 
+def test_heic_from_an_iphone_is_accepted_without_its_metadata():
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "teal").save(buffer, "HEIF", exif=_gps_exif().tobytes())
+    clean = image_sanitize(
+        _upload(buffer.getvalue(), name="IMG_0001.HEIC", content_type="image/heic")
+    )
+    image = _open(clean)
+    assert image.format == "JPEG" and image.size == (640, 480)
+    assert not image.getexif()
+
+
 def test_decompression_bomb_png_is_rejected_quickly():
     bomb = _png_header_only(30_000, 30_000)
     assert len(bomb) < 10_000
