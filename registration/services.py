@@ -285,7 +285,7 @@ def _adopt_photos(*, registration: Registration, attempt: SubmissionAttempt | No
 # ------------------------------------------------------------------------------
 # Submitting
 # ------------------------------------------------------------------------------
-def _resident_upsert(*, data: dict, actor=None) -> Resident:
+def _resident_upsert(*, data: dict, actor=None, retry: bool = True) -> Resident:
     """Find the resident by document number + nationality (blind index) or create them."""
     index = document_number_index(data["document_number"])
     resident = (
@@ -301,7 +301,16 @@ def _resident_upsert(*, data: dict, actor=None) -> Resident:
             setattr(resident, field, data[field])
             changed = True
     resident.document_number_index = index
-    if changed or resident.pk is None:
+    if resident.pk is None:
+        try:
+            with transaction.atomic():
+                resident.save()
+        except IntegrityError:
+            if not retry:
+                raise
+            # The same person was registered a moment ago (a double tap): use that row.
+            return _resident_upsert(data=data, actor=actor, retry=False)
+    elif changed:
         _history_user(resident, actor)
         resident.save()
     return resident

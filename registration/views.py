@@ -33,6 +33,8 @@ from stations.selectors import station_get_by_code
 
 ATTEMPTS_SESSION_KEY = "registration_attempts"
 RECEIPT_SESSION_KEY = "registration_receipt"
+# A second "Send" within this time, with no new form started, shows the first receipt.
+DOUBLE_SUBMIT_SECONDS = 10 * 60
 
 
 # ------------------------------------------------------------------------------
@@ -118,9 +120,12 @@ def register(request, code):
         form = forms.RegistrationForm(station=station, initial=_initial_for_new(request))
         return _form_page(request, station, form, attempt)
 
+    step = request.POST.get("step", "review")
+    if step == "submit" and _just_submitted(request, flow):
+        # A second tap on "Send": the first one went through; show its receipt again.
+        return redirect("registration:receipt")
     attempt = _attempt(request, flow, station=station)
     form = _photo_form(request, forms.RegistrationForm, attempt, station=station)
-    step = request.POST.get("step", "review")
     if step == "edit":
         form = forms.RegistrationForm(
             station=station, initial=request.POST.dict(), photos_present=_photos(attempt)
@@ -147,8 +152,18 @@ def register(request, code):
     request.session[RECEIPT_SESSION_KEY] = {
         "id": submitted.registration.pk,
         "token": submitted.token,
+        "flow": flow,
+        "at": timezone.now().timestamp(),
     }
     return redirect("registration:receipt")
+
+
+def _just_submitted(request, flow: str) -> bool:
+    """Return whether this session submitted ``flow`` moments ago and has no new attempt."""
+    info = request.session.get(RECEIPT_SESSION_KEY) or {}
+    recent = timezone.now().timestamp() - info.get("at", 0) < DOUBLE_SUBMIT_SECONDS
+    no_new_attempt = flow not in request.session.get(ATTEMPTS_SESSION_KEY, {})
+    return info.get("flow") == flow and recent and no_new_attempt
 
 
 def _form_page(request, station, form, attempt, *, status=200):
@@ -203,7 +218,7 @@ def receipt(request):
     token = info.get("token")
     if token:
         # Shown once: a reload (or the next person on a shared phone) sees no link.
-        request.session[RECEIPT_SESSION_KEY] = {"id": registration.pk}
+        request.session[RECEIPT_SESSION_KEY] = {k: v for k, v in info.items() if k != "token"}
     admin_url = settings.SITE_URL + reverse(
         "admin:registration_registration_by_reference", args=[registration.reference]
     )

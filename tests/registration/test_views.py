@@ -90,6 +90,16 @@ def test_too_many_files_in_one_request_is_a_400(client, station, settings):
     assert not Registration.objects.exists()
 
 
+def test_a_double_tap_on_send_makes_one_registration(client, station):
+    first = _submit(client, station)
+    second = client.post(_register_url(station), {**form_data(), "step": "submit"})
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == reverse("registration:receipt")
+    assert Registration.objects.count() == 1
+    # Starting a new form later is not blocked.
+    assert client.post(_register_url(station), {**form_data(), **photos()}).status_code == 200
+
+
 def test_honeypot_blocks_the_submission(client, station):
     client.post(_register_url(station), {**form_data(), **photos()})
     response = client.post(_register_url(station), {**form_data(website="x"), "step": "submit"})
