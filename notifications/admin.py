@@ -141,11 +141,6 @@ class MessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     @admin.display(description=_("recipient"), ordering="to")
     def recipient(self, obj):
         if obj.recipient_name:
@@ -184,7 +179,12 @@ class MessageAdmin(admin.ModelAdmin):
             "<p><strong>{}</strong></p><div>{}</div>", rendered.subject, linebreaksbr(rendered.text)
         )
 
-    @admin.action(description=_("Send the selected messages again"), permissions=["change"])
+    @admin.action(
+        description=_("Send this message again"),
+        description_plural=_("Send the selected messages again"),
+        permissions=["change"],
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
     def retry_messages(self, request, queryset):
         done, refused = self._apply(queryset, message_retry)
         if done:
@@ -212,7 +212,12 @@ class MessageAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Cancel the selected messages"), permissions=["change"])
+    @admin.action(
+        description=_("Cancel this message"),
+        description_plural=_("Cancel the selected messages"),
+        permissions=["change"],
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
     def cancel_messages(self, request, queryset):
         done, refused = self._apply(queryset, message_cancel)
         if done:

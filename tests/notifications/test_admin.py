@@ -208,3 +208,20 @@ def test_failed_count_for_the_dashboard_is_scoped(officer, station, other_statio
     MessageFactory(station=station, status=MessageStatus.FAILED)
     MessageFactory(station=other_station, status=MessageStatus.FAILED)
     assert messages_failed_count(officer) == 1
+
+
+def test_a_failed_message_can_be_sent_again_from_its_own_page(
+    client, officer, station, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    failed = MessageFactory(station=station, status=MessageStatus.FAILED)
+    url = reverse("admin:notifications_message_change", args=[failed.pk])
+    page = client.get(url).content.decode()
+    assert "Send this message again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"CHANGE_FORM-action": "retry_messages", "_selected_action": [failed.pk]}
+        )
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == MessageStatus.SENT
