@@ -135,3 +135,14 @@ def test_daily_task_runs_the_rules_for_the_local_date(stations, settings):
 def test_beat_schedules_the_sweep_and_the_daily_reminders(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"notifications.messages_sweep", "notifications.reminders_send_due"} <= tasks
+
+
+def test_send_test_message_command_queues_and_delivers(django_capture_on_commit_callbacks):
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "send_test_message", "--to", "ops@example.org", "--language", "zh-hans", stdout=out
+        )
+    assert "Queued message" in out.getvalue()
+    assert mail.outbox[0].to == ["ops@example.org"]
+    assert "邻里测试消息" in mail.outbox[0].subject
