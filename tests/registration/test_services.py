@@ -85,8 +85,13 @@ def test_document_and_visa_numbers_are_encrypted_at_rest(station):
             [submitted.registration.pk],
         )
         stored_visa = cursor.fetchone()[0]
+        cursor.execute("SELECT document_number FROM registration_historicalresident")
+        stored_history = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT visa_number FROM registration_historicalregistration")
+        stored_history += [row[0] for row in cursor.fetchall()]
     assert "A12345678" not in stored and stored.startswith("gAAAA")
     assert "V1234567" not in stored_visa
+    assert stored_history and all(value.startswith("gAAAA") for value in stored_history)
     assert Resident.objects.get().document_number == "A12345678"
 
 
