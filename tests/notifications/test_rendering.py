@@ -82,3 +82,37 @@ def test_retry_delay_doubles_up_to_its_ceiling(settings):
     settings.NOTIFICATIONS_RETRY_MAX_DELAY = 3600
     delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
     assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+
+
+def _message_templates() -> list[str]:
+    """Return every ``messages/<template>/`` key found in the template directories."""
+    from pathlib import Path
+
+    from django.template import engines
+
+    keys = set()
+    for directory in engines["django"].template_dirs:
+        root = Path(directory) / "messages"
+        if root.is_dir():
+            for file in root.rglob("*.txt"):
+                keys.add(str(file.parent.relative_to(root)))
+    return sorted(keys)
+
+
+@pytest.mark.parametrize("template", _message_templates())
+def test_every_message_template_has_its_files_and_compiles(template):
+    """Each app's message templates exist for a channel and compile (rendering them with
+    real context, in every language, is the owning app's test)."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    found = set()
+    for name in ("subject.txt", "body.txt", "body.html", "sms.txt"):
+        try:
+            get_template(f"messages/{template}/{name}")
+        except TemplateDoesNotExist:
+            continue
+        found.add(name)
+    assert {"subject.txt", "body.txt"} <= found or "sms.txt" in found, (
+        f"{template}: neither subject.txt + body.txt nor sms.txt"
+    )
