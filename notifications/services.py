@@ -12,10 +12,12 @@ import smtplib
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
@@ -141,6 +143,10 @@ class DeliveryOutcome:
 
 
 def _email_send(message: Message, rendered) -> str:
+    try:
+        validate_email(message.to)
+    except ValidationError as error:
+        raise PermanentDeliveryError(f"Not an email address: {message.to!r}") from error
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
     if message.station_id:
         sender = formataddr((station_name(message.station, message.language), address))
@@ -170,8 +176,18 @@ def _email_send(message: Message, rendered) -> str:
 
 
 def _sms_send(message: Message, rendered) -> str:
+    try:
+        number = phonenumbers.parse(message.to, None)
+    except phonenumbers.NumberParseException as error:
+        raise PermanentDeliveryError(f"Not a phone number: {message.to!r}") from error
+    if not phonenumbers.is_possible_number(number):
+        raise PermanentDeliveryError(f"Not a possible phone number: {message.to!r}")
     sender = station_name(message.station, message.language) if message.station_id else "Linli"
     return sms.send_sms(to=message.to, body=rendered.text, sender=sender)
+
+
+# One sender per channel; a WeChat official-account channel adds its function here.
+CHANNEL_SENDERS = {Channel.EMAIL: _email_send, Channel.SMS: _sms_send}
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -211,10 +227,7 @@ def message_send(*, message_id: int) -> DeliveryOutcome:
         message.save(update_fields=["status", "attempts", "first_attempt_at", "updated_at"])
     try:
         rendered = message_render(message)
-        if message.channel == Channel.EMAIL:
-            reference = _email_send(message, rendered)
-        else:
-            reference = _sms_send(message, rendered)
+        reference = CHANNEL_SENDERS[message.channel](message, rendered)
     except Exception as error:
         return _attempt_failed(message=message, error=error)
     message.status = MessageStatus.SENT

@@ -261,7 +261,7 @@ def test_temporary_failures_give_up_after_the_retry_window(scripted_sms, setting
 
 def test_permanent_failure_fails_at_once(scripted_sms):
     scripted_sms.append("permanent")
-    message = MessageFactory(channel=Channel.SMS, to="+861")
+    message = MessageFactory(channel=Channel.SMS, to="+8613800138000")
     assert message_send(message_id=message.pk).result == "failed"
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
@@ -518,3 +518,17 @@ def test_two_callers_queueing_the_same_key_at_once_record_one_message():
         thread.join()
     assert len(set(ids)) == 1
     assert Message.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("channel", "to"),
+    [(Channel.EMAIL, "not-an-address"), (Channel.SMS, "12345"), (Channel.SMS, "+86 1")],
+)
+def test_invalid_address_fails_at_once_without_reaching_the_channel(channel, to):
+    message = MessageFactory(channel=channel, to=to)
+    assert message_send(message_id=message.pk).result == "failed"
+    message.refresh_from_db()
+    assert message.attempts == 1
+    assert "PermanentDeliveryError" in message.last_error
+    assert mail.outbox == []
+    assert sms.outbox == []
