@@ -401,9 +401,11 @@ if not REDIS_URL:
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
         "store_processed": False,
+        # Broadcast (remote control) messages; kombu's default is ./control in the cwd.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
     }
     # kombu's filesystem transport expects its folders to exist.
-    for _folder in ("out", "processed"):
+    for _folder in ("out", "processed", "control"):
         (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
