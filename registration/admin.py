@@ -32,6 +32,7 @@ from registration.selectors import (
     reference_normalise,
     visa_number_index,
 )
+from stations.admin_scoping import StationScopedAdminMixin
 from stations.selectors import stations_for_user, user_sees_all_stations
 
 REVIEW_PERMISSION = "registration.review_registration"
@@ -528,18 +529,22 @@ class RegistrationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(SimpleHistoryAdmin):
+class ResidentAdmin(StationScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "nationality", "phone", "preferred_language", "created_at"]
     search_fields = ["surname", "given_names", "chinese_name"]
     list_filter = ["preferred_language", "preferred_channel", "contact_consent"]
     readonly_fields = ["document_number_index", "created_at", "updated_at"]
     exclude = []
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
+    station_field = "registrations__station"
+
+    def scope_queryset(self, request, queryset):
         if user_sees_all_stations(request.user):
-            return qs
-        return qs.filter(registrations__station__in=stations_for_user(request.user)).distinct()
+            return queryset
+        # A resident belongs to every station they registered at.
+        return queryset.filter(
+            registrations__station__in=stations_for_user(request.user)
+        ).distinct()
 
     def get_search_results(self, request, queryset, search_term):
         result, dup = super().get_search_results(request, queryset, search_term)

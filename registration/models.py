@@ -20,6 +20,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from notifications.constants import Channel
 from registration.constants import (
     ACTIVE_STATUSES,
     AccommodationType,
@@ -33,14 +34,6 @@ from registration.constants import (
     VisaType,
 )
 from registration.fields import EncryptedCharField
-
-try:  # the notifications app owns the channels; fall back while it is being built
-    from notifications.constants import Channel
-except ImportError:  # pragma: no cover
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("email")
-        SMS = "sms", _("SMS")
 
 
 class Resident(models.Model):
