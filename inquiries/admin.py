@@ -530,20 +530,23 @@ class InquiryAdmin(StationScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
+class ReplyTemplateAdmin(StationScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "language", "station", "is_active"]
     list_filter = ["language", "is_active"]
     search_fields = ["title", "body"]
     list_select_related = ["station"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs.filter(Q(station__isnull=True) | Q(station__in=stations_for_user(request.user)))
+    def scope_queryset(self, request, queryset):
+        # Templates without a station are shared by every station.
+        return queryset.filter(
+            Q(station__isnull=True) | Q(station__in=stations_for_user(request.user))
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "station":
-            kwargs["queryset"] = stations_for_user(request.user, role=MembershipRole.MANAGER)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+            formfield.queryset = stations_for_user(request.user, role=MembershipRole.MANAGER)
+        return formfield
 
     def _may_edit(self, request, obj):
         if obj is None:

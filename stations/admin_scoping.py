@@ -44,6 +44,19 @@ class StationScopedAdminMixin:
         # Another station's object is "not found", not "moved": no hint that it exists.
         raise Http404
 
+    def _require_visible(self, request, object_id) -> None:
+        if self.get_object(request, object_id) is None:
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django's and django-simple-history's history pages look objects up themselves.
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Station:
             kwargs["queryset"] = stations_for_user(request.user).prefetch_related("texts")
