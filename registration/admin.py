@@ -30,6 +30,7 @@ from registration.selectors import (
     documents_current,
     reference_looks_valid,
     reference_normalise,
+    registrations_for_user,
     visa_number_index,
 )
 from stations.admin_scoping import StationScopedAdminMixin
@@ -329,6 +330,11 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         extra_context.update(
             {
                 "photos": list(documents_current(registration=obj).values()),
+                # The same person's other stays, as far as this user may see them.
+                "other_registrations": registrations_for_user(request.user)
+                .filter(resident_id=obj.resident_id)
+                .exclude(pk=obj.pk)
+                .order_by("-arrival_at")[:20],
                 "can_review": request.user.has_perm(REVIEW_PERMISSION),
                 "can_mark_registered": RegistrationStatus.REGISTERED in allowed,
                 "can_request_correction": RegistrationStatus.CORRECTION_REQUESTED in allowed,

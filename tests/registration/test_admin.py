@@ -145,6 +145,18 @@ def test_change_page_shows_photos_history_and_review_buttons(client, station, of
     assert client.get(history).status_code == 200
 
 
+def test_change_page_lists_the_residents_other_registrations_of_visible_stations(
+    client, station, other_station, officer
+):
+    registration = RegistrationFactory(station=station)
+    earlier = RegistrationFactory(station=station, resident=registration.resident, status=S.ENDED)
+    elsewhere = RegistrationFactory(station=other_station, resident=registration.resident)
+    client.force_login(officer)
+    page = client.get(change_url(registration))
+    assert list(page.context["other_registrations"]) == [earlier]
+    assert elsewhere.reference not in page.text
+
+
 def test_request_correction_needs_a_message_and_notifies(
     client, station, officer, django_capture_on_commit_callbacks
 ):
