@@ -49,8 +49,8 @@ def _model_texts(model):
 
 
 def _admin_texts(model_admin):
-    for name, (_func, _name, description) in model_admin.get_actions(_Request()).items():
-        yield f"action {name}", description
+    for name, action in model_admin.get_actions(_Request()).items():
+        yield f"action {name}", action.description
     for column in model_admin.list_display:
         func = getattr(model_admin, column, None) if isinstance(column, str) else column
         description = getattr(func, "short_description", None)
