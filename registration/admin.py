@@ -7,6 +7,7 @@ call the services (status rules, history, message to the resident).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -102,6 +103,31 @@ class AmendmentInline(admin.TabularInline):
         return super().get_queryset(request).select_related("staff_user")
 
 
+class ReadOnlyScopedHistoryMixin:
+    """
+    History pages only for objects the user may see, and never a revert: the history is the
+    record of who changed what; changes go through the services (review actions).
+    """
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
+
+
 def _search_terms(search_term: str) -> tuple[Q, bool]:
     """Exact matches beyond ``search_fields``: reference, document/visa number, phone."""
     from phonenumber_field.phonenumber import to_python
@@ -126,7 +152,7 @@ def _search_terms(search_term: str) -> tuple[Q, bool]:
 
 
 @admin.register(Registration)
-class RegistrationAdmin(SimpleHistoryAdmin):
+class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
     list_display = [
         "reference",
         "resident_name",
@@ -345,11 +371,6 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         if request.method == "GET" and response.status_code == 200:
             audit_record(user=request.user, action=AuditAction.VIEW, obj=obj, station=obj.station)
         return response
-
-    def history_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, object_id) is None:
-            raise Http404
-        return super().history_view(request, object_id, extra_context)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

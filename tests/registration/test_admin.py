@@ -223,6 +223,25 @@ def test_qr_reference_url_opens_the_registration_for_its_station_only(
     assert response["Location"] == change_url(registration)
 
 
+def test_history_versions_are_scoped_and_cannot_be_reverted(
+    client, station, officer, other_officer
+):
+    registration = RegistrationFactory(station=station)
+    services.registration_mark_registered(registration=registration, actor=officer)
+    first = registration.history.earliest("history_date")
+    url = reverse(
+        "admin:registration_registration_simple_history",
+        args=[registration.pk, first.history_id],
+    )
+    client.force_login(other_officer)
+    assert client.get(url).status_code == 404
+    client.force_login(officer)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 403
+    registration.refresh_from_db()
+    assert registration.status == S.REGISTERED
+
+
 def test_fields_are_read_only_and_nothing_can_be_added(client, station, officer):
     registration = RegistrationFactory(station=station)
     client.force_login(officer)
