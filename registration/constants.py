@@ -148,6 +148,10 @@ class ErrorCode(models.TextChoices):
         _("The visa or permit must be valid until a date after your entry into China."),
     )
     ENTRY_FUTURE = "entry_future", _("The date of entry cannot be in the future.")
+    VISA_NUMBER_REQUIRED = (
+        "visa_number_required",
+        _("Enter the number of your visa or residence permit."),
+    )
     ARRIVAL_BEFORE_ENTRY = (
         "arrival_before_entry",
         _("You cannot arrive at this address before entering China."),

@@ -250,6 +250,18 @@ class VisaFieldsMixin(forms.Form):
     def clean_visa_number(self):
         return clean_document_number(self.cleaned_data.get("visa_number"))
 
+    def clean(self):
+        cleaned = super().clean()
+        visa_type = cleaned.get("visa_type")
+        if (
+            visa_type
+            and visa_type != VisaType.VISA_FREE
+            and not cleaned.get("visa_number")
+            and "visa_number" not in self.errors
+        ):
+            self.add_error("visa_number", _error(ErrorCode.VISA_NUMBER_REQUIRED))
+        return cleaned
+
 
 class RegistrationForm(
     HoneypotMixin, PhotoFieldsMixin, ContactFieldsMixin, StayFieldsMixin, VisaFieldsMixin

@@ -68,6 +68,11 @@ def test_visa_number_letters_and_digits_only(station):
     assert _codes(_form(station, visa_number="V-1"), "visa_number") == ["document_number_format"]
 
 
+def test_visa_number_is_needed_except_for_visa_free_entry(station):
+    assert _codes(_form(station, visa_number=""), "visa_number") == ["visa_number_required"]
+    assert _form(station, visa_number="", visa_type="visa_free").is_valid()
+
+
 def test_expired_travel_document_is_refused(station):
     assert _codes(_form(station, document_expiry=_days(-1)), "document_expiry") == [
         "document_expired"
