@@ -32,10 +32,14 @@ from bench.journeys import register  # noqa: E402
 CLIENT_TIMEOUT = 180  # seconds; a request slower than this counts as an error
 
 
-def _registrations_stored() -> int:
-    from registration.models import Registration
+def _registrations_stored() -> tuple[int, int]:
+    """(registrations, photos that belong to a registration) in the database."""
+    from registration.models import Document, Registration
 
-    return Registration.objects.count()
+    return (
+        Registration.objects.count(),
+        Document.objects.filter(registration__isnull=False).count(),
+    )
 
 
 def run(
@@ -49,7 +53,7 @@ def run(
     count=_registrations_stored,
 ) -> dict:
     """Run the load test against gunicorn on ``port``; return what happened."""
-    before = count()
+    before, photos_before = count()
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
     numbers = itertools.count(1)
@@ -105,7 +109,10 @@ def run(
     for thread in threads:
         thread.join(seconds + 4 * CLIENT_TIMEOUT)
     report["seconds"] = time.monotonic() - started
-    report["stored"] = count() - before
+    after, photos_after = count()
+    report["stored"] = after - before
+    report["photos"] = photos_after - photos_before
+    report["photos_per_submit"] = len(files)
     report["latencies"] = dict(latencies)
     report["statuses"] = {k: dict(v) for k, v in statuses.items()}
     report["server_errors"] = sum(
@@ -119,15 +126,25 @@ def run(
     return report
 
 
+def passed(report: dict) -> bool:
+    """No 5xx; one stored registration per successful submit, each with all its photos."""
+    return (
+        report["server_errors"] == 0
+        and report["stored"] == report["submitted"]
+        and report["photos"] == report["stored"] * report["photos_per_submit"]
+    )
+
+
 def summary(report: dict) -> str:
     """The load test's result as a few Markdown lines."""
-    ok = report["server_errors"] == 0 and report["stored"] == report["submitted"]
+    ok = passed(report)
     lines = [
         f"Load test: {report['residents']} residents registering with two ~4 MB photos + "
         f"{report['browsers']} visitors browsing station pages, {report['load_seconds']:.0f} s "
         f"(all flows finished after {report['seconds']:.0f} s): "
         f"**{'PASS' if ok else 'FAIL'}** — {report['server_errors']} responses 5xx, "
-        f"{report['stored']} registrations stored for {report['submitted']} successful submits"
+        f"{report['stored']} registrations stored for {report['submitted']} successful submits, "
+        f"{report['photos']} photos kept with them ({report['photos_per_submit']} sent each)"
         + (f", failed flows {report['failed_flows']}" if report["failed_flows"] else "")
         + (f", {report['exceptions']} connection errors" if report["exceptions"] else ""),
         "",
@@ -165,7 +182,6 @@ def main() -> int:
     from bench import run as bench_run
     from bench.common import Gunicorn
     from bench.journeys import small_photo
-    from bench.photos import phone_photo
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -192,8 +208,7 @@ def main() -> int:
 
     django.setup()
     bench_run.seed_stations()
-    photos = [phone_photo(1), phone_photo(2)]
-    files = bench_run.registration_files(True, photos, small_photo())
+    files = bench_run.registration_files(True, bench_run.phone_photos(), small_photo())
     gunicorn = Gunicorn(env, bench_run.VAR / "gunicorn.log")
     gunicorn.start()
     try:
@@ -214,7 +229,7 @@ def main() -> int:
         connections.close_all()
         bench_run.pg_drop()
     bench_run.redis_flush()
-    return 0 if report["server_errors"] == 0 and report["stored"] == report["submitted"] else 1
+    return 0 if passed(report) else 1
 
 
 if __name__ == "__main__":

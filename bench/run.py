@@ -308,6 +308,21 @@ def fig_billboard(repeat: int) -> Row:
     )
 
 
+def phone_photos() -> list[bytes]:
+    """Two ~4 MB phone photos, made once and kept in var/bench/photos/."""
+    from bench.photos import phone_photo
+
+    folder = VAR / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = []
+    for seed in (1, 2):
+        path = folder / f"phone-{seed}.jpg"
+        if not path.exists():
+            path.write_bytes(phone_photo(seed))
+        photos.append(path.read_bytes())
+    return photos
+
+
 def registration_files(big: bool, big_photos: list[bytes], small: bytes):
     """The photos of one submission: two phone photos (``big``) or all small ones."""
     from registration.forms import RegistrationForm
@@ -530,16 +545,8 @@ def main() -> int:
     static_path = static("bench/qr.png")
 
     from bench.journeys import small_photo
-    from bench.photos import phone_photo
 
-    photo_dir = VAR / "photos"
-    photo_dir.mkdir(exist_ok=True)
-    big_photos = []
-    for seed in (1, 2):
-        path = photo_dir / f"phone-{seed}.jpg"
-        if not path.exists():
-            path.write_bytes(phone_photo(seed))
-        big_photos.append(path.read_bytes())
+    big_photos = phone_photos()
     small = small_photo()
 
     rows: list[Row] = []
