@@ -143,6 +143,12 @@ class ErrorCode(models.TextChoices):
         _("Use only letters and digits, without spaces or punctuation."),
     )
     DOCUMENT_EXPIRED = "document_expired", _("This travel document has expired.")
+    DOCUMENT_NUMBER_TAKEN = (
+        "document_number_taken",
+        _(
+            "This travel document is already registered for another person. Please contact the station."
+        ),
+    )
     VISA_BEFORE_ENTRY = (
         "visa_before_entry",
         _("The visa or permit must be valid until a date after your entry into China."),

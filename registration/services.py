@@ -435,12 +435,28 @@ def registration_correct(
             if field in data:
                 setattr(resident, field, data[field])
         resident.document_number_index = document_number_index(resident.document_number)
-        resident.save()
+        _resident_save_document(resident)
         _registration_fill(registration, data)
         registration.save()
         _adopt_photos(registration=registration, attempt=attempt)
         _amend(registration, AmendmentKind.RESUBMITTED, before=before)
     return registration
+
+
+def _resident_save_document(resident: Resident) -> None:
+    """Save ``resident`` after a change of travel document; refuse another person's number."""
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "document_number": ValidationError(
+                    ErrorCode.DOCUMENT_NUMBER_TAKEN.label,
+                    code=ErrorCode.DOCUMENT_NUMBER_TAKEN.value,
+                )
+            }
+        ) from None
 
 
 def _back_to_queue(registration: Registration) -> str:
@@ -500,7 +516,7 @@ def resident_travel_document_update(
         resident.document_number = document_number
         resident.document_number_index = document_number_index(document_number)
         resident.document_expiry = document_expiry
-        resident.save()
+        _resident_save_document(resident)
         before = _back_to_queue(registration)
         registration.save()
         _adopt_photos(registration=registration, attempt=attempt)

@@ -396,17 +396,21 @@ def update_document(request, token):
     attempt = _attempt(request, flow)
     form = _photo_form(request, forms.TravelDocumentForm, attempt)
     if form.is_valid():
-        services.resident_travel_document_update(
-            registration=registration,
-            document_type=form.cleaned_data["document_type"],
-            document_number=form.cleaned_data["document_number"],
-            document_expiry=form.cleaned_data["document_expiry"],
-            attempt=attempt,
-        )
-        _attempt_forget(request, flow)
-        return _done(
-            request, token, _("Thank you. The station will check your new travel document.")
-        )
+        try:
+            services.resident_travel_document_update(
+                registration=registration,
+                document_type=form.cleaned_data["document_type"],
+                document_number=form.cleaned_data["document_number"],
+                document_expiry=form.cleaned_data["document_expiry"],
+                attempt=attempt,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _attempt_forget(request, flow)
+            return _done(
+                request, token, _("Thank you. The station will check your new travel document.")
+            )
     return _update_page(request, registration, token, template, form, attempt)
 
 
@@ -473,9 +477,15 @@ def update_correct(request, token):
     attempt = _attempt(request, flow, station=station)
     form = _photo_form(request, forms.RegistrationForm, attempt, existing=existing, station=station)
     if form.is_valid():
-        services.registration_correct(
-            registration=registration, data=form.service_data(), attempt=attempt
-        )
+        try:
+            services.registration_correct(
+                registration=registration, data=form.service_data(), attempt=attempt
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return _update_page(
+                request, registration, token, template, form, attempt, existing=existing
+            )
         _attempt_forget(request, flow)
         return _done(
             request, token, _("Thank you. The station will check your registration again.")

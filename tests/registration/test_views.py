@@ -211,6 +211,28 @@ def test_new_travel_document_through_the_link(client, station):
     assert registration.resident.document_number == "N1234567"
 
 
+def test_new_travel_document_of_another_person_is_refused_next_to_the_field(client, station):
+    other = RegistrationFactory(station=station)
+    registration, token = registration_with_token(
+        station=station, resident__nationality=other.resident.nationality.code
+    )
+    expiry = (timezone.localdate() + datetime.timedelta(days=3650)).isoformat()
+    response = client.post(
+        _private(token, "update_document"),
+        {
+            "document_type": "passport",
+            "document_number": other.resident.document_number,
+            "document_expiry": expiry,
+            "passport_page": photo_upload(),
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors.as_data()
+    assert errors["document_number"][0].code == "document_number_taken"
+    registration.resident.refresh_from_db()
+    assert registration.resident.document_number != other.resident.document_number
+
+
 def test_contact_details_through_the_link(client, station):
     registration, token = registration_with_token(station=station)
     response = client.post(
