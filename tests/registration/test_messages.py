@@ -17,7 +17,7 @@ TEMPLATES = sorted(
     for path in (
         Path(__file__).resolve().parents[2] / "registration/templates/messages/registration"
     ).iterdir()
-    if path.is_dir()
+    if path.is_dir() and not path.name.startswith("_")
 )
 CONTEXT = {
     "reference": "SH-7K3M-9Q2X",
@@ -76,5 +76,8 @@ def test_message_renders(template, language, channel, station):
         assert CJK.search(text), text
     if template in ("confirmation", "link_resent"):
         assert CONTEXT["secret_link"] in text
+        if channel == Channel.EMAIL:
+            assert CONTEXT["secret_link"] in rendered.html
+            assert rendered.html.startswith("<!doctype html>")
     if template in ("correction_requested", "rejected") and channel == Channel.EMAIL:
         assert "STAFF-MESSAGE" in text
