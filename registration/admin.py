@@ -6,6 +6,8 @@ search, photos. Fields are read-only here; decisions go through the review actio
 call the services (status rules, history, message to the resident).
 """
 
+import datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,16 +16,22 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from privacy.constants import AuditAction
+from privacy.export import CsvExportAdminMixin
 from privacy.services import audit_record
 from registration import services
-from registration.constants import TRANSITIONS, RegistrationStatus
+from registration.constants import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    WAITING_STATUSES,
+    RegistrationStatus,
+)
 from registration.forms import StaffMessageForm
 from registration.models import Amendment, Registration, Resident
 from registration.selectors import (
@@ -31,6 +39,7 @@ from registration.selectors import (
     documents_current,
     reference_looks_valid,
     reference_normalise,
+    registration_changes,
     registrations_for_user,
     visa_number_index,
 )
@@ -38,6 +47,25 @@ from stations.admin_scoping import StationScopedAdminMixin
 from stations.selectors import stations_for_user, user_sees_all_stations
 
 REVIEW_PERMISSION = "registration.review_registration"
+
+# Starting points for the message staff send; written out in the resident's language and
+# edited by staff before sending.
+REVIEW_MESSAGE_TEMPLATES = {
+    "correction": _(
+        "Please check your registration %(reference)s and correct the following "
+        "through your private link: "
+    ),
+    "reject": _("We cannot register your stay %(reference)s for this reason: "),
+}
+
+
+def review_message_template(*, decision: str, registration) -> str:
+    """Return the message template of ``decision`` in the resident's preferred language."""
+    template = REVIEW_MESSAGE_TEMPLATES.get(decision)
+    if template is None:
+        return ""
+    with translation.override(registration.resident.preferred_language):
+        return str(template) % {"reference": registration.reference}
 
 
 class StationFilter(admin.SimpleListFilter):
@@ -55,19 +83,38 @@ class StationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("deadline")
-    parameter_name = "overdue"
+class QueueFilter(admin.SimpleListFilter):
+    """The saved queues of the day's work; the waiting ones list the oldest deadline first."""
+
+    title = _("queue")
+    parameter_name = "queue"
+    ORDERED_BY_DEADLINE = ("waiting", "overdue")
 
     def lookups(self, request, model_admin):
-        return [("yes", _("waiting past the 24-hour deadline"))]
+        return [
+            ("waiting", _("waiting, oldest first")),
+            ("overdue", _("waiting past the 24-hour deadline")),
+            ("corrections", _("correction requested")),
+            ("expiring", _("visa or permit expiring within 30 days")),
+            ("mine", _("decided by me")),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(
-                status__in=(RegistrationStatus.SUBMITTED, RegistrationStatus.RESUBMITTED),
-                deadline_at__lt=timezone.now(),
-            )
+        now = timezone.now()
+        today = timezone.localdate()
+        queues = {
+            "waiting": Q(status__in=WAITING_STATUSES),
+            "overdue": Q(status__in=WAITING_STATUSES, deadline_at__lt=now),
+            "corrections": Q(status=RegistrationStatus.CORRECTION_REQUESTED),
+            "expiring": Q(
+                status__in=ACTIVE_STATUSES,
+                visa_valid_until__gte=today,
+                visa_valid_until__lte=today + datetime.timedelta(days=30),
+            ),
+            "mine": Q(decided_by=request.user),
+        }
+        if self.value() in queues:
+            return queryset.filter(queues[self.value()])
         return queryset
 
 
@@ -152,7 +199,9 @@ def _search_terms(search_term: str) -> tuple[Q, bool]:
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(
+    CsvExportAdminMixin, StationScopedAdminMixin, ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin
+):
     list_display = [
         "reference",
         "resident_name",
@@ -166,7 +215,7 @@ class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
     list_filter = [
         "status",
         StationFilter,
-        OverdueFilter,
+        QueueFilter,
         DeletionRequestedFilter,
         "visa_type",
         "stay_reason",
@@ -258,11 +307,36 @@ class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
     history_list_display = ["status"]
 
     # -- scoping --------------------------------------------------------------
+    export_filename = "registrations"
+    export_fields = [
+        (_("reference"), "reference"),
+        (_("status"), "get_status_display"),
+        (_("station code"), "station.code"),
+        (_("surname"), "resident.surname"),
+        (_("given names"), "resident.given_names"),
+        (_("nationality"), "resident.nationality.code"),
+        (_("visa or permit"), "get_visa_type_display"),
+        (_("valid until"), "visa_valid_until"),
+        (_("arrival at this address"), "arrival_at"),
+        (_("deadline"), "deadline_at"),
+        (_("address"), "address"),
+        (_("phone"), "resident.phone"),
+        (_("email"), "resident.email"),
+    ]
+    # Only with the explicit permission privacy.export_document_numbers.
+    export_sensitive_fields = [
+        (_("travel document number"), "resident.document_number"),
+        (_("visa or permit number"), "visa_number"),
+    ]
+
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related("station__texts")
-        if user_sees_all_stations(request.user):
-            return qs
-        return qs.filter(station__in=stations_for_user(request.user))
+        # Scoped to the user's stations by StationScopedAdminMixin.
+        return super().get_queryset(request).prefetch_related("station__texts")
+
+    def get_ordering(self, request):
+        if request.GET.get(QueueFilter.parameter_name) in QueueFilter.ORDERED_BY_DEADLINE:
+            return ["deadline_at", "pk"]
+        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         extra, matched = _search_terms(search_term) if search_term else (None, False)
@@ -356,6 +430,7 @@ class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
         extra_context.update(
             {
                 "photos": list(documents_current(registration=obj).values()),
+                "changes": registration_changes(registration=obj),
                 # The same person's other stays, as far as this user may see them.
                 "other_registrations": registrations_for_user(request.user)
                 .filter(resident_id=obj.resident_id)
@@ -424,7 +499,14 @@ class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
         obj = get_object_or_404(self.get_queryset(request), pk=object_id)
         change_url = reverse("admin:registration_registration_change", args=[obj.pk])
         needs_message = decision in ("correction", "reject")
-        form = StaffMessageForm(request.POST or None) if needs_message else None
+        form = (
+            StaffMessageForm(
+                request.POST or None,
+                initial={"message": review_message_template(decision=decision, registration=obj)},
+            )
+            if needs_message
+            else None
+        )
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 self._decide(request, obj, decision, form.cleaned_data["message"] if form else "")
@@ -450,6 +532,7 @@ class RegistrationAdmin(ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin):
                 "title": f"{titles[decision]}: {obj.reference}",
                 "form": form,
                 "decision": decision,
+                "resident_language": obj.resident.get_preferred_language_display(),
                 "change_url": change_url,
                 "queryset": [obj],
             },

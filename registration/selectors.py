@@ -211,3 +211,66 @@ def resident_data_export(*, registration: Registration) -> dict:
         },
         "registrations": registrations,
     }
+
+
+# What a reviewer compares between two versions of a stay (not bookkeeping columns).
+REVIEW_FIELDS = (
+    "station",
+    "address",
+    "accommodation_type",
+    "host_name",
+    "host_phone",
+    "visa_type",
+    "visa_number",
+    "visa_valid_until",
+    "entry_date",
+    "port_of_entry",
+    "arrival_at",
+    "expected_departure",
+    "stay_reason",
+    "school_or_employer",
+)
+
+
+def _display(field, value) -> str:
+    if value in (None, ""):
+        return "—"
+    choices = dict(field.flatchoices) if field.choices else {}
+    return str(choices.get(value, value))
+
+
+def registration_changes(*, registration: Registration) -> list[tuple[str, str, str]]:
+    """
+    Return ``(field, before, after)`` for what changed since the previous version: the
+    registration's own previous history record, or, for a new address, the registration
+    it follows. Two queries at most.
+    """
+    opts = Registration._meta
+    fields = [opts.get_field(name) for name in REVIEW_FIELDS]
+    versions = list(registration.history.order_by("-history_date", "-history_id")[:2])
+    changes: list[tuple[str, str, str]] = []
+    if len(versions) == 2:
+        delta = versions[0].diff_against(versions[1], included_fields=list(REVIEW_FIELDS))
+        by_name = {change.field: change for change in delta.changes}
+        for field in fields:
+            if field.name in by_name:
+                change = by_name[field.name]
+                changes.append(
+                    (
+                        str(field.verbose_name),
+                        _display(field, change.old),
+                        _display(field, change.new),
+                    )
+                )
+        if changes:
+            return changes
+    previous = registration.previous
+    if previous is None:
+        return []
+    for field in fields:
+        before, after = field.value_from_object(previous), field.value_from_object(registration)
+        if before != after:
+            changes.append(
+                (str(field.verbose_name), _display(field, before), _display(field, after))
+            )
+    return changes

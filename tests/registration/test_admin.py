@@ -112,7 +112,7 @@ def test_overdue_submission_is_highlighted(client, station, officer):
     )
     client.force_login(officer)
     assert "linli-overdue" in client.get(CHANGELIST).text
-    assert "linli-overdue" in client.get(CHANGELIST, {"overdue": "yes"}).text
+    assert "linli-overdue" in client.get(CHANGELIST, {"queue": "overdue"}).text
 
 
 def test_changelist_query_count_does_not_grow(client, station, officer, django_assert_num_queries):
