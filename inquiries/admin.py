@@ -42,6 +42,7 @@ from inquiries.services import (
     transition_allowed,
 )
 from privacy.constants import AuditAction
+from privacy.export import CsvExportAdminMixin
 from privacy.services import audit_record
 from stations.admin_scoping import StationScopedAdminMixin
 from stations.constants import MembershipRole
@@ -207,8 +208,23 @@ class InquiryAdminForm(forms.ModelForm):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(StationScopedAdminMixin, admin.ModelAdmin):
+class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     form = InquiryAdminForm
+    export_filename = "help-requests"
+    # Figures for follow-up and statistics; residents' contact details stay out of exports.
+    export_fields = [
+        (_("reference"), "reference"),
+        (_("station"), "station.code"),
+        (_("category"), "get_category_display"),
+        (_("urgency"), "get_urgency_display"),
+        (_("status"), "get_status_display"),
+        (_("subject"), "subject"),
+        (_("assigned to"), "assigned_to.get_username"),
+        (_("received"), "created_at"),
+        (_("first response due"), "first_response_due"),
+        (_("first response"), "first_responded_at"),
+        (_("resolved"), "resolved_at"),
+    ]
     change_form_template = "admin/inquiries/inquiry/change_form.html"
     list_display = [
         "reference",

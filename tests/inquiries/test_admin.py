@@ -258,3 +258,22 @@ def test_dashboard_figures_are_scoped(submit, officer, other_station, django_ass
     with django_assert_num_queries(2):
         figures = inquiries_figures_for_user(officer)
     assert figures == {"new": 1, "unassigned": 1, "overdue": 0, "mine_open": 1}
+
+
+def test_case_export_is_scoped_filtered_and_leaves_out_contact_details(
+    client, officer, station, other_station, submit
+):
+    import csv
+    import io
+
+    from inquiries.constants import Category
+
+    mine = submit(category=Category.HEALTHCARE).inquiry
+    submit()  # housing, same station
+    submit(station=other_station)
+    client.force_login(officer)
+    response = client.get("/admin/inquiries/inquiry/export.csv", {"category__exact": "healthcare"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[0] for row in rows[1:]] == [mine.reference]
+    assert "amina@example.org" not in ",".join(rows[1])
