@@ -1,0 +1,73 @@
+"""Steps the browser scenarios share: QR codes, photos, filling forms, reading emails."""
+
+import io
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import zxingcpp
+from django.conf import settings
+from django.core import mail
+from PIL import Image
+
+from tests.browser.conftest import axe_violations, has_horizontal_scroll
+
+
+def live_url(live_server, url: str) -> str:
+    """The same path and query on the live server (QR codes and emails carry SITE_URL)."""
+    parts = urlsplit(url)
+    assert url.startswith(settings.SITE_URL), url
+    return live_server.url + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def qr_codes_in(png: bytes) -> list[str]:
+    """Decode every QR code of a PNG, as a phone's camera would."""
+    image = Image.open(io.BytesIO(png))
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
+def jpeg_file(directory: Path, name: str, color: str) -> Path:
+    """A small real JPEG, like a phone's photo of a document page."""
+    path = directory / name
+    Image.new("RGB", (640, 480), color).save(path, "JPEG", quality=80)
+    return path
+
+
+def fill_form(page, data: dict, *, scope: str = "form") -> None:
+    """Fill fields by name whatever their widget: text, date, select, radio, checkbox."""
+    for name, value in data.items():
+        fields = page.locator(f'{scope} [name="{name}"]')
+        if fields.count() == 0:
+            raise AssertionError(f"no field named {name!r} on {page.url}")
+        first = fields.first
+        kind = first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+        if kind == "select:select-one":
+            first.select_option(value)
+        elif kind == "input:radio":
+            page.locator(f'{scope} [name="{name}"][value="{value}"]').check()
+        elif kind == "input:checkbox":
+            if value in ("on", True, "true", "yes"):
+                first.check()
+            else:
+                first.uncheck()
+        elif kind == "input:hidden":
+            continue
+        else:
+            first.fill(value)
+
+
+def links_in_last_email(path_prefix: str) -> list[str]:
+    """The site's links of a kind in the newest email (the live server shares our process)."""
+    assert mail.outbox, "no email was sent"
+    body = mail.outbox[-1].body
+    return re.findall(rf"{re.escape(settings.SITE_URL)}/{path_prefix}/[A-Za-z0-9_-]+/", body)
+
+
+def assert_public_page_fits(page) -> None:
+    """A public page on a 360 px phone: no sideways scrolling, nothing serious for axe."""
+    assert not has_horizontal_scroll(page), f"horizontal scroll on {page.url}"
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
