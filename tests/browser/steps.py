@@ -71,3 +71,15 @@ def assert_public_page_fits(page) -> None:
 def assert_accessible(page) -> None:
     violations = axe_violations(page)
     assert violations == [], f"{page.url}: {violations}"
+
+
+STAFF_PASSWORD = "correct horse battery"  # tests.stations.factories.UserFactory's
+
+
+def staff_login(page, live_server, user, *, next_path: str = "/admin/") -> None:
+    """Log in through the admin's real login form, then land on ``next_path``."""
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.locator("#id_username").fill(user.get_username())
+    page.locator("#id_password").fill(STAFF_PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}{next_path}")
