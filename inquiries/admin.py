@@ -552,6 +552,9 @@ class ReplyTemplateAdmin(StationScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "body"]
     list_select_related = ["station"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("station__texts")
+
     def scope_queryset(self, request, queryset):
         # Templates without a station are shared by every station.
         return queryset.filter(

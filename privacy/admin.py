@@ -27,6 +27,10 @@ class AuditEntryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelA
         (_("detail"), "detail"),
     ]
 
+    def get_queryset(self, request):
+        # The station's name comes from its texts: fetched once, not once per row.
+        return super().get_queryset(request).prefetch_related("station__texts")
+
     def scope_queryset(self, request, queryset):
         return queryset & audit_entries_for_user(request.user)
 
