@@ -8,9 +8,13 @@ from urllib.parse import urlsplit
 import zxingcpp
 from django.conf import settings
 from django.core import mail
+from django.test import Client
+from django.urls import reverse
 from PIL import Image
 
-from tests.browser.conftest import axe_violations, has_horizontal_scroll
+from registration.models import Registration
+from tests.browser.conftest import ACCEPT_LANGUAGE, axe_violations, has_horizontal_scroll
+from tests.registration.factories import form_data, photos
 
 
 def live_url(live_server, url: str) -> str:
@@ -83,3 +87,13 @@ def staff_login(page, live_server, user, *, next_path: str = "/admin/") -> None:
     page.locator("#id_password").fill(STAFF_PASSWORD)
     page.locator("#login-form [type=submit]").click()
     page.wait_for_url(f"{live_server.url}{next_path}")
+
+
+def registration_submitted_through_the_form(station, language: str) -> Registration:
+    """A registration sent as test_journey sends it; the confirmation email goes out."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=ACCEPT_LANGUAGE[language])
+    url = reverse("registration:register", args=[station.code])
+    data = form_data(preferred_language=language)
+    assert client.post(url, {**data, **photos()}).status_code == 200
+    assert client.post(url, {**data, "step": "submit"}).status_code == 302
+    return Registration.objects.order_by("-pk").first()

@@ -8,13 +8,11 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from registration.constants import RegistrationStatus
 from registration.models import Registration
-from tests.browser.conftest import ACCEPT_LANGUAGE, screenshot
+from tests.browser.conftest import screenshot
 from tests.browser.steps import (
     assert_accessible,
     assert_public_page_fits,
@@ -23,8 +21,9 @@ from tests.browser.steps import (
     links_in_last_email,
     live_url,
     qr_codes_in,
+    registration_submitted_through_the_form,
 )
-from tests.registration.factories import form_data, photos
+from tests.registration.factories import form_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,19 +117,9 @@ def test_scan_the_billboard_and_register_a_stay_to_the_receipt(
     assert len(mail.outbox) == 1
 
 
-def _submitted_through_the_form(station, language: str) -> Registration:
-    """A registration sent as test_journey sends it; the confirmation email goes out."""
-    client = Client(HTTP_ACCEPT_LANGUAGE=ACCEPT_LANGUAGE[language])
-    url = reverse("registration:register", args=[station.code])
-    data = form_data(preferred_language=language)
-    assert client.post(url, {**data, **photos()}).status_code == 200
-    assert client.post(url, {**data, "step": "submit"}).status_code == 302
-    return Registration.objects.get()
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_private_link_from_the_email_updates_the_address(open_page, live_server, station, language):
-    old = _submitted_through_the_form(station, language)
+    old = registration_submitted_through_the_form(station, language)
     links = links_in_last_email("registration/r")
     assert len(set(links)) == 1
     page, traffic = open_page(language)
