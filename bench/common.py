@@ -300,20 +300,24 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # Ready as the load balancer sees it: /readyz (database, broker, cache, migrations).
         deadline = time.monotonic() + timeout
+        answer = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log_path}")
             try:
                 client = Client(self.port, timeout=5)
-                if client.get("/healthz").status == 200:
-                    client.close()
+                response = client.get("/readyz")
+                client.close()
+                if response.status == 200:
                     return
+                answer = f"{response.status} {response.text[:200]}"
             except OSError:
                 pass
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz in {timeout} s; see {self.log_path}")
+        raise RuntimeError(f"gunicorn not ready in {timeout} s ({answer}); see {self.log_path}")
 
     @property
     def workers(self) -> int:
