@@ -86,3 +86,11 @@ bench: venv compilemessages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Hypothesis fuzzing of every public form (registration, update, lost link, help request,
+# reply, check-in answer): LINLI_FUZZ_EXAMPLES cases per test, over 10,000 in all.
+FUZZ_EXAMPLES ?= 1500
+fuzz: venv compilemessages
+	@echo "Fuzzing 7 public-form tests with $(FUZZ_EXAMPLES) generated cases each"
+	LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q \
+	  tests/registration/test_fuzz.py tests/inquiries/test_fuzz.py
