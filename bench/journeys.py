@@ -26,7 +26,7 @@ NATIONALITIES = ["DE", "FR", "GB", "US", "KR", "JP", "RU", "NG", "BR", "IN", "IT
 
 
 def small_photo(seed: int = 0) -> bytes:
-    """A small but real photo (800×600 JPEG, some tens of KB): the 'no phone photo' case."""
+    """A small but real photo (800×600 noisy JPEG, ~170 KB): the 'no phone photo' case."""
     image = Image.effect_noise((800, 600), 30 + seed % 5).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=70)
