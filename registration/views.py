@@ -166,6 +166,13 @@ def _just_submitted(request, flow: str) -> bool:
     return info.get("flow") == flow and recent and no_new_attempt
 
 
+def _status(form, status: int) -> int:
+    """A form shown again with errors answers 400 (the page still shows every message)."""
+    if status == 200 and form is not None and form.is_bound and form.errors:
+        return 400
+    return status
+
+
 def _form_page(request, station, form, attempt, *, status=200):
     return render(
         request,
@@ -177,7 +184,7 @@ def _form_page(request, station, form, attempt, *, status=200):
             "notice_version": CONSENT_NOTICE_VERSION,
             "retention_months": max(1, settings.REGISTRATION_RETENTION_DAYS // 30),
         },
-        status=status,
+        status=_status(form, status),
     )
 
 
@@ -295,7 +302,7 @@ def _update_page(request, registration, token, template, form, attempt=None, sta
             "photos": _photos(attempt),
             **extra,
         },
-        status=status,
+        status=_status(form, status),
     )
 
 
@@ -547,7 +554,7 @@ def lost_link(request):
         return render(request, "registration/lost_link.html", {"form": forms.LostLinkForm()})
     form = forms.LostLinkForm(request.POST)
     if not form.is_valid():
-        return render(request, "registration/lost_link.html", {"form": form})
+        return render(request, "registration/lost_link.html", {"form": form}, status=400)
     limit, window = settings.REGISTRATION_LOST_LINK_LIMIT
     reference = reference_normalise(form.cleaned_data["reference"])
     over_ip = rate_limit_hit(scope="lost-ip", key=client_ip(request), limit=limit, window=window)

@@ -2,7 +2,6 @@
 
 import io
 import struct
-import time
 import zlib
 
 import pytest
@@ -101,12 +100,16 @@ def test_heic_from_an_iphone_is_accepted_without_its_metadata():
     assert not image.getexif()
 
 
-def test_decompression_bomb_png_is_rejected_quickly():
+def test_decompression_bomb_png_is_rejected_without_decoding(monkeypatch):
+    from PIL import ImageFile
+
+    def never_decode(self):
+        raise AssertionError("the bomb was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", never_decode)
     bomb = _png_header_only(30_000, 30_000)
     assert len(bomb) < 10_000
-    started = time.perf_counter()
     assert _code(bomb, name="bomb.png", content_type="image/png") == "image_too_many_pixels"
-    assert time.perf_counter() - started < 2  # never decoded
 
 
 def test_image_over_our_pixel_limit_but_under_pillows_is_rejected(settings):

@@ -75,7 +75,7 @@ def test_malicious_upload_gets_a_message_and_nothing_is_stored(client, station):
         "entry_stamp": photo_upload(),
     }
     response = client.post(_register_url(station), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors.as_data()
     assert errors["passport_page"][0].code == "image_invalid"
     assert errors["visa_page"][0].code == "image_invalid"
@@ -103,7 +103,7 @@ def test_a_double_tap_on_send_makes_one_registration(client, station):
 def test_honeypot_blocks_the_submission(client, station):
     client.post(_register_url(station), {**form_data(), **photos()})
     response = client.post(_register_url(station), {**form_data(website="x"), "step": "submit"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Registration.objects.exists()
 
 
@@ -174,7 +174,7 @@ def test_visa_renewal_through_the_link_keeps_the_photo_after_an_error(client, st
             "visa_page": photo_upload(),
         },
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert (
         bad.context["form"].errors.as_data()["visa_valid_until"][0].code == "valid_until_not_later"
     )
@@ -226,7 +226,7 @@ def test_new_travel_document_of_another_person_is_refused_next_to_the_field(clie
             "passport_page": photo_upload(),
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors.as_data()
     assert errors["document_number"][0].code == "document_number_taken"
     registration.resident.refresh_from_db()
@@ -267,7 +267,7 @@ def test_departure_in_the_future_is_refused_next_to_the_field(client, station):
     registration, token = registration_with_token(station=station)
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     response = client.post(_private(token, "update_left"), {"departed_on": tomorrow})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.as_data()["departed_on"][0].code == "departure_future"
 
 
