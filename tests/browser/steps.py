@@ -37,6 +37,12 @@ def jpeg_file(directory: Path, name: str, color: str) -> Path:
     return path
 
 
+def click_and_wait(page, target) -> None:
+    """Click a link or button and wait for the page it loads (never act on the old one)."""
+    with page.expect_navigation():
+        target.click()
+
+
 def fill_form(page, data: dict, *, scope: str = "form") -> None:
     """Fill fields by name whatever their widget: text, date, select, radio, checkbox."""
     for name, value in data.items():

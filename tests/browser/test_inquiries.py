@@ -14,6 +14,7 @@ from tests.browser.conftest import DESKTOP, screenshot
 from tests.browser.steps import (
     assert_accessible,
     assert_public_page_fits,
+    click_and_wait,
     fill_form,
     staff_login,
 )
@@ -81,8 +82,7 @@ def test_help_request_is_answered_by_staff_and_the_reply_reaches_the_private_pag
     staff_login(desk, live_server, officer, next_path=change_path)
     assert desk.locator("html").get_attribute("lang") == "zh-hans"
     assert text["subject"] in desk.locator("#content").inner_text()
-    desk.locator("form.linli-inline-form button[type=submit]").click()  # assign to me
-    desk.wait_for_load_state()
+    click_and_wait(desk, desk.locator("form.linli-inline-form button[type=submit]"))  # assign to me
     inquiry.refresh_from_db()
     assert inquiry.assigned_to == officer and inquiry.status == Status.ASSIGNED
 
@@ -93,8 +93,7 @@ def test_help_request_is_answered_by_staff_and_the_reply_reaches_the_private_pag
         {"entry_kind": "reply", "entry_body": text["reply"], "new_status": Status.WAITING},
         scope="#inquiry_form",
     )
-    desk.locator("#inquiry_form [name=_continue]").click()
-    desk.wait_for_load_state()
+    click_and_wait(desk, desk.locator("#inquiry_form [name=_continue]"))
     assert desk.locator(".messagelist .success, ul.messagelist li.success").count() >= 1
     inquiry.refresh_from_db()
     assert inquiry.status == Status.WAITING and inquiry.first_responded_at is not None

@@ -14,6 +14,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.steps import (
     assert_accessible,
     assert_public_page_fits,
+    click_and_wait,
     fill_form,
     links_in_last_email,
     live_url,
@@ -63,8 +64,7 @@ def test_check_in_answer_page_is_accessible_and_takes_an_answer(
     assert_accessible(page)
     form = page.locator("main form")
     fill_form(page, {"rating": "4", "wants_contact": "no"}, scope="main form")
-    form.locator("[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_wait(page, form.locator("[type=submit]"))
     answer = CheckInAnswer.objects.get()
     assert answer.rating == 4 and not answer.wants_contact
     assert_public_page_fits(page)
@@ -96,13 +96,11 @@ def test_public_pages_never_scroll_sideways_on_a_360_px_phone(
         assert_public_page_fits(page)
     # A form with every error shown is the widest a form gets.
     page.goto(f"{live_server.url}/s/{station.code}/register/")
-    page.locator("form.linli-registration-form button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_wait(page, page.locator("form.linli-registration-form button[type=submit]"))
     assert page.locator(".is-invalid").count() > 5
     assert_public_page_fits(page)
     page.goto(f"{live_server.url}/s/{station.code}/help/")
-    page.locator("form.linli-help-form button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_wait(page, page.locator("form.linli-help-form button[type=submit]"))
     assert re.search(r"/help/$", page.url) and page.locator(".is-invalid").count() > 0
     assert_public_page_fits(page)
     assert_accessible(page)

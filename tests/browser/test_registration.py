@@ -16,6 +16,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.steps import (
     assert_accessible,
     assert_public_page_fits,
+    click_and_wait,
     fill_form,
     jpeg_file,
     links_in_last_email,
@@ -67,8 +68,7 @@ def test_scan_the_billboard_and_register_a_stay_to_the_receipt(
     }
     for kind, path in photos.items():
         page.set_input_files(f'input[type=file][name="{kind}"]', str(path))
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_wait(page, form.locator("button[type=submit]"))
 
     # The error sits next to the field, what was typed is kept, and so are the photos.
     departure = page.locator("#id_expected_departure")
@@ -89,8 +89,7 @@ def test_scan_the_billboard_and_register_a_stay_to_the_receipt(
 
     # Fixed without choosing the photos again; the review lists them.
     fill_form(page, {"expected_departure": answers["expected_departure"]})
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_wait(page, form.locator("button[type=submit]"))
     assert page.locator("button[name=step][value=submit]").is_visible()
     assert page.locator("img.linli-thumb").count() == len(photos)
     assert_public_page_fits(page)

@@ -12,7 +12,11 @@ from django.utils import timezone
 
 from registration.constants import RegistrationStatus
 from tests.browser.conftest import screenshot
-from tests.browser.steps import registration_submitted_through_the_form, staff_login
+from tests.browser.steps import (
+    click_and_wait,
+    registration_submitted_through_the_form,
+    staff_login,
+)
 from tests.registration.factories import RegistrationFactory
 from tests.stations.factories import StaffUserFactory
 
@@ -48,7 +52,7 @@ def test_officer_marks_the_oldest_waiting_registration_registered(
     assert elsewhere.reference not in page.locator("#content").inner_text()
 
     # The oldest waiting registration, with its document photos.
-    rows.first.locator("a").click()
+    click_and_wait(page, rows.first.locator("a"))
     page.wait_for_url(re.compile(rf"/admin/registration/registration/{oldest.pk}/change/$"))
     photos = page.locator(".linli-admin-photos figure a")
     assert photos.count() == oldest.documents.count() == 3
@@ -62,8 +66,8 @@ def test_officer_marks_the_oldest_waiting_registration_registered(
     photo_tab.close()
 
     # Mark registered: a confirmation page, then the resident is told.
-    page.locator(".object-tools a[href$='/review/registered/']").click()
-    page.locator("form input[type=submit]").click()
+    click_and_wait(page, page.locator(".object-tools a[href$='/review/registered/']"))
+    click_and_wait(page, page.locator("#content form input[type=submit]"))
     page.wait_for_url(re.compile(rf"/admin/registration/registration/{oldest.pk}/change/$"))
     assert page.locator("ul.messagelist li.success").is_visible()
     oldest.refresh_from_db()
