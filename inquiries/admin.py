@@ -25,6 +25,7 @@ from inquiries.models import (
     ReplyTemplate,
 )
 from inquiries.selectors import (
+    inquiry_photo_bytes,
     inquiry_thread,
     reply_templates_for,
     round_statistics,
@@ -457,8 +458,7 @@ class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmi
             station=inquiry.station,
             detail="photo",
         )
-        with inquiry.photo.open("rb") as handle:  # a re-encoded JPEG of a few hundred kB
-            response = HttpResponse(handle.read(), content_type="image/jpeg")
+        response = HttpResponse(inquiry_photo_bytes(inquiry=inquiry), content_type="image/jpeg")
         response["Content-Disposition"] = "inline"
         response["Cache-Control"] = "private, no-store"
         return response

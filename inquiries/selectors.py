@@ -153,3 +153,11 @@ def inquiries_figures_for_user(user) -> dict[str, int]:
         ),
         mine_open=Count("pk", filter=Q(status__in=OPEN_STATUSES, assigned_to=user)),
     )
+
+
+def inquiry_photo_bytes(*, inquiry: Inquiry) -> bytes:
+    """Return the case's photo (a sanitised JPEG), decrypted from private storage."""
+    from registration.crypto import decrypt_bytes
+
+    with inquiry.photo.open("rb") as handle:
+        return decrypt_bytes(handle.read())

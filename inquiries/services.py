@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -40,6 +41,7 @@ from inquiries.models import (
 from notifications.constants import Channel
 from notifications.services import message_queue
 from registration.constants import REFERENCE_ALPHABET
+from registration.crypto import encrypt_bytes
 from registration.tokens import token_new
 from stations.selectors import user_is_member
 
@@ -201,7 +203,10 @@ def inquiry_submit(
                     continue
                 raise
         if photo is not None:
-            inquiry.photo.save("photo.jpg", photo, save=False)
+            # Stored encrypted like registration documents: a photo may show a face, a
+            # document or a home (PIPL art. 51). Read back through inquiry_photo_bytes.
+            encrypted = ContentFile(encrypt_bytes(photo.read()))
+            inquiry.photo.save("photo.jpg", encrypted, save=False)
             inquiry.save(update_fields=["photo"])
         _message_resident(
             inquiry=inquiry,

@@ -14,6 +14,7 @@ from inquiries.ratelimit import help_rate_count, help_rate_limited
 from inquiries.selectors import (
     feedback_get_by_token,
     inquiry_get_by_token,
+    inquiry_photo_bytes,
     inquiry_public_thread,
     invitation_get_by_token,
 )
@@ -161,8 +162,7 @@ def case_photo(request, token):
     inquiry = inquiry_get_by_token(token=token)
     if inquiry is None or not inquiry.photo:
         raise Http404
-    with inquiry.photo.open("rb") as handle:  # a re-encoded JPEG of a few hundred kB
-        response = HttpResponse(handle.read(), content_type="image/jpeg")
+    response = HttpResponse(inquiry_photo_bytes(inquiry=inquiry), content_type="image/jpeg")
     response["Content-Disposition"] = "inline"
     return _private(response)
 

@@ -10,6 +10,7 @@ from PIL import Image
 
 from inquiries.constants import ErrorCode, Status
 from inquiries.models import Inquiry, InquiryEntry
+from registration.crypto import decrypt_bytes
 from tests.inquiries.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,11 +151,13 @@ def test_photo_is_re_encoded_kept_private_and_shown_only_through_the_link(client
     assert "me.jpg" not in inquiry.photo.name
     with default_storage.open(inquiry.photo.name) as handle:
         stored = handle.read()
-    assert b"SecretCam" not in stored
+    assert not stored.startswith(b"\xff\xd8")  # encrypted at rest, not a JPEG on disk
+    clean = decrypt_bytes(stored)
+    assert b"SecretCam" not in clean
     case_path = response["Location"].split("?")[0]
     photo = client.get(case_path + "photo/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
-    assert photo.content == stored
+    assert photo.content == clean
     assert client.get("/h/" + "A" * 43 + "/photo/").status_code == 404
 
 
