@@ -1,30 +1,16 @@
 """Cache-backed rate limits for public forms (Redis in production, shared by all workers)."""
 
 import hashlib
-import ipaddress
 
-from django.conf import settings
 from django.core.cache import cache
 
 
 def client_ip(request) -> str:
     """
-    Return the client's address, trusting only ``settings.TRUSTED_PROXY_COUNT`` proxies
-    (the same rule as the admin's lockout; apps do not import ``config``).
+    Return the client's address. Behind trusted proxies the project's middleware has
+    already put the real client into ``REMOTE_ADDR`` (one rule for lockout, limits, logs).
     """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if count <= 0:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [h for h in hops if h]
-    if not hops:
-        return remote
-    candidate = hops[-count] if len(hops) >= count else hops[0]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
+    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 def rate_limit_hit(*, scope: str, key: str, limit: int, window: int) -> bool:
