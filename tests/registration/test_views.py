@@ -398,3 +398,13 @@ def test_files_are_not_under_any_public_url(client, station):
     _registration, _token, document = _document(station)
     assert client.get("/media/" + document.file.name).status_code == 404
     assert client.get("/" + document.file.name).status_code == 404
+
+
+def test_private_page_offers_help_with_contact_details_filled_in(client, station):
+    registration, token = registration_with_token(station=station)
+    page = client.get(_private(token))
+    help_url = reverse("inquiries:help", args=[station.code]) + f"?r={token}"
+    assert help_url in page.text
+    form = client.get(help_url)
+    assert form.status_code == 200
+    assert registration.resident.email in form.text
