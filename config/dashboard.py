@@ -17,6 +17,8 @@ from inquiries.dashboard import (
     cases_overdue_by_station,
     latest_round_response_by_station,
 )
+from inquiries.selectors import inquiries_figures_for_user
+from notifications.selectors import messages_failed_count
 from registration.dashboard import (
     registration_figures_by_station,
     registrations_submitted_by_month,
@@ -117,6 +119,8 @@ def dashboard_figures(user, *, now: datetime.datetime | None = None) -> dict:
     return {
         "stations": rows,
         "waiting": waiting,
+        "cases": inquiries_figures_for_user(user),
+        "messages_failed": messages_failed_count(user),
         "now": now,
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_BASE},
     }

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from notifications.selectors import messages_concerning
 from privacy.constants import AuditAction
 from privacy.export import CsvExportAdminMixin
 from privacy.services import audit_record
@@ -431,6 +432,7 @@ class RegistrationAdmin(
             {
                 "photos": list(documents_current(registration=obj).values()),
                 "changes": registration_changes(registration=obj),
+                "messages_sent": messages_concerning(obj)[:20],
                 # The same person's other stays, as far as this user may see them.
                 "other_registrations": registrations_for_user(request.user)
                 .filter(resident_id=obj.resident_id)

@@ -101,3 +101,27 @@ def test_user_without_station_sees_no_dashboard(client, station):
     response = client.get("/admin/")
     assert response.status_code == 200
     assert response.context["dashboard"]["stations"] == []
+
+
+def test_dashboard_shows_case_workload_and_failed_messages(client, station):
+    from notifications.constants import MessageStatus
+    from notifications.models import Message
+    from notifications.services import message_queue
+
+    _help_request(station)
+    message = message_queue(
+        template="notifications/test",
+        language="en",
+        channel="email",
+        to="x@example.org",
+        context={},
+        idempotency_key="dash-failed",
+        station=station,
+    )
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    client.force_login(StaffUserFactory(station=station))
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert response.context["dashboard"]["cases"]["unassigned"] == 1
+    assert response.context["dashboard"]["messages_failed"] == 1
+    assert "1 条消息发送失败" in response.text
+    assert "1 件待分派" in response.text
