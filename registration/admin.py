@@ -233,7 +233,6 @@ class RegistrationAdmin(
     list_select_related = ["resident", "station"]
     list_per_page = 50
     show_full_result_count = False
-    date_hierarchy = "arrival_at"
     ordering = ["-submitted_at", "-pk"]
     actions = ["mark_registered", "request_correction", "reject", "erase_personal_data"]
     inlines = [AmendmentInline]

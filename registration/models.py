@@ -374,6 +374,13 @@ class Registration(models.Model):
             ),
             models.Index(fields=["status", "arrival_at"], name="registration_status_arrival"),
             models.Index(fields=["visa_number_index"], name="registration_visa_index"),
+            # The admin list's default order, for a city and for one station, and the
+            # waiting queues' deadline order: read from the index, never a sort of the table.
+            models.Index(fields=["-submitted_at", "-id"], name="registration_submitted_desc"),
+            models.Index(
+                fields=["station", "-submitted_at", "-id"], name="registration_station_recent"
+            ),
+            models.Index(fields=["status", "deadline_at"], name="registration_status_deadline"),
         ]
 
     def __str__(self):

@@ -13,32 +13,34 @@ class EstimatedCountPaginator(Paginator):
     Count exactly when the list is filtered or small; on PostgreSQL, estimate an unfiltered
     list of a large table from the planner's statistics instead of ``COUNT(*)``.
 
-    The admin shows "about N" pages then; ``show_full_result_count = False`` keeps it from
-    counting the whole table a second time.
+    The unfiltered case is one query whatever the size: the planner's estimate, or the
+    exact count when the estimate is small (or the table was never analysed). The admin
+    shows "about N" pages then; ``show_full_result_count = False`` keeps it from counting
+    the whole table a second time.
     """
 
     @cached_property
     def count(self):
         queryset = self.object_list
-        estimate = self._estimate(queryset)
-        if estimate is not None and estimate >= EXACT_COUNT_BELOW:
-            return estimate
+        if self._unfiltered_on_postgresql(queryset):
+            connection = connections[queryset.db]
+            table = queryset.model._meta.db_table
+            with connection.cursor() as cursor:
+                # The table name comes from the model and is quoted by the backend.
+                cursor.execute(  # noqa: S608
+                    "SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "
+                    f"ELSE (SELECT COUNT(*) FROM {connection.ops.quote_name(table)}) END "
+                    "FROM pg_class c WHERE c.oid = %s::regclass",
+                    [EXACT_COUNT_BELOW, connection.ops.quote_name(table)],
+                )
+                row = cursor.fetchone()
+            if row and row[0] is not None:
+                return int(row[0])
         return super().count
 
     @staticmethod
-    def _estimate(queryset) -> int | None:
+    def _unfiltered_on_postgresql(queryset) -> bool:
         query = getattr(queryset, "query", None)
         if query is None or query.where or query.distinct or query.combinator:
-            return None
-        connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [queryset.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        if not row or row[0] is None or row[0] < 0:
-            return None
-        return int(row[0])
+            return False
+        return connections[queryset.db].vendor == "postgresql"
