@@ -24,15 +24,15 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         if self._unfiltered_on_postgresql(queryset):
             connection = connections[queryset.db]
-            table = queryset.model._meta.db_table
+            quoted = connection.ops.quote_name(queryset.model._meta.db_table)
+            # The table name comes from the model and is quoted by the backend.
+            sql = (
+                "SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "  # noqa: S608
+                f"ELSE (SELECT COUNT(*) FROM {quoted}) END "
+                "FROM pg_class c WHERE c.oid = %s::regclass"
+            )
             with connection.cursor() as cursor:
-                # The table name comes from the model and is quoted by the backend.
-                cursor.execute(  # noqa: S608
-                    "SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint "
-                    f"ELSE (SELECT COUNT(*) FROM {connection.ops.quote_name(table)}) END "
-                    "FROM pg_class c WHERE c.oid = %s::regclass",
-                    [EXACT_COUNT_BELOW, connection.ops.quote_name(table)],
-                )
+                cursor.execute(sql, [EXACT_COUNT_BELOW, quoted])
                 row = cursor.fetchone()
             if row and row[0] is not None:
                 return int(row[0])
