@@ -252,7 +252,7 @@ REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh
 # Uploaded photos: largest file, largest image in pixels, longest side kept after re-encoding.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
-REGISTRATION_IMAGE_MAX_SIDE = 2400
+REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP photo decodes at 1/2
 # Unsubmitted form attempts (and their photos) are deleted after this many hours.
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
 # Lost-link page: attempts allowed per window, per IP address and per reference number.
