@@ -108,7 +108,10 @@ def _open_context(browser, live_server, *, device: dict, language: str):
 
     context.route("**/*", guard)
     context.on("response", traffic.record)
-    context.set_default_timeout(15_000)
+    # Generous: on a busy 2-core machine a page that sends mail may take seconds; a wait
+    # that runs out is a flaky failure, not a finding.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(60_000)
     return context, traffic
 
 
