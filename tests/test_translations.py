@@ -115,3 +115,15 @@ def test_every_admin_text_is_translated(model):
 def test_app_names_are_translated():
     texts = [(label, apps.get_app_config(label).verbose_name) for label in LINLI_APPS]
     assert _untranslated(texts) == []
+
+
+def test_texts_django_shows_in_linli_pages_are_translated():
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+
+    from config.translations import DJANGO_CATALOGUE_GAPS
+
+    assert _untranslated([("blank choice", BLANK_CHOICE_LABEL)]) == []
+    assert (
+        _untranslated([(text, translation.gettext_lazy(text)) for text in DJANGO_CATALOGUE_GAPS])
+        == []
+    )
