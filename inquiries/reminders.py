@@ -16,7 +16,7 @@ from inquiries.constants import Status, Urgency
 from inquiries.models import Inquiry
 from notifications.constants import Channel
 from notifications.reminders import RuleOutcome, reminder_key
-from notifications.services import message_queue
+from notifications.services import MessageSpec, message_queue_many
 from stations.constants import MembershipRole
 
 RULE = "inquiries_overdue"
@@ -63,6 +63,7 @@ def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 
     def flush():
         managers = _managers_by_station({case.station_id for case in batch})
+        specs: list[MessageSpec] = []
         for case in batch:
             due_date = timezone.localdate(case.first_response_due)
             with translation.override(language):
@@ -81,18 +82,23 @@ def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                 if dry_run:
                     outcome.details.append(label)
                     continue
-                message_queue(
-                    template="inquiries/overdue",
-                    language=language,
-                    channel=Channel.EMAIL,
-                    to=email,
-                    context=context,
-                    idempotency_key=reminder_key(RULE, case, due_date) + f":{manager_id}",
-                    station=case.station,
-                    concerning=case,
-                    recipient_name=name,
+                specs.append(
+                    MessageSpec(
+                        template="inquiries/overdue",
+                        language=language,
+                        channel=Channel.EMAIL,
+                        to=email,
+                        context=context,
+                        idempotency_key=reminder_key(RULE, case, due_date) + f":{manager_id}",
+                        station=case.station,
+                        concerning=case,
+                        recipient_name=name,
+                    )
                 )
-                outcome.queued += 1
+        # One chunk of messages: a few queries and one broker call, not one per message.
+        outcome.queued += sum(
+            message.newly_queued for message in message_queue_many(messages=specs)
+        )
         batch.clear()
 
     for case in cases.iterator(chunk_size=BATCH_SIZE):

@@ -9,8 +9,10 @@ import datetime
 import json
 import logging
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -46,6 +48,51 @@ def _erase_secrets(context: dict) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class MessageSpec:
+    """One message to record, for ``message_queue_many``: the arguments of ``message_queue``."""
+
+    template: str
+    language: str
+    channel: str
+    to: str
+    context: dict
+    idempotency_key: str
+    station: Any = None
+    concerning: Any = None
+    send_after: datetime.datetime | None = None
+    recipient_name: str = ""
+
+
+def _message_fields(spec: MessageSpec, *, now: datetime.datetime) -> dict:
+    """Check ``spec`` and return the field values of its new outbox row (no query, but the
+    content type of ``concerning``, which Django caches)."""
+    if spec.channel not in Channel.values:
+        raise ValueError(f"Unknown channel {spec.channel!r}; use one of {Channel.values}.")
+    if not spec.idempotency_key or len(spec.idempotency_key) > 255:
+        raise ValueError("idempotency_key must be 1 to 255 characters long.")
+    if not spec.template:
+        raise ValueError("template must name a message template, e.g. 'registration/confirmation'.")
+    # Fails early on values JSON cannot hold.
+    context = json.loads(json.dumps(spec.context or {}))
+    due = max(now, spec.send_after) if spec.send_after else now
+    fields = {
+        "template": spec.template,
+        "language": language_resolve(spec.language),
+        "channel": spec.channel,
+        "to": (spec.to or "").strip(),
+        "recipient_name": spec.recipient_name or "",
+        "context": context,
+        "station": spec.station,
+        "send_after": spec.send_after,
+        "next_attempt_at": _due_time(channel=spec.channel, moment=due),
+    }
+    if spec.concerning is not None:
+        fields["concerning_type"] = ContentType.objects.get_for_model(spec.concerning)
+        fields["concerning_id"] = str(spec.concerning.pk)
+    return fields
+
+
 def message_queue(
     *,
     template: str,
@@ -66,30 +113,21 @@ def message_queue(
     The returned message's ``newly_queued`` attribute says which happened (rules count it).
     ``context`` must be JSON-serialisable; its ``secret_…`` keys are erased once the
     message is sent, failed or cancelled. Text messages are not sent during quiet hours.
+    Many messages at once (reminder rules): ``message_queue_many``.
     """
-    if channel not in Channel.values:
-        raise ValueError(f"Unknown channel {channel!r}; use one of {Channel.values}.")
-    if not idempotency_key or len(idempotency_key) > 255:
-        raise ValueError("idempotency_key must be 1 to 255 characters long.")
-    if not template:
-        raise ValueError("template must name a message template, e.g. 'registration/confirmation'.")
-    context = json.loads(json.dumps(context or {}))  # fails early on values JSON cannot hold
-    now = timezone.now()
-    due = max(now, send_after) if send_after else now
-    defaults = {
-        "template": template,
-        "language": language_resolve(language),
-        "channel": channel,
-        "to": (to or "").strip(),
-        "recipient_name": recipient_name or "",
-        "context": context,
-        "station": station,
-        "send_after": send_after,
-        "next_attempt_at": _due_time(channel=channel, moment=due),
-    }
-    if concerning is not None:
-        defaults["concerning_type"] = ContentType.objects.get_for_model(concerning)
-        defaults["concerning_id"] = str(concerning.pk)
+    spec = MessageSpec(
+        template=template,
+        language=language,
+        channel=channel,
+        to=to,
+        context=context,
+        idempotency_key=idempotency_key,
+        station=station,
+        concerning=concerning,
+        send_after=send_after,
+        recipient_name=recipient_name,
+    )
+    defaults = _message_fields(spec, now=timezone.now())
     with transaction.atomic():
         message, created = Message.objects.get_or_create(
             idempotency_key=idempotency_key, defaults=defaults
@@ -98,6 +136,98 @@ def message_queue(
     if created:
         message_publish_on_commit(message=message)
     return message
+
+
+QUEUE_CHUNK = 500
+
+
+def message_queue_many(
+    *, messages: Iterable[MessageSpec], chunk_size: int = QUEUE_CHUNK
+) -> list[Message]:
+    """
+    Record many messages in the caller's transaction, a chunk at a time; deliver after commit.
+
+    The set-based ``message_queue``: per chunk of ``chunk_size`` specs, one query for the
+    idempotency keys already in the outbox, one multi-row INSERT that skips keys another
+    process recorded meanwhile, one query for the new rows' ids, and one on-commit callback
+    that publishes their delivery in a few broker calls (``message_publish_many``).
+    Return one message per distinct key, in order; ``newly_queued`` says whether this call
+    recorded it (a repeated key in ``messages`` is recorded once, the first spec wins).
+    ``messages`` may be a generator: it is consumed one chunk at a time.
+    """
+    result: list[Message] = []
+    chunk: list[MessageSpec] = []
+    for spec in messages:
+        chunk.append(spec)
+        if len(chunk) >= chunk_size:
+            result += _message_queue_chunk(chunk)
+            chunk = []
+    if chunk:
+        result += _message_queue_chunk(chunk)
+    return result
+
+
+def _message_queue_chunk(specs: list[MessageSpec]) -> list[Message]:
+    now = timezone.now()
+    wanted: dict[str, MessageSpec] = {}
+    for spec in specs:
+        wanted.setdefault(spec.idempotency_key, spec)
+    fields = {key: _message_fields(spec, now=now) for key, spec in wanted.items()}
+    with transaction.atomic():
+        found = {m.idempotency_key: m for m in Message.objects.filter(idempotency_key__in=wanted)}
+        new = [
+            Message(idempotency_key=key, **values)
+            for key, values in fields.items()
+            if key not in found
+        ]
+        if new:
+            # Keys recorded by another process since the query above are skipped, not doubled.
+            Message.objects.bulk_create(new, ignore_conflicts=True)
+            # ignore_conflicts returns no ids: read them back. A row whose creation time is
+            # not ours was recorded by someone else in that moment (a race): it is theirs.
+            rows = Message.objects.filter(
+                idempotency_key__in=[m.idempotency_key for m in new]
+            ).values_list("idempotency_key", "pk", "created_at")
+            ids = {key: (pk, created_at) for key, pk, created_at in rows}
+            theirs = []
+            for message in new:
+                pk, created_at = ids[message.idempotency_key]
+                if created_at == message.created_at:
+                    message.pk = message.id = pk
+                    message._state.adding = False
+                    message._state.db = Message.objects.db
+                    message.newly_queued = True
+                    found[message.idempotency_key] = message
+                else:
+                    theirs.append(pk)
+            for message in Message.objects.filter(pk__in=theirs):
+                found[message.idempotency_key] = message
+        queued = [m for m in found.values() if getattr(m, "newly_queued", False)]
+        for message in found.values():
+            message.newly_queued = getattr(message, "newly_queued", False)
+        if queued:
+            message_publish_many_on_commit(messages=queued)
+    return [found[key] for key in wanted]
+
+
+def message_publish_many_on_commit(*, messages: list[Message]) -> None:
+    """Hand ``messages`` to the task queue in one callback once the transaction commits."""
+    now = timezone.now()
+    # One task per due moment (now; the end of the quiet hours for text messages).
+    groups: dict[float, list[int]] = {}
+    for message in messages:
+        delay = max(0.0, (message.next_attempt_at - now).total_seconds())
+        if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
+            continue  # the sweep hands it over when it is due
+        groups.setdefault(round(delay), []).append(message.pk)
+    if groups:
+        transaction.on_commit(lambda: _publish_groups(groups))
+
+
+def _publish_groups(groups: dict[float, list[int]]) -> None:
+    for countdown, message_ids in groups.items():
+        if not message_publish_many(message_ids=message_ids, countdown=countdown):
+            return  # the broker is away; the sweep publishes the rest later
 
 
 def message_publish_on_commit(*, message: Message) -> None:
@@ -109,12 +239,13 @@ def message_publish_on_commit(*, message: Message) -> None:
     transaction.on_commit(lambda: message_publish(message_id=message_id, countdown=max(0, delay)))
 
 
-def message_publish(*, message_id: int, countdown: float = 0) -> bool:
+def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True) -> bool:
     """
     Publish the delivery task of a message; return whether the broker took it.
 
     Never raises: when the broker is down the message stays ``created`` in the outbox and
     ``messages_sweep`` publishes it again later. Publishing uses short timeouts (settings).
+    ``mark=False`` leaves ``published_at`` alone (a batch already set it).
     """
     from notifications.tasks import message_deliver
 
@@ -127,10 +258,52 @@ def message_publish(*, message_id: int, countdown: float = 0) -> bool:
             exc_info=True,
         )
         return False
-    Message.objects.filter(pk=message_id, status=MessageStatus.CREATED).update(
+    if mark:
+        Message.objects.filter(pk=message_id, status=MessageStatus.CREATED).update(
+            published_at=timezone.now()
+        )
+    return True
+
+
+def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> bool:
+    """
+    Publish the delivery of many messages as one task; return whether the broker took it.
+
+    The task (``notifications.messages_deliver_batch``) hands each message its own delivery
+    task in the worker, so retries and acknowledgements stay per message. Never raises:
+    when the broker is down the messages stay ``created`` and ``messages_sweep`` publishes
+    them again later.
+    """
+    from notifications.tasks import messages_deliver_batch
+
+    if not message_ids:
+        return True
+    try:
+        messages_deliver_batch.apply_async(args=[list(message_ids)], countdown=countdown or None)
+    except Exception:
+        logger.warning(
+            "Could not publish delivery of %s messages (%s…); the sweep will retry.",
+            len(message_ids),
+            message_ids[0],
+            exc_info=True,
+        )
+        return False
+    Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
         published_at=timezone.now()
     )
     return True
+
+
+def messages_publish_each(*, message_ids: list[int]) -> int:
+    """
+    Publish one delivery task per message (in the worker, for a batch); return how many.
+
+    Stops at the first broker error: the rest stay ``created`` for the sweep.
+    """
+    for done, message_id in enumerate(message_ids):
+        if not message_publish(message_id=message_id, mark=False):
+            return done
+    return len(message_ids)
 
 
 @dataclass

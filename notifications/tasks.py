@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from notifications.reminders import reminders_run
-from notifications.services import message_send, messages_sweep
+from notifications.services import message_send, messages_publish_each, messages_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +15,18 @@ logger = logging.getLogger(__name__)
 def message_deliver(message_id: int) -> str:
     """Deliver one message of the outbox; running it twice sends once."""
     return message_send(message_id=message_id).result
+
+
+@shared_task(name="notifications.messages_deliver_batch")
+def messages_deliver_batch(message_ids: list[int]) -> int:
+    """
+    Hand each message of a batch (``message_queue_many``) its own delivery task.
+
+    Queueing thousands of reminders costs one broker call per batch in the caller; the
+    per-message tasks (retries, acknowledgements, parallel workers) are published here.
+    A message not published (broker away) stays ``created``; the sweep takes it later.
+    """
+    return messages_publish_each(message_ids=message_ids)
 
 
 @shared_task(name="notifications.messages_sweep")

@@ -2,8 +2,10 @@
 Reminder rules of the registration app, run daily by ``notifications.reminders``.
 
 Each rule is ``rule(*, today, dry_run) -> RuleOutcome``: one set-based query over indexed
-columns (status + a date), streamed in chunks, and for each row a message queued with
-``reminder_key(rule, registration, due)`` so that running a rule twice queues nothing new.
+columns (status + a date), streamed in chunks; for each row the rule builds its messages
+(``MessageSpec``, keyed ``reminder_key(rule, registration, due)``) and queues them a chunk at
+a time with ``message_queue_many`` — a few queries and one broker call per chunk, not per
+message — so running a rule twice queues nothing new.
 A missed day is caught up: windows look back a few days, keys keep one reminder per due date.
 """
 
@@ -17,12 +19,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from notifications.constants import Channel
-from notifications.models import Message
 from notifications.reminders import RuleOutcome, reminder_key
-from notifications.services import message_queue
+from notifications.services import MessageSpec, message_queue_many
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
-from registration.services import registration_end, resident_notify
+from registration.services import registration_end
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -36,6 +37,63 @@ def _moment(today: datetime.date) -> datetime.datetime:
     if today == now.date():
         return now
     return timezone.make_aware(datetime.datetime.combine(today, now.time().replace(tzinfo=None)))
+
+
+def resident_specs(
+    *, registration: Registration, template: str, key: str, context: dict | None = None
+) -> list[MessageSpec]:
+    """
+    The messages ``registration.services.resident_notify`` sends, as specs (no query).
+
+    ``messages/registration/<template>`` to the resident in their language: by email to the
+    address on file, and by SMS too when they prefer SMS or have no email. Keys end with
+    ``:<channel>`` exactly as there, so a reminder is never doubled whichever way it went.
+    """
+    resident = registration.resident
+    context = {
+        "reference": registration.reference,
+        "status": registration.status,
+        "staff_message": registration.staff_message,
+        **(context or {}),
+    }
+    wanted = []
+    if resident.email:
+        wanted.append((Channel.EMAIL, resident.email))
+    if (resident.preferred_channel == Channel.SMS or not resident.email) and resident.phone:
+        wanted.append((Channel.SMS, str(resident.phone)))
+    return [
+        MessageSpec(
+            template=f"registration/{template}",
+            language=resident.preferred_language,
+            channel=channel,
+            to=to,
+            context=context,
+            idempotency_key=f"{key}:{channel}",
+            station=registration.station,
+            concerning=registration,
+            recipient_name=resident.full_name,
+        )
+        for channel, to in wanted
+    ]
+
+
+class _Batch:
+    """Specs gathered while a rule streams its rows, queued a chunk at a time."""
+
+    def __init__(self, outcome: RuleOutcome):
+        self.outcome = outcome
+        self.specs: list[MessageSpec] = []
+
+    def add(self, specs: list[MessageSpec]) -> None:
+        self.specs += specs
+        if len(self.specs) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.specs:
+            messages = message_queue_many(messages=self.specs, chunk_size=len(self.specs))
+            self.outcome.queued += sum(message.newly_queued for message in messages)
+            self.specs = []
 
 
 def _active():
@@ -55,6 +113,7 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         window |= Q(
             visa_valid_until__range=(max(today, end - datetime.timedelta(CATCH_UP_DAYS)), end)
         )
+    batch = _Batch(outcome)
     for registration in _active().filter(window).iterator(chunk_size=CHUNK):
         left = (registration.visa_valid_until - today).days
         # The smallest threshold at or above the days left (a catch-up run counts too).
@@ -66,15 +125,18 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         outcome.details.append(f"{registration.reference}: {threshold} days")
         if dry_run:
             continue
-        outcome.queued += resident_notify(
-            registration=registration,
-            template="visa_expiring",
-            key=reminder_key(f"{rule}.{threshold}", registration, due),
-            context={
-                "days": left,
-                "valid_until": registration.visa_valid_until.isoformat(),
-            },
+        batch.add(
+            resident_specs(
+                registration=registration,
+                template="visa_expiring",
+                key=reminder_key(f"{rule}.{threshold}", registration, due),
+                context={
+                    "days": left,
+                    "valid_until": registration.visa_valid_until.isoformat(),
+                },
+            )
         )
+    batch.flush()
     return outcome
 
 
@@ -114,17 +176,21 @@ def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome
         status_changed_at__lte=cutoff,
         status_changed_at__gt=cutoff - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     ).select_related("resident", "station")
+    batch = _Batch(outcome)
     for registration in qs.iterator(chunk_size=CHUNK):
         outcome.due += 1
         outcome.details.append(registration.reference)
         if dry_run:
             continue
         due = timezone.localtime(registration.status_changed_at).date()
-        outcome.queued += resident_notify(
-            registration=registration,
-            template="correction_reminder",
-            key=reminder_key(rule, registration, due),
+        batch.add(
+            resident_specs(
+                registration=registration,
+                template="correction_reminder",
+                key=reminder_key(rule, registration, due),
+            )
         )
+    batch.flush()
     return outcome
 
 
@@ -136,17 +202,21 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         expected_departure__lt=today,
         expected_departure__gte=today - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     )
+    batch = _Batch(outcome)
     for registration in qs.iterator(chunk_size=CHUNK):
         outcome.due += 1
         outcome.details.append(registration.reference)
         if dry_run:
             continue
-        outcome.queued += resident_notify(
-            registration=registration,
-            template="departure_check",
-            key=reminder_key(rule, registration, registration.expected_departure),
-            context={"expected_departure": registration.expected_departure.isoformat()},
+        batch.add(
+            resident_specs(
+                registration=registration,
+                template="departure_check",
+                key=reminder_key(rule, registration, registration.expected_departure),
+                context={"expected_departure": registration.expected_departure.isoformat()},
+            )
         )
+    batch.flush()
     return outcome
 
 
@@ -171,6 +241,7 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     )
     officers: dict[int, list] = {}
     language = settings.REGISTRATION_STAFF_LANGUAGE
+    batch = _Batch(outcome)
     for registration in qs.iterator(chunk_size=CHUNK):
         station_id = registration.station_id
         if station_id not in officers:
@@ -187,31 +258,30 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         admin_url = settings.SITE_URL + reverse(
             "admin:registration_registration_change", args=[registration.pk]
         )
-        for user in officers[station_id]:
-            key = reminder_key(
-                f"{rule}.{user.pk}",
-                registration,
-                timezone.localtime(registration.arrival_at).date(),
-            )
-            if Message.objects.filter(idempotency_key=key).exists():
-                continue
-            message_queue(
-                template="registration/staff_waiting",
-                language=language,
-                channel=Channel.EMAIL,
-                to=user.email,
-                recipient_name=user.get_full_name() or user.get_username(),
-                context={
-                    "reference": registration.reference,
-                    "hours": hours,
-                    "deadline": date_format(
-                        timezone.localtime(registration.deadline_at), "SHORT_DATETIME_FORMAT"
-                    ),
-                    "admin_url": admin_url,
-                },
-                idempotency_key=key,
-                station=registration.station,
-                concerning=registration,
-            )
-            outcome.queued += 1
+        context = {
+            "reference": registration.reference,
+            "hours": hours,
+            "deadline": date_format(
+                timezone.localtime(registration.deadline_at), "SHORT_DATETIME_FORMAT"
+            ),
+            "admin_url": admin_url,
+        }
+        arrived = timezone.localtime(registration.arrival_at).date()
+        batch.add(
+            [
+                MessageSpec(
+                    template="registration/staff_waiting",
+                    language=language,
+                    channel=Channel.EMAIL,
+                    to=user.email,
+                    recipient_name=user.get_full_name() or user.get_username(),
+                    context=context,
+                    idempotency_key=reminder_key(f"{rule}.{user.pk}", registration, arrived),
+                    station=registration.station,
+                    concerning=registration,
+                )
+                for user in officers[station_id]
+            ]
+        )
+    batch.flush()
     return outcome
