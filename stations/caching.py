@@ -1,6 +1,8 @@
 """The cache as a help, never a dependency: a cache outage degrades to the database."""
 
 import logging
+import threading
+from collections import OrderedDict
 
 from django.core.cache import cache
 
@@ -31,3 +33,40 @@ def cache_add(key: str, value, timeout) -> bool:
     except Exception:
         logger.warning("Cache unavailable (add %s)", key, exc_info=True)
         return False
+
+
+class LocalLRU:
+    """
+    A small, thread-safe, per-process least-recently-used map.
+
+    Holds what every worker may keep in memory because its key says exactly what it was
+    built from (e.g. the station generation and ``SITE_URL``): a changed input is a new
+    key, so nothing stale is ever served; old keys just fall out.
+    """
+
+    def __init__(self, maxsize: int = 256):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            try:
+                self._data.move_to_end(key)
+            except KeyError:
+                return default
+            return self._data[key]
+
+    def set(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)

@@ -107,17 +107,18 @@ def nearest_active_stations(station: Station, *, limit: int = NEAREST_STATIONS_S
     return others[:limit]
 
 
-def station_page_data(code: str) -> dict | None:
+def station_page_data(code: str, *, generation: str | None = None) -> dict | None:
     """
     Return what the station page shows, as plain data, or ``None`` for an unknown code.
 
     Cached: a warm page costs no query; a cold one costs two (station, texts) — four for
-    an inactive station, which also lists the nearest active ones.
+    an inactive station, which also lists the nearest active ones. ``generation`` is
+    ``stations_generation()`` when the caller already read it.
     """
     code = code.strip().lower()
     if not re.match(STATION_CODE_REGEX, code):
         return None  # cannot exist: no query, nothing cached
-    key = f"stations:page:{stations_generation()}:{code}"
+    key = f"stations:page:{generation or stations_generation()}:{code}"
     data = cache_get(key)
     if data is not None:
         return data or None  # {} marks an unknown code
@@ -163,14 +164,25 @@ def visit_cache_key(station_id: int, day: datetime.date) -> str:
     return f"stations:visits:{day.isoformat()}:{station_id}"
 
 
-def station_visits_pending(station_ids, day: datetime.date) -> dict[int, int]:
-    """Return the page views counted in the cache and not yet written to the database."""
+def station_visits_pending(
+    station_ids, day: datetime.date, *, include_buffer: bool = True
+) -> dict[int, int]:
+    """Return the page views counted (cache, this process) and not yet written to the database."""
+    from stations.visits import visit_buffer_peek
+
+    station_ids = list(station_ids)
     keys = {visit_cache_key(pk, day): pk for pk in station_ids}
     try:
         found = cache.get_many(list(keys))
     except Exception:  # a cache outage must not break the admin
-        return {}
-    return {keys[key]: int(value) for key, value in found.items() if value}
+        found = {}
+    pending = {keys[key]: int(value) for key, value in found.items() if value}
+    if not include_buffer:
+        return pending
+    # Views still in this process's buffer (stations.visits) count too.
+    for pk, count in visit_buffer_peek(station_ids, day).items():
+        pending[pk] = pending.get(pk, 0) + count
+    return pending
 
 
 def station_visit_counts(station_ids, *, day: datetime.date | None = None) -> dict[int, int]:

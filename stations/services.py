@@ -85,18 +85,16 @@ VISIT_KEY_TIMEOUT = 3 * 24 * 60 * 60  # long enough for a missed flush or two
 
 
 def station_visit_record(*, station_id: int, day: datetime.date | None = None) -> None:
-    """Count one view of a station page in the cache: no database write, no personal data."""
-    from django.core.cache import cache
+    """
+    Count one view of a station page: no database write, no personal data, no cookie.
 
-    from stations.selectors import visit_cache_key
+    Counted in this process's memory and handed to the cache counters every few seconds
+    (stations.visits), so a page view costs no cache round trip either.
+    """
+    from stations.visits import visit_buffer_add
 
-    key = visit_cache_key(station_id, day or timezone.localdate())
     try:
-        try:
-            cache.incr(key)
-        except ValueError:  # first view of the day (or the key expired)
-            if not cache.add(key, 1, timeout=VISIT_KEY_TIMEOUT):
-                cache.incr(key)
+        visit_buffer_add(station_id, day or timezone.localdate())
     except Exception:  # a counter must never break a resident's page
         logger.warning("Could not count a station page view", exc_info=True)
 
@@ -111,13 +109,17 @@ def station_visits_flush(*, days: int = 2) -> int:
     from django.core.cache import cache
 
     from stations.selectors import station_visits_pending, visit_cache_key
+    from stations.visits import visit_buffer_hand_over
 
+    visit_buffer_hand_over()  # this process's own views first (none in a Celery worker)
     today = timezone.localdate()
     station_ids = list(Station.objects.values_list("pk", flat=True))
     taken: list[tuple[int, datetime.date, int]] = []
     for offset in range(days):
         day = today - datetime.timedelta(days=offset)
-        for station_id, count in station_visits_pending(station_ids, day).items():
+        for station_id, count in station_visits_pending(
+            station_ids, day, include_buffer=False
+        ).items():
             try:
                 cache.decr(visit_cache_key(station_id, day), count)
             except ValueError:  # expired meanwhile: nothing to take
@@ -133,7 +135,7 @@ def station_visits_flush(*, days: int = 2) -> int:
 
 
 def station_visit_record_many(*, station_id: int, day: datetime.date, count: int) -> None:
-    """Add ``count`` views to the cache counter (used to give back views a flush could not write)."""
+    """Add ``count`` views to the cache counter (a process's buffered views, or views given back)."""
     from django.core.cache import cache
 
     from stations.selectors import visit_cache_key

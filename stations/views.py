@@ -1,12 +1,20 @@
 """Public pages of the stations app: the home page, station pages, QR codes and billboards."""
 
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template import loader
 from django.utils import translation
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from stations import billboards, qr
+from stations.caching import LocalLRU
 from stations.constants import (
     EMERGENCY_NUMBERS,
     QR_MAX_AGE,
@@ -21,6 +29,7 @@ from stations.selectors import (
     active_stations,
     station_get_by_code,
     station_page_data,
+    stations_generation,
     text_for_language,
 )
 from stations.services import station_visit_record
@@ -31,21 +40,38 @@ def home(request):
     return render(request, "stations/home.html", {"stations": active_stations()})
 
 
-@require_safe
-def station(request, code):
-    """
-    Show a station's page: who they are, the three journeys, the 24-hour rule, emergencies.
+# ------------------------------------------------------------------------------
+# The station page: rendered once per (generation, station, language) and process, then
+# served from memory with this request's CSRF token and path filled in
+# ------------------------------------------------------------------------------
+# Marks put into the rendered page where the per-request values go. Random per process, so
+# no station text can contain them; letters and digits only, so escaping never alters them.
+_CSRF_MARK = f"linlicsrf{secrets.token_hex(12)}"
+_PATH_MARK = f"/linlipath{secrets.token_hex(12)}/"
+_PAGE_SHELLS = LocalLRU(maxsize=512)
 
-    Reads cached plain data (no query when warm, two when cold) and counts the visit in the
-    cache. An unknown code is a translated 404 pointing to the list of stations.
-    """
-    data = station_page_data(code)
-    if data is None:
-        return render(request, "stations/station_not_found.html", {"code": code}, status=404)
-    if request.method == "GET":
-        station_visit_record(station_id=data["id"])
-    language = translation.get_language()
-    context = {
+
+@dataclass(frozen=True)
+class _PageShell:
+    html: str
+    station_id: int
+
+
+class _ShellRequest:
+    """The request as the shell's template sees it: the path is a mark, the rest is real."""
+
+    def __init__(self, request):
+        self._request = request
+
+    def get_full_path(self):
+        return _PATH_MARK
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+
+def _page_context(data: dict, language: str) -> dict:
+    return {
         "station": data,
         "text": text_for_language(data["texts"], language),
         "emergency_numbers": EMERGENCY_NUMBERS,
@@ -58,12 +84,71 @@ def station(request, code):
             for s in data["nearest"]
         ],
     }
-    template = "stations/station.html" if data["is_active"] else "stations/station_inactive.html"
-    return render(request, template, context)
 
 
-def _code_or_404(code: str) -> str:
-    data = station_page_data(code)
+def _page_template(data: dict) -> str:
+    return "stations/station.html" if data["is_active"] else "stations/station_inactive.html"
+
+
+def _may_use_shell(request) -> bool:
+    """
+    Whether the shared rendering fits this request: only when it can have no messages to
+    show (no session or messages cookie). Signed-in staff get a full render, as before.
+    """
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+@require_safe
+def station(request, code):
+    """
+    Show a station's page: who they are, the three journeys, the 24-hour rule, emergencies.
+
+    Reads cached plain data (no query when warm, two when cold) and counts the visit in
+    memory (stations.visits). Each process keeps the rendered page per station generation
+    and language and fills in only this response's CSRF token and path, so a warm view is
+    one cache read (the generation) and no template work. An unknown code is a translated
+    404 pointing to the list of stations.
+    """
+    generation = stations_generation()
+    language = translation.get_language()
+    use_shell = _may_use_shell(request)
+    key = (generation, code.strip().lower(), language)
+    shell = _PAGE_SHELLS.get(key) if use_shell else None
+    if shell is None:
+        data = station_page_data(code, generation=generation)
+        if data is None:
+            return render(request, "stations/station_not_found.html", {"code": code}, status=404)
+        context = _page_context(data, language)
+        if not use_shell:
+            if request.method == "GET":
+                station_visit_record(station_id=data["id"])
+            return render(request, _page_template(data), context)
+        html = loader.render_to_string(
+            _page_template(data),
+            {
+                **context,
+                "csrf_token": _CSRF_MARK,
+                "request": _ShellRequest(request),
+                "messages": (),
+            },
+            request,
+        )
+        shell = _PageShell(html=html, station_id=data["id"])
+        _PAGE_SHELLS.set(key, shell)
+    if request.method == "GET":
+        station_visit_record(station_id=shell.station_id)
+    html = shell.html.replace(_CSRF_MARK, get_token(request)).replace(
+        _PATH_MARK, conditional_escape(request.get_full_path() or "/")
+    )
+    return HttpResponse(html)
+
+
+_QR_FILES = LocalLRU(maxsize=256)
+
+
+def _code_or_404(code: str, *, generation: str | None = None) -> str:
+    data = station_page_data(code, generation=generation)
     if data is None:
         raise Http404(_("There is no station with this code."))
     return data["code"]
@@ -95,7 +180,14 @@ def qr_code(request, code, target=QrTarget.STATION, fmt="svg"):
                 content_type="text/plain; charset=utf-8",
             )
         size = int(raw)
-    image = qr.station_qr(code, target, fmt, size)
+    # Each process keeps the images it served, under everything they are drawn from: a
+    # changed station (generation) or SITE_URL is a new key. A warm image costs one cache
+    # read (the generation) and no session, user or template work.
+    key = (stations_generation(), settings.SITE_URL, code.strip().lower(), target, fmt, size)
+    image = _QR_FILES.get(key)
+    if image is None:
+        image = qr.station_qr(_code_or_404(code, generation=key[0]), target, fmt, size)
+        _QR_FILES.set(key, image)
     return _cached_file(request, image.content, image.content_type, image.etag)
 
 
