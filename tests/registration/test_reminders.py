@@ -214,3 +214,99 @@ def test_each_rule_issues_a_fixed_number_of_queries(station, django_assert_max_n
         with django_assert_max_num_queries(1):
             outcome = reminders.departure_passed(today=timezone.localdate(), dry_run=True)
     assert outcome.due == 5
+
+
+# --- queued a chunk at a time (message_queue_many) --------------------------------------
+
+
+def _departed(station, count, **resident):
+    yesterday = (START - datetime.timedelta(days=1)).date()
+    with at(START - datetime.timedelta(days=30)):
+        return RegistrationFactory.create_batch(
+            count,
+            station=station,
+            expected_departure=yesterday,
+            **{f"resident__{name}": value for name, value in resident.items()},
+        )
+
+
+def test_reminders_go_by_email_and_by_sms_when_preferred_or_without_email(station):
+    sms_first = _departed(station, 1, preferred_channel="sms")[0]
+    no_email = _departed(station, 1, email="")[0]
+    email_only = _departed(station, 1)[0]
+    outcome = _run(reminders.departure_passed, START)
+    assert (outcome.due, outcome.queued) == (3, 4)
+    channels = {
+        (m.concerning_id, m.channel, m.to)
+        for m in Message.objects.filter(template="registration/departure_check")
+    }
+    assert channels == {
+        (str(sms_first.pk), "email", sms_first.resident.email),
+        (str(sms_first.pk), "sms", "+8613800138000"),
+        (str(no_email.pk), "sms", "+8613800138000"),
+        (str(email_only.pk), "email", email_only.resident.email),
+    }
+    assert all(m.idempotency_key.endswith(f":{m.channel}") for m in Message.objects.all())
+
+
+def test_a_rule_run_twice_creates_nothing_new(station, officer):
+    _departed(station, 3)
+    with at(START - datetime.timedelta(hours=13)):
+        RegistrationFactory.create_batch(2, station=station, arrival_at=timezone.now())
+    first = [_run(reminders.departure_passed, START), _run(reminders.staff_waiting, START)]
+    count = Message.objects.count()
+    second = [_run(reminders.departure_passed, START), _run(reminders.staff_waiting, START)]
+    assert [(o.due, o.queued) for o in first] == [(3, 3), (2, 2)]
+    assert [(o.due, o.queued) for o in second] == [(3, 0), (2, 0)]
+    assert Message.objects.count() == count == 5
+
+
+def test_reminders_are_published_after_commit_once_per_chunk(
+    station, django_capture_on_commit_callbacks
+):
+    _departed(station, 3)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = _run(reminders.departure_passed, START)
+        assert mail.outbox == []
+    assert outcome.queued == 3
+    assert len(callbacks) == 1
+    assert len(mail.outbox) == 3
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_a_rule_queues_its_reminders_with_the_same_queries_for_10_or_200(
+    count, station, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    _departed(station, count)
+    # The due rows (one query), then per chunk: savepoint, key lookup, INSERT, id read-back,
+    # release; the content type once. Nothing per registration or per message.
+    with django_assert_max_num_queries(7), django_capture_on_commit_callbacks() as callbacks:
+        outcome = _run(reminders.departure_passed, START)
+    assert (outcome.due, outcome.queued) == (count, count)
+    assert len(callbacks) == 1
+
+
+def test_a_rule_s_queries_grow_per_chunk(
+    station, monkeypatch, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(reminders, "CHUNK", 20)
+    _departed(station, 50)
+    with django_assert_max_num_queries(1 + 1 + 3 * 5), django_capture_on_commit_callbacks():
+        outcome = _run(reminders.departure_passed, START)
+    assert (outcome.due, outcome.queued) == (50, 50)
+
+
+def test_staff_reminders_cost_one_membership_query_per_station(
+    station, other_station, officer, other_officer, django_assert_max_num_queries
+):
+    with at(START - datetime.timedelta(hours=13)):
+        RegistrationFactory.create_batch(20, station=station, arrival_at=timezone.now())
+        RegistrationFactory.create_batch(20, station=other_station, arrival_at=timezone.now())
+    with django_assert_max_num_queries(1 + 2 + 1 + 5):
+        outcome = _run(reminders.staff_waiting, START)
+    assert (outcome.due, outcome.queued) == (40, 40)
+    assert set(Message.objects.values_list("to", flat=True)) == {
+        "officer@example.org",
+        "other@example.org",
+    }
