@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -78,14 +79,36 @@ STATION_MISSING_CACHE_TIMEOUT = 60
 STATIONS_GENERATION_KEY = "stations:generation"
 
 
+# Each process remembers the generation for this long (seconds), so a warm station page or
+# QR code costs no cache round trip at all; a change made through another process shows
+# within that time, one made through this process at once (``stations_generation_set``).
+STATIONS_GENERATION_LOCAL_SECONDS = 1.0
+_generation_memo: tuple[str | None, float] = (None, 0.0)
+
+
 def stations_generation() -> str:
     """Return the current generation token of the station data in the cache."""
+    global _generation_memo
+    generation, until = _generation_memo
+    now = time.monotonic()
+    if generation is not None and now < until:
+        return generation
     generation = cache_get(STATIONS_GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
         cache_add(STATIONS_GENERATION_KEY, generation, timeout=None)
         generation = cache_get(STATIONS_GENERATION_KEY, generation)
+    seconds = getattr(
+        settings, "STATIONS_GENERATION_LOCAL_SECONDS", STATIONS_GENERATION_LOCAL_SECONDS
+    )
+    _generation_memo = (generation, now + seconds) if seconds > 0 else (None, 0.0)
     return generation
+
+
+def stations_generation_forget() -> None:
+    """Make this process read the generation from the cache again on its next use."""
+    global _generation_memo
+    _generation_memo = (None, 0.0)
 
 
 def _texts_data(station: Station) -> dict[str, dict[str, str]]:

@@ -70,12 +70,14 @@ def stations_cache_bump() -> None:
     """Invalidate every cached station page (after a station or its texts changed)."""
     from django.core.cache import cache
 
-    from stations.selectors import STATIONS_GENERATION_KEY
+    from stations.selectors import STATIONS_GENERATION_KEY, stations_generation_forget
 
     try:
         cache.set(STATIONS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:
         logger.warning("Could not invalidate the station page cache", exc_info=True)
+    # This process sees the change at once, the others within STATIONS_GENERATION_LOCAL_SECONDS.
+    stations_generation_forget()
 
 
 # ------------------------------------------------------------------------------

@@ -169,7 +169,6 @@ def _cached_file(request, content: bytes, content_type: str, etag: str, filename
 @require_safe
 def qr_code(request, code, target=QrTarget.STATION, fmt="svg"):
     """Serve the QR code of one stable station URL as SVG or PNG (``?size=`` pixels)."""
-    code = _code_or_404(code)
     size = None
     if fmt == "png":
         raw = request.GET.get("size", str(QR_PNG_DEFAULT_SIZE))

@@ -2,12 +2,25 @@
 
 import pytest
 
+from stations import selectors, views
 from stations.visits import visit_buffer_take
 
 
 @pytest.fixture(autouse=True)
-def _empty_visit_buffer():
-    """Start every test without page views buffered in this process by an earlier one."""
-    visit_buffer_take()
+def _fresh_process_state(settings):
+    """
+    Start every test like a fresh web process: no page views buffered, no pages or QR codes
+    in memory, no remembered generation — and with the production default of remembering
+    the generation (the test settings switch it off for the other apps' tests).
+    """
+    settings.STATIONS_GENERATION_LOCAL_SECONDS = selectors.STATIONS_GENERATION_LOCAL_SECONDS
+
+    def reset():
+        visit_buffer_take()
+        selectors.stations_generation_forget()
+        views._PAGE_SHELLS.clear()
+        views._QR_FILES.clear()
+
+    reset()
     yield
-    visit_buffer_take()
+    reset()
