@@ -10,7 +10,13 @@ from notifications import sms
 from notifications.constants import Channel, MessageStatus
 from notifications.models import Message
 from notifications.reminders import RuleOutcome, reminder_key
-from notifications.services import message_publish, message_queue, messages_sweep
+from notifications.services import (
+    MessageSpec,
+    message_publish,
+    message_queue,
+    message_queue_many,
+    messages_sweep,
+)
 from notifications.tasks import message_deliver, reminders_send_due
 from tests.stations.factories import StationFactory
 
@@ -137,3 +143,43 @@ def test_reminder_rules_run_twice_through_the_worker_queue_each_reminder_once(
         "linhe@example.org",
         "shipai@example.org",
     ]
+
+
+def queue_many_in_a_transaction(count: int) -> list[Message]:
+    specs = [
+        MessageSpec(
+            template="notifications/test",
+            language="en",
+            channel=Channel.EMAIL,
+            to=f"resident{n}@example.org",
+            context={"secret_link": f"https://linli.example.org/r/{n}"},
+            idempotency_key=f"worker:many:{n}",
+        )
+        for n in range(count)
+    ]
+    with transaction.atomic():
+        return message_queue_many(messages=specs)
+
+
+def test_a_batch_goes_through_the_broker_and_each_message_is_delivered_once(live_worker):
+    messages = queue_many_in_a_transaction(5)
+
+    live_worker.wait_for(
+        lambda: Message.objects.filter(status=MessageStatus.SENT).count() == len(messages)
+    )
+    assert live_worker.finished("notifications.messages_deliver_batch") == 1
+    assert sorted(email.to[0] for email in mail.outbox) == [
+        f"resident{n}@example.org" for n in range(5)
+    ]
+    assert not any("secret_link" in m.context for m in Message.objects.all())
+
+
+def test_broker_down_at_batch_publish_keeps_messages_for_the_sweep(live_worker):
+    with live_worker.broker_unreachable():
+        messages = queue_many_in_a_transaction(3)  # must not raise
+    assert set(Message.objects.values_list("status", "published_at")) == {
+        (MessageStatus.CREATED, None)
+    }
+    assert messages_sweep(older_than=datetime.timedelta(0)).published == len(messages)
+    live_worker.wait_for(lambda: Message.objects.filter(status=MessageStatus.SENT).count() == 3)
+    assert len(mail.outbox) == 3
