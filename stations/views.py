@@ -1,5 +1,6 @@
 """Public pages of the stations app: the home page, station pages, QR codes and billboards."""
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -145,6 +146,10 @@ def station(request, code):
 
 
 _QR_FILES = LocalLRU(maxsize=256)
+# The same images by the URL they were served under (only plain URLs and ``?size=N``).
+_QR_BY_URL = LocalLRU(maxsize=256)
+_QR_URL_ENDINGS = ("/qr.png", "/qr.svg")
+_QR_QUERY_RE = re.compile(r"^(?:size=\d{1,4})?$")
 
 
 def _code_or_404(code: str, *, generation: str | None = None) -> str:
@@ -182,11 +187,31 @@ def qr_code(request, code, target=QrTarget.STATION, fmt="svg"):
     # Each process keeps the images it served, under everything they are drawn from: a
     # changed station (generation) or SITE_URL is a new key. A warm image costs one cache
     # read (the generation) and no session, user or template work.
-    key = (stations_generation(), settings.SITE_URL, code.strip().lower(), target, fmt, size)
+    generation = stations_generation()
+    key = (generation, settings.SITE_URL, code.strip().lower(), target, fmt, size)
     image = _QR_FILES.get(key)
     if image is None:
-        image = qr.station_qr(_code_or_404(code, generation=key[0]), target, fmt, size)
+        image = qr.station_qr(_code_or_404(code, generation=generation), target, fmt, size)
         _QR_FILES.set(key, image)
+    if _QR_QUERY_RE.match(request.META.get("QUERY_STRING", "")):
+        # Next time stations.middleware.QrCodeMiddleware answers this exact URL directly.
+        _QR_BY_URL.set(_qr_url_key(request, generation), image)
+    return qr_response(request, image)
+
+
+def _qr_url_key(request, generation: str) -> tuple:
+    return (generation, settings.SITE_URL, request.path_info, request.META.get("QUERY_STRING", ""))
+
+
+def qr_from_memory(request) -> qr.QrFile | None:
+    """Return the QR code this process already served for this very URL, if still current."""
+    if not request.path_info.endswith(_QR_URL_ENDINGS):
+        return None
+    return _QR_BY_URL.get(_qr_url_key(request, stations_generation()))
+
+
+def qr_response(request, image: qr.QrFile):
+    """Answer with ``image`` (or 304 when the client has it), with ETag and Cache-Control."""
     return _cached_file(request, image.content, image.content_type, image.etag)
 
 

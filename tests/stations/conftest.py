@@ -20,6 +20,7 @@ def _fresh_process_state(settings):
         selectors.stations_generation_forget()
         views._PAGE_SHELLS.clear()
         views._QR_FILES.clear()
+        views._QR_BY_URL.clear()
 
     reset()
     yield
