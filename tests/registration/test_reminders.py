@@ -310,3 +310,26 @@ def test_staff_reminders_cost_one_membership_query_per_station(
         "officer@example.org",
         "other@example.org",
     }
+
+
+def test_visa_and_correction_rules_read_no_field_per_row(
+    station, officer, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """The rules stream only the columns they need: a field left out would cost a query a row."""
+    until = (START + datetime.timedelta(days=30)).date()
+    with at(START - datetime.timedelta(days=3)):
+        RegistrationFactory.create_batch(
+            6, station=station, status=S.REGISTERED, visa_valid_until=until
+        )
+        for registration in RegistrationFactory.create_batch(6, station=station):
+            services.registration_request_correction(
+                registration=registration, actor=officer, message="Blurred photo."
+            )
+    Message.objects.all().delete()
+    with django_assert_max_num_queries(7), django_capture_on_commit_callbacks():
+        visa = _run(reminders.visa_expiring, START)
+    with django_assert_max_num_queries(7), django_capture_on_commit_callbacks():
+        correction = _run(reminders.correction_unanswered, START)
+    assert (visa.due, visa.queued, correction.due, correction.queued) == (6, 6, 6, 6)
+    assert Message.objects.count() == 12
+    assert all(name.strip() for name in Message.objects.values_list("recipient_name", flat=True))
