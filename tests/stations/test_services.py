@@ -105,3 +105,49 @@ def test_create_or_update_keeps_the_code_and_updates_texts(station):
     assert updated.pk == station.pk
     assert updated.phone == "020-1"
     assert updated.texts.get(language="en").name == "Shipai Station"
+
+
+def test_views_wait_in_the_process_and_reach_the_cache_in_batches(client, station, settings):
+    from django.core.cache import cache
+
+    from stations.selectors import visit_cache_key
+
+    settings.STATION_VISIT_BUFFER_SECONDS = 3600
+    settings.STATION_VISIT_BUFFER_VIEWS = 3
+    key = visit_cache_key(station.pk, timezone.localdate())
+    client.get("/s/shipai/")
+    client.get("/s/shipai/")
+    assert cache.get(key) is None  # still in this process
+    assert station_visit_counts([station.pk])[station.pk] == 2  # but counted
+    client.get("/s/shipai/")
+    assert cache.get(key) == 3  # handed over on the third view
+    assert station_visit_counts([station.pk])[station.pk] == 3
+
+
+def test_flush_takes_this_process_views_too_and_never_counts_twice(station, settings):
+    settings.STATION_VISIT_BUFFER_SECONDS = 3600
+    for _ in range(4):
+        station_visit_record(station_id=station.pk)
+    assert station_visits_flush() == 4
+    assert station_visits_flush() == 0
+    assert StationVisitDay.objects.get(station=station).count == 4
+    assert station_visit_counts([station.pk])[station.pk] == 4
+
+
+def test_buffered_views_survive_a_cache_outage(station, settings, monkeypatch):
+    from django.core.cache import cache
+
+    from stations.visits import visit_buffer_hand_over
+
+    settings.STATION_VISIT_BUFFER_SECONDS = 3600
+    station_visit_record(station_id=station.pk)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cache, "add", down)
+        patched.setattr(cache, "incr", down)
+        assert visit_buffer_hand_over() == 0
+    assert visit_buffer_hand_over() == 1
+    assert station_visits_flush() == 1

@@ -158,3 +158,94 @@ def test_station_page_and_qr_work_while_the_cache_is_down(client, station, monke
     assert "Shipai Street Expat Service Station" in response.text
     assert client.get("/s/shipai/register/qr.png").status_code == 200
     assert client.get("/s/nosuch/").status_code == 404
+
+
+# ------------------------------------------------------------------------------
+# The page kept in memory: per-response CSRF token and path, language, generation
+# ------------------------------------------------------------------------------
+CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_kept_page_gives_every_response_its_own_working_csrf_token(station):
+    from django.test import Client
+
+    tokens = []
+    for _visitor in range(2):
+        visitor = Client(enforce_csrf_checks=True)
+        for _view in range(2):  # the second view is served from memory
+            page = visitor.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
+            tokens.append(CSRF_INPUT_RE.search(page).group(1))
+        switched = visitor.post(
+            reverse("set_language"),
+            {"language": "zh-hans", "next": STATION_URL, "csrfmiddlewaretoken": tokens[-1]},
+        )
+        assert switched.status_code == 302
+        assert switched["Location"] == STATION_URL
+        assert "办理住宿登记" in visitor.get(STATION_URL).text
+    assert len(set(tokens)) == len(tokens)  # masked anew in every response, never shared
+
+
+def test_kept_page_rejects_a_token_from_another_visitor(station):
+    from django.test import Client
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(STATION_URL)
+    token = CSRF_INPUT_RE.search(first.get(STATION_URL).text).group(1)
+    second.get(STATION_URL)
+    refused = second.post(
+        reverse("set_language"), {"language": "zh-hans", "csrfmiddlewaretoken": token}
+    )
+    assert refused.status_code == 403
+
+
+def test_kept_page_fills_in_this_requests_path_escaped(client, station):
+    client.get(STATION_URL)
+    page = client.get("/s/ShiPai/?from=poster&x=%22%3E%3Cscript%3E").text
+    assert 'name="next" value="/s/ShiPai/?from=poster&amp;x=%22%3E%3Cscript%3E"' in page
+    assert "linlipath" not in page and "linlicsrf" not in page
+
+
+def test_kept_page_is_per_language(client, station):
+    assert '<html lang="en"' in client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
+    chinese = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").text
+    assert '<html lang="zh-hans"' in chinese
+    assert "办理住宿登记" in chinese
+    assert '<html lang="en"' in client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
+
+
+def test_visitors_with_messages_get_a_full_render_that_shows_them(client, station):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.test import RequestFactory
+
+    client.get(STATION_URL)  # warm the kept page
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.INFO, "Saved, thank you.")])
+    assert "Saved, thank you." in client.get(STATION_URL).text
+    assert "Saved, thank you." not in client.get(STATION_URL).text  # shown once
+
+
+def test_signed_in_staff_get_a_full_render(client, station, admin_user):
+    client.get(STATION_URL)
+    client.force_login(admin_user)
+    page = client.get(STATION_URL).text
+    assert "Shipai Street Expat Service Station" in page
+    assert CSRF_INPUT_RE.search(page)
+
+
+def test_another_process_change_shows_once_the_remembered_generation_expires(
+    client, station, monkeypatch
+):
+    from django.core.cache import cache
+
+    from stations import selectors
+
+    client.get(STATION_URL)
+    # Another web process saved the station: only the shared generation changed here.
+    station.texts.filter(language="en").update(name="Renamed elsewhere")
+    cache.set(selectors.STATIONS_GENERATION_KEY, "changed-by-another-process", timeout=None)
+    assert "Renamed elsewhere" not in client.get(STATION_URL).text  # within the second
+    later = selectors.time.monotonic() + selectors.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert "Renamed elsewhere" in client.get(STATION_URL).text
