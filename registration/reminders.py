@@ -13,6 +13,7 @@ import datetime
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -166,27 +167,54 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 
 
 def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
-    """End registrations whose visa or permit expired without an update; tell the resident."""
+    """
+    End registrations whose visa or permit expired without an update; tell the resident.
+
+    A chunk at a time in one transaction: each registration is ended (its own savepoint: one
+    bad row does not stop the others) and the residents' messages are queued together with
+    ``message_queue_many``, so an ending and its message are committed together.
+    """
     rule = "registration.visa_expired"
     outcome = RuleOutcome(rule=rule)
-    ids = (
+    rows = (
         Registration.objects.filter(status__in=ACTIVE_STATUSES, visa_valid_until__lt=today)
         .order_by()
         .values_list("pk", "reference")
         .iterator(chunk_size=CHUNK)
     )
-    for pk, reference in ids:
+    pending: list[int] = []
+
+    def flush() -> None:
+        specs: list[MessageSpec] = []
+        with transaction.atomic():
+            for pk in pending:
+                try:
+                    registration = registration_end(
+                        registration=Registration(pk=pk), reason=EndReason.VISA_EXPIRED
+                    )
+                except Exception:  # one bad row must not stop the others
+                    logger.exception("Could not end registration %s after visa expiry.", pk)
+                    continue
+                outcome.queued += 1
+                specs += resident_specs(
+                    registration=registration,
+                    template="ended_visa_expired",
+                    key=reminder_key(rule, registration, registration.visa_valid_until),
+                    context={"end_reason": EndReason.VISA_EXPIRED},
+                )
+            message_queue_many(messages=specs)
+        pending.clear()
+
+    for pk, reference in rows:
         outcome.due += 1
         outcome.details.append(reference)
         if dry_run:
             continue
-        registration = Registration(pk=pk)
-        try:
-            registration_end(registration=registration, reason=EndReason.VISA_EXPIRED, notify=True)
-        except Exception:  # one bad row must not stop the others
-            logger.exception("Could not end registration %s after visa expiry.", pk)
-            continue
-        outcome.queued += 1
+        pending.append(pk)
+        if len(pending) >= CHUNK:
+            flush()
+    if pending:
+        flush()
     return outcome
 
 

@@ -12,6 +12,7 @@ from notifications.models import Message
 from notifications.reminders import reminders_run
 from registration import reminders, services
 from registration.constants import EndReason, RegistrationStatus
+from registration.models import Registration
 from tests.registration.factories import RegistrationFactory
 from tests.stations.factories import StaffUserFactory
 
@@ -333,3 +334,37 @@ def test_visa_and_correction_rules_read_no_field_per_row(
     assert (visa.due, visa.queued, correction.due, correction.queued) == (6, 6, 6, 6)
     assert Message.objects.count() == 12
     assert all(name.strip() for name in Message.objects.values_list("recipient_name", flat=True))
+
+
+def test_expired_visas_end_in_chunks_and_one_bad_row_does_not_stop_the_others(
+    station, monkeypatch, django_capture_on_commit_callbacks
+):
+    with at(START - datetime.timedelta(days=30)):
+        registrations = RegistrationFactory.create_batch(
+            5, station=station, status=S.REGISTERED, visa_valid_until=START.date()
+        )
+    Message.objects.all().delete()
+    bad = registrations[2].pk
+    real_end = reminders.registration_end
+
+    def end(*, registration, **kwargs):
+        if registration.pk == bad:
+            raise RuntimeError("a broken row")
+        return real_end(registration=registration, **kwargs)
+
+    monkeypatch.setattr(reminders, "registration_end", end)
+    monkeypatch.setattr(reminders, "CHUNK", 2)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = _run(reminders.visa_expired, START + datetime.timedelta(days=1))
+    assert (outcome.due, outcome.queued) == (5, 4)
+    assert len(callbacks) == 3  # one publication per chunk
+    statuses = dict(Registration.objects.values_list("pk", "status"))
+    assert [statuses[r.pk] for r in registrations] == [S.ENDED, S.ENDED, S.REGISTERED] + [
+        S.ENDED
+    ] * 2
+    assert _templates() == ["registration/ended_visa_expired"] * 4
+    assert len(mail.outbox) == 4
+    monkeypatch.setattr(reminders, "registration_end", real_end)
+    again = _run(reminders.visa_expired, START + datetime.timedelta(days=1))
+    assert (again.due, again.queued) == (1, 1)
+    assert Message.objects.count() == 5
