@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, get_token
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -139,10 +140,43 @@ def station(request, code):
         _PAGE_SHELLS.set(key, shell)
     if request.method == "GET":
         station_visit_record(station_id=shell.station_id)
-    html = shell.html.replace(_CSRF_MARK, get_token(request)).replace(
+    html = shell.html.replace(_CSRF_MARK, _csrf_token(request)).replace(
         _PATH_MARK, conditional_escape(request.get_full_path() or "/")
     )
-    return HttpResponse(html)
+    response = HttpResponse(html)
+    # The page holds this visitor's CSRF token: no shared cache may give it to another.
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+_CSRF_INDEX = {char: i for i, char in enumerate(CSRF_ALLOWED_CHARS)}
+_CSRF_BASE = len(CSRF_ALLOWED_CHARS)
+_CSRF_BYTE_LIMIT = 256 - 256 % _CSRF_BASE  # bytes at or above it are skipped: no bias
+
+
+def _csrf_token(request) -> str:
+    """
+    This response's CSRF token: the visitor's CSRF secret masked anew, as ``get_token``.
+
+    A visitor who already holds a valid CSRF cookie keeps it as it is (``get_token`` would
+    send it again on every view only to renew its one-year lifetime), which spares a
+    ``Set-Cookie`` per station page view; anyone without one gets it from ``get_token``.
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return get_token(request)
+    try:
+        digits = [_CSRF_INDEX[char] for char in secret]
+    except KeyError:
+        return get_token(request)
+    mask: list[int] = []
+    while len(mask) < len(digits):
+        mask.extend(b % _CSRF_BASE for b in secrets.token_bytes(48) if b < _CSRF_BYTE_LIMIT)
+    mask = mask[: len(digits)]
+    chars = CSRF_ALLOWED_CHARS
+    return "".join(chars[m] for m in mask) + "".join(
+        chars[(d + m) % _CSRF_BASE] for d, m in zip(digits, mask, strict=True)
+    )
 
 
 _QR_FILES = LocalLRU(maxsize=256)

@@ -249,3 +249,23 @@ def test_another_process_change_shows_once_the_remembered_generation_expires(
     later = selectors.time.monotonic() + selectors.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
     monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
     assert "Renamed elsewhere" in client.get(STATION_URL).text
+
+
+def test_csrf_cookie_is_set_once_and_the_page_varies_on_cookie(station):
+    from django.conf import settings
+    from django.test import Client
+
+    visitor = Client(enforce_csrf_checks=True)
+    first = visitor.get(STATION_URL)
+    assert settings.CSRF_COOKIE_NAME in first.cookies
+    again = visitor.get(STATION_URL)
+    assert settings.CSRF_COOKIE_NAME not in again.cookies  # kept, not sent again
+    assert "Cookie" in again["Vary"]
+    token = CSRF_INPUT_RE.search(again.text).group(1)
+    assert len(token) == 64 and token.isalnum()
+    assert (
+        visitor.post(
+            reverse("set_language"), {"language": "zh-hans", "csrfmiddlewaretoken": token}
+        ).status_code
+        == 302
+    )
