@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, get_token
 from django.shortcuts import render
 from django.template import loader
@@ -50,6 +51,7 @@ def home(request):
 # no station text can contain them; letters and digits only, so escaping never alters them.
 _CSRF_MARK = f"linlicsrf{secrets.token_hex(12)}"
 _PATH_MARK = f"/linlipath{secrets.token_hex(12)}/"
+_NONCE_MARK = f"linlinonce{secrets.token_hex(12)}"
 _PAGE_SHELLS = LocalLRU(maxsize=512)
 
 
@@ -94,8 +96,9 @@ def _page_template(data: dict) -> str:
 
 def _may_use_shell(request) -> bool:
     """
-    Whether the shared rendering fits this request: only when it can have no messages to
-    show (no session or messages cookie). Signed-in staff get a full render, as before.
+    Whether the shared rendering fits this request: only when nothing in it can be the
+    visitor's own — no session cookie (so the user is anonymous) and no messages cookie
+    (so there are no messages to show). Signed-in staff get a full render, as before.
     """
     cookies = request.COOKIES
     return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
@@ -109,7 +112,7 @@ def station(request, code):
     Reads cached plain data (no query when warm, two when cold) and counts the visit in
     memory (stations.visits). Each process keeps the rendered page per station generation
     and language and fills in only this response's CSRF token and path, so a warm view is
-    one cache read (the generation) and no template work. An unknown code is a translated
+    no cache round trip (the generation is remembered for a second) and no template work. An unknown code is a translated
     404 pointing to the list of stations.
     """
     generation = stations_generation()
@@ -133,6 +136,7 @@ def station(request, code):
                 "csrf_token": _CSRF_MARK,
                 "request": _ShellRequest(request),
                 "messages": (),
+                "csp_nonce": _NONCE_MARK,
             },
             request,
         )
@@ -143,6 +147,8 @@ def station(request, code):
     html = shell.html.replace(_CSRF_MARK, _csrf_token(request)).replace(
         _PATH_MARK, conditional_escape(request.get_full_path() or "/")
     )
+    if _NONCE_MARK in html:  # an inline script or style: this response's own CSP nonce
+        html = html.replace(_NONCE_MARK, str(get_nonce(request)))
     response = HttpResponse(html)
     # The page holds this visitor's CSRF token: no shared cache may give it to another.
     patch_vary_headers(response, ("Cookie",))
