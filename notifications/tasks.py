@@ -17,14 +17,15 @@ def message_deliver(message_id: int) -> str:
     return message_send(message_id=message_id).result
 
 
-@shared_task(name="notifications.messages_deliver_batch")
+@shared_task(name="notifications.messages_deliver_batch", acks_late=True)
 def messages_deliver_batch(message_ids: list[int]) -> int:
     """
     Hand each message of a batch (``message_queue_many``) its own delivery task.
 
     Queueing thousands of reminders costs one broker call per batch in the caller; the
     per-message tasks (retries, acknowledgements, parallel workers) are published here.
-    A message not published (broker away) stays ``created``; the sweep takes it later.
+    A message not published (broker away, worker stopped) stays ``created``; the sweep takes
+    it later, and a batch run twice only publishes tasks that find their message sent.
     """
     return messages_publish_each(message_ids=message_ids)
 
