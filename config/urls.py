@@ -13,13 +13,15 @@ from config import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # First of the apps: the station page and its QR codes are the busiest URLs, and no
+    # other app's path can match theirs (``""`` and ``s/<code>/…`` endpoints only).
+    path("", include("stations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("inquiries.urls")),
     path("", include("notifications.urls")),
     path("", include("privacy.urls")),
-    path("", include("stations.urls")),
 ]
 
 handler400 = "config.views.bad_request"
