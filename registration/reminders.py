@@ -24,7 +24,7 @@ from notifications.reminders import RuleOutcome, reminder_key
 from notifications.services import MessageSpec, message_queue_many
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
-from registration.services import registration_end
+from registration.services import registration_end, resident_message_specs
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -38,44 +38,6 @@ def _moment(today: datetime.date) -> datetime.datetime:
     if today == now.date():
         return now
     return timezone.make_aware(datetime.datetime.combine(today, now.time().replace(tzinfo=None)))
-
-
-def resident_specs(
-    *, registration: Registration, template: str, key: str, context: dict | None = None
-) -> list[MessageSpec]:
-    """
-    The messages ``registration.services.resident_notify`` sends, as specs (no query).
-
-    ``messages/registration/<template>`` to the resident in their language: by email to the
-    address on file, and by SMS too when they prefer SMS or have no email. Keys end with
-    ``:<channel>`` exactly as there, so a reminder is never doubled whichever way it went.
-    """
-    resident = registration.resident
-    context = {
-        "reference": registration.reference,
-        "status": registration.status,
-        "staff_message": registration.staff_message,
-        **(context or {}),
-    }
-    wanted = []
-    if resident.email:
-        wanted.append((Channel.EMAIL, resident.email))
-    if (resident.preferred_channel == Channel.SMS or not resident.email) and resident.phone:
-        wanted.append((Channel.SMS, str(resident.phone)))
-    return [
-        MessageSpec(
-            template=f"registration/{template}",
-            language=resident.preferred_language,
-            channel=channel,
-            to=to,
-            context=context,
-            idempotency_key=f"{key}:{channel}",
-            station=registration.station,
-            concerning=registration,
-            recipient_name=resident.full_name,
-        )
-        for channel, to in wanted
-    ]
 
 
 class _Batch:
@@ -97,7 +59,7 @@ class _Batch:
             self.specs = []
 
 
-# What the resident rules read of a due row (``resident_specs`` and the rules): the rest of
+# What the resident rules read of a due row (``resident_message_specs`` and the rules): the rest of
 # the row — encrypted numbers, addresses — is neither decrypted nor sent to Python. The
 # station is only referred to by its id. Tests count queries: a field missing here would
 # cost one query per row.
@@ -152,7 +114,7 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         if dry_run:
             continue
         batch.add(
-            resident_specs(
+            resident_message_specs(
                 registration=registration,
                 template="visa_expiring",
                 key=reminder_key(f"{rule}.{threshold}", registration, due),
@@ -196,7 +158,7 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                     logger.exception("Could not end registration %s after visa expiry.", pk)
                     continue
                 outcome.queued += 1
-                specs += resident_specs(
+                specs += resident_message_specs(
                     registration=registration,
                     template="ended_visa_expired",
                     key=reminder_key(rule, registration, registration.visa_valid_until),
@@ -240,7 +202,7 @@ def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome
             continue
         due = timezone.localtime(registration.status_changed_at).date()
         batch.add(
-            resident_specs(
+            resident_message_specs(
                 registration=registration,
                 template="correction_reminder",
                 key=reminder_key(rule, registration, due),
@@ -265,7 +227,7 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         if dry_run:
             continue
         batch.add(
-            resident_specs(
+            resident_message_specs(
                 registration=registration,
                 template="departure_check",
                 key=reminder_key(rule, registration, registration.expected_departure),

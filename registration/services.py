@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.constants import Channel
-from notifications.models import Message
-from notifications.services import message_queue
+from notifications.services import MessageSpec, message_queue_many
 from registration.constants import (
     ACTIVE_STATUSES,
     CONSENT_NOTICE_VERSION,
@@ -158,7 +157,7 @@ def _require_active(registration: Registration) -> None:
         raise ValidationError(ErrorCode.NOT_ACTIVE.label, code=ErrorCode.NOT_ACTIVE.value)
 
 
-def resident_notify(
+def resident_message_specs(
     *,
     registration: Registration,
     template: str,
@@ -166,12 +165,12 @@ def resident_notify(
     context: dict | None = None,
     token: str | None = None,
     sms: bool | None = None,
-) -> int:
+) -> list[MessageSpec]:
     """
-    Queue ``messages/registration/<template>`` to the resident, in their language.
-
-    Email goes to the email address on file; an SMS goes too when the resident prefers SMS
-    or has no email (``sms`` forces it on or off). Return how many messages were queued.
+    Return the messages ``messages/registration/<template>`` to the resident, in their
+    language, as specs (no query): email to the address on file, and an SMS too when the
+    resident prefers SMS or has no email (``sms`` forces it on or off). Keys end with
+    ``:<channel>``, so a message is never doubled whichever way it went.
     """
     resident = registration.resident
     context = {
@@ -187,33 +186,44 @@ def resident_notify(
         if sms is not None
         else (resident.preferred_channel == Channel.SMS or not resident.email)
     )
-    common = {
-        "template": f"registration/{template}",
-        "language": resident.preferred_language,
-        "context": context,
-        "station": registration.station,
-        "concerning": registration,
-        "recipient_name": resident.full_name,
-    }
     wanted = []
     if resident.email:
         wanted.append((Channel.EMAIL, resident.email))
     if want_sms and resident.phone:
         wanted.append((Channel.SMS, str(resident.phone)))
-    keys = {channel: f"{key}:{channel}" for channel, _to in wanted}
-    # Idempotent: a key already in the outbox is not queued again (nor counted).
-    existing = set(
-        Message.objects.filter(idempotency_key__in=keys.values()).values_list(
-            "idempotency_key", flat=True
+    return [
+        MessageSpec(
+            template=f"registration/{template}",
+            language=resident.preferred_language,
+            channel=channel,
+            to=to,
+            context=context,
+            idempotency_key=f"{key}:{channel}",
+            station=registration.station,
+            concerning=registration,
+            recipient_name=resident.full_name,
         )
+        for channel, to in wanted
+    ]
+
+
+def resident_notify(
+    *,
+    registration: Registration,
+    template: str,
+    key: str,
+    context: dict | None = None,
+    token: str | None = None,
+    sms: bool | None = None,
+) -> int:
+    """
+    Queue ``messages/registration/<template>`` to the resident, in their language; return
+    how many messages were newly queued (a key already in the outbox is not queued again).
+    """
+    specs = resident_message_specs(
+        registration=registration, template=template, key=key, context=context, token=token, sms=sms
     )
-    queued = 0
-    for channel, to in wanted:
-        if keys[channel] in existing:
-            continue
-        message_queue(channel=channel, to=to, idempotency_key=keys[channel], **common)
-        queued += 1
-    return queued
+    return sum(message.newly_queued for message in message_queue_many(messages=specs))
 
 
 # ------------------------------------------------------------------------------
