@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.middleware.csp import get_nonce
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, get_token
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
@@ -155,34 +155,21 @@ def station(request, code):
     return response
 
 
-_CSRF_INDEX = {char: i for i, char in enumerate(CSRF_ALLOWED_CHARS)}
-_CSRF_BASE = len(CSRF_ALLOWED_CHARS)
-_CSRF_BYTE_LIMIT = 256 - 256 % _CSRF_BASE  # bytes at or above it are skipped: no bias
-
-
 def _csrf_token(request) -> str:
     """
-    This response's CSRF token: the visitor's CSRF secret masked anew, as ``get_token``.
+    This response's CSRF token: Django's ``get_token`` (the visitor's secret, masked anew).
 
-    A visitor who already holds a valid CSRF cookie keeps it as it is (``get_token`` would
-    send it again on every view only to renew its one-year lifetime), which spares a
-    ``Set-Cookie`` per station page view; anyone without one gets it from ``get_token``.
+    ``get_token`` also marks the cookie to be sent again, only to renew its lifetime; a
+    visitor who already holds a valid cookie keeps it as it is, which spares a
+    ``Set-Cookie`` on every station page view.
     """
-    secret = request.META.get("CSRF_COOKIE")
-    if not secret or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        return get_token(request)
-    try:
-        digits = [_CSRF_INDEX[char] for char in secret]
-    except KeyError:
-        return get_token(request)
-    mask: list[int] = []
-    while len(mask) < len(digits):
-        mask.extend(b % _CSRF_BASE for b in secrets.token_bytes(48) if b < _CSRF_BYTE_LIMIT)
-    mask = mask[: len(digits)]
-    chars = CSRF_ALLOWED_CHARS
-    return "".join(chars[m] for m in mask) + "".join(
-        chars[(d + m) % _CSRF_BASE] for d, m in zip(digits, mask, strict=True)
+    held_valid_cookie = bool(request.META.get("CSRF_COOKIE")) and not request.META.get(
+        "CSRF_COOKIE_NEEDS_UPDATE"
     )
+    token = get_token(request)
+    if held_valid_cookie:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+    return token
 
 
 _QR_FILES = LocalLRU(maxsize=256)
