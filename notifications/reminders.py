@@ -6,9 +6,9 @@ A rule lives in the app that owns its facts (``registration/reminders.py``,
 
     def visa_expiry(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
 
-It finds what is due with one set-based query, and for each object calls
-``notifications.services.message_queue`` with ``idempotency_key=reminder_key(rule, obj, due)``
-unless ``dry_run``. Because of that key, running the rules twice on the same day (by hand
+It streams what is due from one set-based query and queues the messages a chunk at a time
+with ``notifications.services.message_queue_many``, each keyed
+``reminder_key(rule, obj, due)``, unless ``dry_run``. Because of that key, running the rules twice on the same day (by hand
 and by beat, or two beat processes) queues each reminder once.
 """
 
