@@ -55,9 +55,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # The real worker (tests/celery_support.py) writes from its own thread: an in-memory
-    # SQLite database would refuse concurrent writers ("table is locked"), a file waits.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the browser tests' live server answers the page and its images
+    # in parallel threads, and the real worker (tests/celery_support.py) writes from its own
+    # thread. Django shares one connection between threads for an in-memory database,
+    # which SQLite refuses ("bad parameter or other API misuse"); with a file each thread
+    # has its own connection and SQLite's locking orders the writes.
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.mkdtemp(prefix="linli-test-db-")) / "test.sqlite3")
     }
