@@ -57,6 +57,9 @@ seed: migrate
 
 setup: venv compilemessages migrate
 
+# Links printed by the demo data and sent in demo emails point at this server.
+run seed: export SITE_URL ?= http://127.0.0.1:$(PORT)
+
 run: setup seed
 	@echo ""
 	@echo "  Linli is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
