@@ -45,7 +45,7 @@ from inquiries.services import (
 from privacy.constants import AuditAction
 from privacy.export import CsvExportAdminMixin
 from privacy.services import audit_record
-from stations.admin_scoping import StationScopedAdminMixin
+from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
 from stations.constants import MembershipRole
 from stations.selectors import (
     stations_for_user,
@@ -88,24 +88,6 @@ class AssignedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StationFilter(admin.SimpleListFilter):
-    """Offer only the stations the user may see."""
-
-    title = _("station")
-    parameter_name = "station"
-
-    def lookups(self, request, model_admin):
-        return [(s.pk, s.code) for s in stations_for_user(request.user).order_by("code")]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(station_id=self.value())
-        return queryset
-
-
-# ------------------------------------------------------------------------------
-# Cases
-# ------------------------------------------------------------------------------
 class InquiryAdminForm(forms.ModelForm):
     """The case form: classification and assignee, plus one new thread entry and a status."""
 
@@ -246,7 +228,7 @@ class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmi
         "category",
         "urgency",
         "source",
-        StationFilter,
+        StationListFilter,
     ]
     list_select_related = ["station", "assigned_to"]
     search_fields = ["reference", "subject", "contact_name", "email", "phone", "wechat_id"]

@@ -16,7 +16,7 @@ from notifications.models import Message
 from notifications.rendering import message_render
 from notifications.selectors import messages_for_user
 from notifications.services import message_cancel, message_retry
-from stations.selectors import stations_for_user
+from stations.admin_scoping import StationListFilter
 
 
 class TemplateFilter(admin.SimpleListFilter):
@@ -41,22 +41,6 @@ class TemplateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StationFilter(admin.SimpleListFilter):
-    """Filter by station, listing only the stations the user may see."""
-
-    title = _("station")
-    parameter_name = "station"
-
-    def lookups(self, request, model_admin):
-        stations = stations_for_user(request.user).with_texts().order_by("code")
-        return [(str(station.pk), station.name) for station in stations]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(station_id=self.value())
-        return queryset
-
-
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     """Read-only outbox, scoped to the stations of the member of staff."""
@@ -77,7 +61,7 @@ class MessageAdmin(admin.ModelAdmin):
         "status",
         "channel",
         TemplateFilter,
-        StationFilter,
+        StationListFilter,
     ]
     search_fields = ["to", "recipient_name", "=idempotency_key"]
     list_select_related = ["station"]

@@ -6,13 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from privacy.export import CsvExportAdminMixin
 from privacy.models import AuditEntry
 from privacy.selectors import audit_entries_for_user
-from stations.admin_scoping import ScopedStationListFilter, StationScopedAdminMixin
+from stations.admin_scoping import StationScopedAdminMixin
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "username", "action", "station", "object_repr", "detail"]
-    list_filter = ["action", ("station", ScopedStationListFilter)]
+    list_filter = ["action", "station"]
     search_fields = ["username", "object_repr", "object_id"]
     date_hierarchy = "at"
     show_full_result_count = False

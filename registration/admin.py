@@ -9,7 +9,6 @@ call the services (status rules, history, message to the resident).
 import datetime
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -44,7 +43,7 @@ from registration.selectors import (
     registrations_for_user,
     visa_number_index,
 )
-from stations.admin_scoping import StationScopedAdminMixin
+from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
 from stations.selectors import stations_for_user, user_sees_all_stations
 
 REVIEW_PERMISSION = "registration.review_registration"
@@ -67,21 +66,6 @@ def review_message_template(*, decision: str, registration) -> str:
         return ""
     with translation.override(registration.resident.preferred_language):
         return str(template) % {"reference": registration.reference}
-
-
-class StationFilter(admin.SimpleListFilter):
-    """Filter by station, offering only the stations the user may see."""
-
-    title = _("station")
-    parameter_name = "station"
-
-    def lookups(self, request, model_admin):
-        return [(str(s.pk), s.name) for s in stations_for_user(request.user).with_texts()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(station_id=self.value())
-        return queryset
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -153,18 +137,12 @@ class AmendmentInline(admin.TabularInline):
 
 class ReadOnlyScopedHistoryMixin:
     """
-    History pages only for objects the user may see, and never a revert: the history is the
-    record of who changed what; changes go through the services (review actions).
+    History pages never revert: the history is the record of who changed what; changes go
+    through the services (review actions). Which objects' history a user may open is
+    decided by StationScopedAdminMixin, as for every other page.
     """
 
-    def history_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, unquote(object_id)) is None:
-            raise Http404
-        return super().history_view(request, object_id, extra_context)
-
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if self.get_object(request, unquote(object_id)) is None:
-            raise Http404
         if request.method != "GET":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
@@ -215,7 +193,7 @@ class RegistrationAdmin(
     ]
     list_filter = [
         "status",
-        StationFilter,
+        StationListFilter,
         QueueFilter,
         DeletionRequestedFilter,
         "visa_type",

@@ -9,18 +9,31 @@ stations; another station's object by URL is a 404 (``get_queryset`` does not co
 
 from django.contrib import admin
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from stations.models import Station
 from stations.paginators import EstimatedCountPaginator
 from stations.selectors import station_ids_for_user, stations_for_user, user_sees_all_stations
 
 
-class ScopedStationListFilter(admin.RelatedFieldListFilter):
-    """A station filter that lists only the stations the user may see."""
+class StationListFilter(admin.SimpleListFilter):
+    """Filter by station (``?station=<pk>``), offering only the stations the user may see."""
 
-    def field_choices(self, field, request, model_admin):
-        stations = stations_for_user(request.user).prefetch_related("texts")
-        return [(station.pk, str(station)) for station in stations]
+    title = _("station")
+    parameter_name = "station"
+
+    def __init__(self, request, params, model, model_admin):
+        self.station_field = getattr(model_admin, "station_field", "station")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(str(s.pk), s.name) for s in stations_for_user(request.user).with_texts()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(**{self.station_field: value})
+        return queryset
 
 
 class StationScopedAdminMixin:
@@ -67,7 +80,7 @@ class StationScopedAdminMixin:
         filters = []
         for item in super().get_list_filter(request):
             if item == self.station_field:
-                filters.append((item, ScopedStationListFilter))
+                filters.append(StationListFilter)
             else:
                 filters.append(item)
         return filters

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("admin:inquiries_inquiry_changelist")
 
 # The admin list costs these queries whatever the number of rows: session, user, user and
-# group permissions, the user's station ids, the station filter's choices, one count, the
+# group permissions, the user's station ids, the station filter's choices with their names
+# in the user's language (2), one count, the
 # rows (with station and assignee joined) and the stations' names. The resident's page: the
 # case with its station, the station's names, the replies.
-CASE_LIST_QUERIES = 9
+CASE_LIST_QUERIES = 10
 CASE_PAGE_QUERIES = 3
 
 
