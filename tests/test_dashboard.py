@@ -125,3 +125,17 @@ def test_dashboard_shows_case_workload_and_failed_messages(client, station):
     assert response.context["dashboard"]["messages_failed"] == 1
     assert "1 条消息发送失败" in response.text
     assert "1 件待分派" in response.text
+
+
+def test_waiting_registration_shows_the_time_left_before_its_deadline(client, station):
+    arrival = timezone.now() - datetime.timedelta(hours=2)
+    registration = RegistrationFactory(
+        station=station, arrival_at=arrival, deadline_at=arrival + datetime.timedelta(hours=24)
+    )
+    client.force_login(StaffUserFactory(station=station))
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    row = response.text.split(registration.reference, 1)[1].split("</tr>", 1)[0]
+    # 22 hours before the deadline, not "0 minutes left".
+    assert "21\xa0hours" in row or "22\xa0hours" in row, row
+    assert "0\xa0minutes left" not in row
