@@ -703,9 +703,11 @@ def resident_match_confirm(
 
     with transaction.atomic():
         registration = _lock(registration)
+        resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
+        registration.resident = resident  # the suggestions of the locked, current row
         suggested = {
-            resident.pk
-            for resident in resident_match_suggestions(registration=registration, user=actor)
+            candidate.pk
+            for candidate in resident_match_suggestions(registration=registration, user=actor)
         }
         if other_resident.pk not in suggested:
             raise ValidationError(
@@ -717,7 +719,7 @@ def resident_match_confirm(
         # The resident's whole group joins the other's: every member points at the same
         # first record, so a group stays one lookup (never a chain).
         group = Resident.objects.select_for_update().filter(
-            pk__in=resident_same_person_ids(resident=registration.resident)
+            pk__in=resident_same_person_ids(resident=resident)
         )
         for member in group:
             member.same_person_as_id = person_id
@@ -748,7 +750,8 @@ def resident_match_confirm(
         other.pk,
         actor.pk,
     )
-    return Resident.objects.get(pk=registration.resident_id)
+    resident.refresh_from_db()
+    return resident
 
 
 # ------------------------------------------------------------------------------

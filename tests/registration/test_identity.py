@@ -299,6 +299,11 @@ def test_officer_of_another_station_sees_no_suggestion_of_other_station_data(
         client.get(reverse("admin:registration_resident_history", args=[victim.pk])).status_code
         == 404
     )
+    version = reverse(
+        "admin:registration_resident_simple_history",
+        args=[victim.pk, victim.history.first().history_id],
+    )
+    assert client.get(version).status_code == 404
 
 
 def test_suggestion_shows_only_the_officers_own_stations_stays(
