@@ -40,7 +40,8 @@ from registration.selectors import (
     reference_looks_valid,
     reference_normalise,
     registration_changes,
-    registrations_for_user,
+    registration_other_stays,
+    resident_match_suggestions,
     visa_number_index,
 )
 from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
@@ -411,10 +412,12 @@ class RegistrationAdmin(
                 "changes": registration_changes(registration=obj),
                 "messages_sent": messages_concerning(obj)[:20],
                 # The same person's other stays, as far as this user may see them.
-                "other_registrations": registrations_for_user(request.user)
-                .filter(resident_id=obj.resident_id)
-                .exclude(pk=obj.pk)
-                .order_by("-arrival_at")[:20],
+                "other_registrations": registration_other_stays(
+                    registration=obj, user=request.user
+                )[:20],
+                "same_person_suggestions": resident_match_suggestions(
+                    registration=obj, user=request.user
+                ),
                 "can_review": request.user.has_perm(REVIEW_PERMISSION),
                 "can_mark_registered": RegistrationStatus.REGISTERED in allowed,
                 "can_request_correction": RegistrationStatus.CORRECTION_REQUESTED in allowed,
@@ -436,6 +439,11 @@ class RegistrationAdmin(
                 name=f"{info[0]}_{info[1]}_review",
             ),
             path(
+                "<int:object_id>/same-person/<int:resident_id>/",
+                view(self.same_person_view),
+                name=f"{info[0]}_{info[1]}_same_person",
+            ),
+            path(
                 "by-reference/<str:reference>/",
                 view(self.by_reference_view),
                 name=f"{info[0]}_{info[1]}_by_reference",
@@ -448,6 +456,27 @@ class RegistrationAdmin(
         obj = self.get_queryset(request).filter(reference=reference_normalise(reference)).first()
         if obj is None or not self.has_view_permission(request, obj):
             raise Http404
+        return HttpResponseRedirect(
+            reverse("admin:registration_registration_change", args=[obj.pk])
+        )
+
+    def same_person_view(self, request, object_id, resident_id):
+        """Confirm a suggested earlier record as the same person (POST, reviewers only)."""
+        if request.method != "POST" or not request.user.has_perm(REVIEW_PERMISSION):
+            raise PermissionDenied
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        # Any other record answers like one of another station: the service refuses both.
+        other = Resident.objects.filter(pk=resident_id).first() or Resident(pk=resident_id)
+        try:
+            services.resident_match_confirm(
+                registration=obj, other_resident=other, actor=request.user
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request, _("Confirmed: both records are the same person."), messages.SUCCESS
+            )
         return HttpResponseRedirect(
             reverse("admin:registration_registration_change", args=[obj.pk])
         )
@@ -623,7 +652,9 @@ class ResidentAdmin(StationScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["surname", "given_names", "chinese_name"]
     list_filter = ["preferred_language", "preferred_channel", "contact_consent"]
     readonly_fields = ["document_number_index", "created_at", "updated_at"]
-    exclude = []
+    # The confirmed-same-person link changes only through the registration's review page.
+    SAME_PERSON_FIELDS = ["same_person_as", "same_person_confirmed_by", "same_person_confirmed_at"]
+    exclude = SAME_PERSON_FIELDS
 
     station_field = "registrations__station"
 
@@ -653,4 +684,6 @@ class ResidentAdmin(StationScopedAdminMixin, SimpleHistoryAdmin):
             request.user
         ):
             return self.readonly_fields
-        return [f.name for f in self.model._meta.fields] + ["created_at", "updated_at"]
+        return [
+            f.name for f in self.model._meta.fields if f.name not in self.SAME_PERSON_FIELDS
+        ] + ["created_at", "updated_at"]

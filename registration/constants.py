@@ -143,12 +143,6 @@ class ErrorCode(models.TextChoices):
         _("Use only letters and digits, without spaces or punctuation."),
     )
     DOCUMENT_EXPIRED = "document_expired", _("This travel document has expired.")
-    DOCUMENT_NUMBER_TAKEN = (
-        "document_number_taken",
-        _(
-            "This travel document is already registered for another person. Please contact the station."
-        ),
-    )
     VISA_BEFORE_ENTRY = (
         "visa_before_entry",
         _("The visa or permit must be valid until a date after your entry into China."),
@@ -200,6 +194,10 @@ class ErrorCode(models.TextChoices):
         _("The renewed visa or permit must be valid until a later date."),
     )
     MESSAGE_REQUIRED = "message_required", _("Please write a message to the resident.")
+    MATCH_NOT_SUGGESTED = (
+        "match_not_suggested",
+        _("This record cannot be confirmed as the same person."),
+    )
     ERASE_ACTIVE = (
         "erase_active",
         _("End the registration first: an active registration must be kept by law."),

@@ -38,10 +38,14 @@ from registration.fields import EncryptedCharField
 
 class Resident(models.Model):
     """
-    A foreign resident: identity, travel document and how to reach them.
+    A foreign resident: identity, travel document and how to reach them, as given with one
+    registration (docs/identity.md).
 
-    A returning resident is recognised by travel-document number and nationality (through
-    the blind index), so every registration of one person hangs on one resident.
+    A public form always creates a new resident: it never changes an existing one, whatever
+    travel-document number it carries. The registrations that follow through the private
+    link share their resident. Another resident with the same nationality and document
+    number (blind index) is only a suggestion, until staff confirm it as the same person
+    (``same_person_as``); nothing is copied between the two records.
     """
 
     surname = models.CharField(
@@ -118,6 +122,35 @@ class Resident(models.Model):
         blank=True,
         help_text=_("When the personal data was erased; the row stays for statistics."),
     )
+    # Staff-confirmed identity: every record of one person points at the same first record
+    # (never a chain), so the whole group is one indexed lookup.
+    same_person_as = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="confirmed_same_person",
+        verbose_name=_("same person as"),
+        help_text=_(
+            "The first record of this person, as confirmed by staff; nothing is copied "
+            "between the records."
+        ),
+    )
+    same_person_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("same person confirmed by"),
+        help_text=_("Staff member who confirmed that the records are one person."),
+    )
+    same_person_confirmed_at = models.DateTimeField(
+        _("same person confirmed"),
+        null=True,
+        blank=True,
+        help_text=_("When staff confirmed that the records are one person."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -130,10 +163,10 @@ class Resident(models.Model):
         verbose_name_plural = _("residents")
         ordering = ["surname", "given_names", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["nationality", "document_number_index"],
-                condition=~models.Q(document_number_index=""),
-                name="resident_unique_document",
+            # No unique document number: a stranger may type anyone's (docs/identity.md).
+            models.CheckConstraint(
+                condition=~models.Q(same_person_as=models.F("id")),
+                name="resident_not_same_person_as_self",
             ),
         ]
         indexes = [
@@ -147,6 +180,11 @@ class Resident(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.surname.upper(), self.given_names) if part)
+
+    @property
+    def person_id(self) -> int:
+        """Return the id shared by every record staff confirmed to be this person."""
+        return self.same_person_as_id or self.pk
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -205,6 +243,18 @@ class Registration(models.Model):
         blank=True,
         editable=False,
         help_text=_("SHA-256 of the private link's token; the token itself is never stored."),
+    )
+    pending_token_hash = models.CharField(
+        _("lost-link hash"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "SHA-256 of a link sent by the lost-link form: it becomes the private link when "
+            "first opened; until then the old link keeps working."
+        ),
     )
 
     # Visa or residence permit
@@ -343,7 +393,8 @@ class Registration(models.Model):
 
     objects = RegistrationQuerySet.as_manager()
     history = HistoricalRecords(
-        verbose_name=_("historical registration"), excluded_fields=["updated_at", "token_hash"]
+        verbose_name=_("historical registration"),
+        excluded_fields=["updated_at", "token_hash", "pending_token_hash"],
     )
 
     class Meta:

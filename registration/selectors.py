@@ -1,6 +1,7 @@
 """Reads of the registration app."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from registration.constants import ACTIVE_STATUSES, REFERENCE_ALPHABET
 from registration.crypto import blind_index
@@ -97,11 +98,81 @@ def registration_timeline(*, registration: Registration) -> QuerySet[Amendment]:
 
 
 def resident_find(*, nationality: str, document_number: str) -> Resident | None:
-    """Return the resident with this travel-document number and nationality, if known."""
+    """
+    Return a resident with this travel-document number and nationality, if any (the first;
+    several records may carry one number, see ``resident_match_suggestions``).
+    """
     index = document_number_index(document_number)
     if not index:
         return None
     return Resident.objects.filter(nationality=nationality, document_number_index=index).first()
+
+
+# ------------------------------------------------------------------------------
+# Identity: which records are one person (docs/identity.md)
+# ------------------------------------------------------------------------------
+def resident_same_person_ids(*, resident: Resident) -> list[int]:
+    """
+    Return the ids of the records staff confirmed to be the same person as ``resident``
+    (``resident`` included). The registrations a private link leads to share one resident.
+    """
+    person_id = resident.person_id
+    return list(
+        Resident.objects.filter(Q(pk=person_id) | Q(same_person_as_id=person_id)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def registration_other_stays(*, registration: Registration, user) -> QuerySet[Registration]:
+    """
+    Return the other registrations of the person of ``registration`` that ``user`` may see:
+    its own resident's (the private-link chain) and those of records staff confirmed as the
+    same person — never of a record that only shares the document number.
+    """
+    return (
+        registrations_for_user(user)
+        .filter(resident_id__in=resident_same_person_ids(resident=registration.resident))
+        .exclude(pk=registration.pk)
+        .select_related("station")
+        .order_by("-arrival_at", "-pk")
+    )
+
+
+def resident_match_suggestions(
+    *, registration: Registration, user, limit: int = 10
+) -> list[Resident]:
+    """
+    Return the records that may be the same person as the resident of ``registration``:
+    same nationality and travel-document number, not anonymised, not yet confirmed, and with
+    a registration ``user`` may see. Each carries ``visible_registrations``, only those of
+    the user's stations: another station's records stay behind its wall.
+
+    A suggestion proves nothing (anyone may type a passport number): staff confirm it
+    (``services.resident_match_confirm``) before it links anything.
+    """
+    resident = registration.resident
+    if not resident.document_number_index or resident.anonymised_at is not None:
+        return []
+    visible = registrations_for_user(user)
+    return list(
+        Resident.objects.filter(
+            nationality=resident.nationality,
+            document_number_index=resident.document_number_index,
+            anonymised_at__isnull=True,
+            registrations__in=visible,
+        )
+        .exclude(pk__in=resident_same_person_ids(resident=resident))
+        .distinct()
+        .order_by("pk")
+        .prefetch_related(
+            Prefetch(
+                "registrations",
+                queryset=visible.select_related("station").order_by("-arrival_at", "-pk"),
+                to_attr="visible_registrations",
+            )
+        )[:limit]
+    )
 
 
 def registrations_for_user(user) -> QuerySet[Registration]:
@@ -125,13 +196,17 @@ def documents_current(*, registration: Registration) -> dict[str, Document]:
 def residents_for_check_in(*, station) -> QuerySet[Resident]:
     """
     Return the residents with an active registration at ``station`` who agreed to be
-    contacted (each once).
+    contacted, each person once: of records staff confirmed as one person, the newest (its
+    contact details are the latest). Records that only share a document number are not
+    merged: that would let a stranger's form decide who is asked.
     """
-    return Resident.objects.filter(
+    eligible = Resident.objects.filter(
         contact_consent=True,
         registrations__station=station,
         registrations__status__in=ACTIVE_STATUSES,
-    ).distinct()
+    ).annotate(person=Coalesce("same_person_as_id", "pk"))
+    newer_record = eligible.filter(person=OuterRef("person"), pk__gt=OuterRef("pk"))
+    return eligible.exclude(Exists(newer_record)).distinct()
 
 
 def resident_data_export(*, registration: Registration) -> dict:

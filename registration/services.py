@@ -35,7 +35,7 @@ from registration.documents import document_file_save
 from registration.images import image_sanitize
 from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
 from registration.selectors import document_number_index, visa_number_index
-from registration.tokens import token_hash, token_new
+from registration.tokens import token_hash, token_looks_valid, token_new
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus
@@ -171,6 +171,11 @@ def resident_message_specs(
     language, as specs (no query): email to the address on file, and an SMS too when the
     resident prefers SMS or has no email (``sms`` forces it on or off). Keys end with
     ``:<channel>``, so a message is never doubled whichever way it went.
+
+    The address on file is the registration's own resident: contact details that came with
+    this registration (or the one it follows through the private link), changed since only
+    through that link or by staff. Never another record's, not even one staff confirmed as
+    the same person (docs/identity.md).
     """
     resident = registration.resident
     context = {
@@ -295,34 +300,18 @@ def _adopt_photos(*, registration: Registration, attempt: SubmissionAttempt | No
 # ------------------------------------------------------------------------------
 # Submitting
 # ------------------------------------------------------------------------------
-def _resident_upsert(*, data: dict, actor=None, retry: bool = True) -> Resident:
-    """Find the resident by document number + nationality (blind index) or create them."""
-    index = document_number_index(data["document_number"])
-    resident = (
-        Resident.objects.select_for_update()
-        .filter(nationality=data["nationality"], document_number_index=index)
-        .first()
-    )
-    if resident is None:
-        resident = Resident(document_number_index=index)
-    changed = False
-    for field in RESIDENT_FIELDS:
-        if field in data and getattr(resident, field) != data[field]:
-            setattr(resident, field, data[field])
-            changed = True
-    resident.document_number_index = index
-    if resident.pk is None:
-        try:
-            with transaction.atomic():
-                resident.save()
-        except IntegrityError:
-            if not retry:
-                raise
-            # The same person was registered a moment ago (a double tap): use that row.
-            return _resident_upsert(data=data, actor=actor, retry=False)
-    elif changed:
-        _history_user(resident, actor)
-        resident.save()
+def _resident_create(*, data: dict) -> Resident:
+    """
+    Create the resident of a public submission from ``data``.
+
+    Never an existing resident, even with the same document number: a public form cannot
+    prove who is typing, so it cannot change what another record says or where its
+    messages go (docs/identity.md). A match is a suggestion for staff
+    (``selectors.resident_match_suggestions``).
+    """
+    resident = Resident(**{field: data[field] for field in RESIDENT_FIELDS if field in data})
+    resident.document_number_index = document_number_index(resident.document_number)
+    resident.save()
     return resident
 
 
@@ -336,9 +325,10 @@ def _registration_fill(registration: Registration, data: dict) -> None:
     )
 
 
-def registration_submit(
+def _registration_create(
     *,
     station,
+    resident: Resident,
     data: dict,
     attempt: SubmissionAttempt | None,
     language: str,
@@ -346,55 +336,72 @@ def registration_submit(
     token: str | None = None,
 ) -> Submitted:
     """
-    Save a resident's registration with its photos in one transaction and queue the
-    confirmation with the private link. ``data`` is the cleaned form (resident and stay).
-    ``token`` keeps an existing private link (a move to a new address); else a new one.
+    Save a registration of ``resident`` with its photos and queue the confirmation with the
+    private link: ``token`` keeps an existing link (a move), else a new one is made.
     """
     now = timezone.now()
-    with transaction.atomic():
-        resident = _resident_upsert(data=data)
-        if token:
-            raw_token, hashed = token, token_hash(token)
-        else:
-            raw_token, hashed = token_new()
-        registration = Registration(
-            resident=resident,
-            station=station,
-            status=S.SUBMITTED,
-            status_changed_at=now,
-            submitted_at=now,
-            consent_notice_version=data.get("consent_notice_version", CONSENT_NOTICE_VERSION),
-            consent_given_at=data.get("consent_given_at") or now,
-            language=language,
-            previous=previous,
-            token_hash=hashed,
-        )
-        _registration_fill(registration, data)
-        for _try in range(5):
-            registration.reference = reference_new(station=station)
-            try:
-                with transaction.atomic():
-                    registration.save()
-                break
-            except IntegrityError:
-                if Registration.objects.filter(reference=registration.reference).exists():
-                    registration.pk = None
-                    continue
-                raise
-        _adopt_photos(registration=registration, attempt=attempt)
-        amendment = _amend(
-            registration,
-            AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED,
-        )
-        resident_notify(
-            registration=registration,
-            template="confirmation",
-            key=f"registration:{registration.pk}:confirmation:{amendment.pk}",
-            token=raw_token,
-            context={"late": registration.is_overdue},
-        )
-    logger.info("Registration %s submitted.", registration.pk)
+    if token:
+        raw_token, hashed = token, token_hash(token)
+    else:
+        raw_token, hashed = token_new()
+    registration = Registration(
+        resident=resident,
+        station=station,
+        status=S.SUBMITTED,
+        status_changed_at=now,
+        submitted_at=now,
+        consent_notice_version=data.get("consent_notice_version", CONSENT_NOTICE_VERSION),
+        consent_given_at=data.get("consent_given_at") or now,
+        language=language,
+        previous=previous,
+        token_hash=hashed,
+    )
+    _registration_fill(registration, data)
+    for _try in range(5):
+        registration.reference = reference_new(station=station)
+        try:
+            with transaction.atomic():
+                registration.save()
+            break
+        except IntegrityError:
+            if Registration.objects.filter(reference=registration.reference).exists():
+                registration.pk = None
+                continue
+            raise
+    _adopt_photos(registration=registration, attempt=attempt)
+    amendment = _amend(
+        registration,
+        AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED,
+    )
+    resident_notify(
+        registration=registration,
+        template="confirmation",
+        key=f"registration:{registration.pk}:confirmation:{amendment.pk}",
+        token=raw_token,
+        context={"late": registration.is_overdue},
+    )
     return Submitted(registration=registration, token=raw_token)
+
+
+def registration_submit(
+    *,
+    station,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+) -> Submitted:
+    """
+    Save a registration from the public form, with a new resident holding the identity and
+    contact submitted with it, and queue the confirmation with a new private link.
+    ``data`` is the cleaned form (resident and stay).
+    """
+    with transaction.atomic():
+        resident = _resident_create(data=data)
+        submitted = _registration_create(
+            station=station, resident=resident, data=data, attempt=attempt, language=language
+        )
+    logger.info("Registration %s submitted.", submitted.registration.pk)
+    return submitted
 
 
 def registration_move(
@@ -406,67 +413,57 @@ def registration_move(
     token: str,
 ) -> Submitted:
     """
-    Register a new address: a new registration pre-filled from the old one, which ends as
-    "moved". ``data`` holds the new stay (and may change the station or visa); the
-    resident's private link ``token`` moves with them to the new registration.
+    Register a new address: a new registration of the same resident, pre-filled from the
+    old one, which ends as "moved". ``data`` holds the new stay (and may change the station
+    or visa); the resident's private link ``token`` moves with them to the new registration.
     """
     with transaction.atomic():
         old = _lock(registration)
         _require_active(old)
-        merged = {field: getattr(old.resident, field) for field in RESIDENT_FIELDS}
-        merged.update({field: getattr(old, field) for field in REGISTRATION_FIELDS})
+        merged = {field: getattr(old, field) for field in REGISTRATION_FIELDS}
         merged.update(data)
         before = _transition(old, S.ENDED)
         old.end_reason = EndReason.MOVED
         old.ended_at = timezone.now()
         old.token_hash = None
+        # A lost-link message not yet opened must not open the ended registration later.
+        old.pending_token_hash = None
         old.save()
         _amend(old, AmendmentKind.ENDED, before=before)
-        submitted = registration_submit(
+        submitted = _registration_create(
             station=merged.get("station") or old.station,
+            resident=old.resident,
             data=merged,
             attempt=attempt,
             language=language,
             previous=old,
             token=token,
         )
+    logger.info("Registration %s submitted (moved).", submitted.registration.pk)
     return submitted
 
 
 def registration_correct(
     *, registration: Registration, data: dict, attempt: SubmissionAttempt | None
 ) -> Registration:
-    """Save the resident's answer to a correction request and send it back to staff."""
+    """
+    Save the resident's answer to a correction request (through their private link, so
+    their own resident may change) and send it back to staff.
+    """
     with transaction.atomic():
         registration = _lock(registration)
         before = _transition(registration, S.RESUBMITTED)
-        resident = registration.resident
+        resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
         for field in RESIDENT_FIELDS:
             if field in data:
                 setattr(resident, field, data[field])
         resident.document_number_index = document_number_index(resident.document_number)
-        _resident_save_document(resident)
+        resident.save()
         _registration_fill(registration, data)
         registration.save()
         _adopt_photos(registration=registration, attempt=attempt)
         _amend(registration, AmendmentKind.RESUBMITTED, before=before)
     return registration
-
-
-def _resident_save_document(resident: Resident) -> None:
-    """Save ``resident`` after a change of travel document; refuse another person's number."""
-    try:
-        with transaction.atomic():
-            resident.save()
-    except IntegrityError:
-        raise ValidationError(
-            {
-                "document_number": ValidationError(
-                    ErrorCode.DOCUMENT_NUMBER_TAKEN.label,
-                    code=ErrorCode.DOCUMENT_NUMBER_TAKEN.value,
-                )
-            }
-        ) from None
 
 
 def _back_to_queue(registration: Registration) -> str:
@@ -526,7 +523,7 @@ def resident_travel_document_update(
         resident.document_number = document_number
         resident.document_number_index = document_number_index(document_number)
         resident.document_expiry = document_expiry
-        _resident_save_document(resident)
+        resident.save()
         before = _back_to_queue(registration)
         registration.save()
         _adopt_photos(registration=registration, attempt=attempt)
@@ -535,7 +532,10 @@ def resident_travel_document_update(
 
 
 def resident_contact_update(*, registration: Registration, data: dict) -> Resident:
-    """Change how the resident is reached; no confirmation by staff needed."""
+    """
+    Change how the resident of ``registration`` is reached (through its private link); no
+    confirmation by staff needed.
+    """
     with transaction.atomic():
         registration = _lock(registration)
         _require_active(registration)
@@ -683,13 +683,90 @@ def registration_reject(*, registration: Registration, actor, message: str) -> R
 
 
 # ------------------------------------------------------------------------------
+# Identity: one person's records, as confirmed by staff
+# ------------------------------------------------------------------------------
+def resident_match_confirm(
+    *, registration: Registration, other_resident: Resident, actor
+) -> Resident:
+    """
+    Record that staff ``actor`` confirmed the resident of ``registration`` to be the same
+    person as ``other_resident``, a suggestion they may see; return the resident.
+
+    Only the link is written (with who and when, in the history and the audit trail): no
+    field is copied between the records, so messages about each registration still go to
+    its own contact details. Raise ValidationError if ``other_resident`` is no suggestion
+    of ``registration`` for ``actor`` (another station's, another document, already linked).
+    """
+    from privacy.constants import AuditAction
+    from privacy.services import audit_record
+    from registration.selectors import resident_match_suggestions, resident_same_person_ids
+
+    with transaction.atomic():
+        registration = _lock(registration)
+        resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
+        registration.resident = resident  # the suggestions of the locked, current row
+        suggested = {
+            candidate.pk
+            for candidate in resident_match_suggestions(registration=registration, user=actor)
+        }
+        if other_resident.pk not in suggested:
+            raise ValidationError(
+                ErrorCode.MATCH_NOT_SUGGESTED.label, code=ErrorCode.MATCH_NOT_SUGGESTED.value
+            )
+        other = Resident.objects.select_for_update().get(pk=other_resident.pk)
+        person_id = other.person_id
+        now = timezone.now()
+        # The resident's whole group joins the other's: every member points at the same
+        # first record, so a group stays one lookup (never a chain).
+        group = Resident.objects.select_for_update().filter(
+            pk__in=resident_same_person_ids(resident=resident)
+        )
+        for member in group:
+            member.same_person_as_id = person_id
+            member.same_person_confirmed_by = actor
+            member.same_person_confirmed_at = now
+            _history_user(member, actor)
+            member._change_reason = "same person confirmed"
+            member.save(
+                update_fields=[
+                    "same_person_as",
+                    "same_person_confirmed_by",
+                    "same_person_confirmed_at",
+                    "updated_at",
+                ]
+            )
+        audit_record(
+            user=actor,
+            action=AuditAction.DECISION,
+            obj=registration,
+            station=registration.station,
+            detail=f"resident {registration.resident_id} confirmed the same person as "
+            f"resident {other.pk}",
+        )
+    logger.info(
+        "Registration %s: resident %s confirmed the same person as %s by user %s.",
+        registration.pk,
+        registration.resident_id,
+        other.pk,
+        actor.pk,
+    )
+    resident.refresh_from_db()
+    return resident
+
+
+# ------------------------------------------------------------------------------
 # Lost link
 # ------------------------------------------------------------------------------
 def registration_link_resend(*, reference: str, document_number: str) -> bool:
     """
-    Send a fresh private link to the contact on file if ``reference`` and
+    Send a new private link to the registration's own contact on file if ``reference`` and
     ``document_number`` belong together; return whether they did (never shown to the
-    visitor). The old link stops working.
+    visitor).
+
+    The old link keeps working until the new one is first opened
+    (``registration_link_claim``): knowing both details, a stranger can only make the
+    resident receive a message, never lock them out or learn the link. A newer request
+    replaces a link sent earlier and not yet opened.
     """
     from registration.selectors import registration_get_by_reference
 
@@ -697,13 +774,15 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
     if registration is None:
         return False
     index = document_number_index(document_number)
+    # The registration's own resident: a document number typed into a later public form
+    # belongs to another resident and never matches here.
     if not index or not secrets.compare_digest(index, registration.resident.document_number_index):
         return False
     with transaction.atomic():
         registration = _lock(registration)
         raw, hashed = token_new()
-        registration.token_hash = hashed
-        registration.save(update_fields=["token_hash", "updated_at"])
+        registration.pending_token_hash = hashed
+        registration.save(update_fields=["pending_token_hash", "updated_at"])
         amendment = _amend(registration, AmendmentKind.LINK_RESENT, before=registration.status)
         resident_notify(
             registration=registration,
@@ -712,6 +791,29 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
             token=raw,
         )
     return True
+
+
+def registration_link_claim(*, token: str) -> Registration | None:
+    """
+    Make ``token``, sent by the lost-link form, the private link of its registration the
+    first time it is opened; the previous link stops working then. Return the registration,
+    or ``None`` if ``token`` is no pending link.
+    """
+    if not token_looks_valid(token):
+        return None
+    with transaction.atomic():
+        registration = (
+            Registration.objects.select_for_update()
+            .filter(pending_token_hash=token_hash(token), anonymised_at__isnull=True)
+            .first()
+        )
+        if registration is None:
+            return None
+        registration.token_hash = registration.pending_token_hash
+        registration.pending_token_hash = None
+        registration.save(update_fields=["token_hash", "pending_token_hash", "updated_at"])
+    logger.info("Registration %s: the link sent by the lost-link form was opened.", registration.pk)
+    return registration
 
 
 # ------------------------------------------------------------------------------

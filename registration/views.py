@@ -255,6 +255,11 @@ def update_start(request):
 def _by_token(token):
     registration = registration_get_by_token(token=token)
     if registration is None:
+        # A link from the lost-link form, opened for the first time, becomes the private
+        # link (looked up again: a second tab may have claimed it a moment before).
+        services.registration_link_claim(token=token)
+        registration = registration_get_by_token(token=token)
+    if registration is None:
         raise Http404
     return registration
 

@@ -1,6 +1,7 @@
 """Services: submitting, matching residents, updates, the status rules and their history."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -106,7 +107,7 @@ def test_a_rotated_key_still_decrypts_old_values(station, settings):
     assert Resident.objects.get(pk=resident.pk).document_number == "E7654321"
 
 
-def test_returning_resident_is_matched_by_document_number_and_nationality(station):
+def test_a_second_public_submission_with_the_same_document_is_a_new_resident(station):
     first = services.registration_submit(
         station=station, data=_data(station), attempt=None, language="en"
     )
@@ -116,10 +117,13 @@ def test_returning_resident_is_matched_by_document_number_and_nationality(statio
         attempt=None,
         language="en",
     )
-    assert second.registration.resident_id == first.registration.resident_id
-    resident = Resident.objects.get()
-    assert resident.email == "new@example.org"
-    assert resident.history.count() == 2  # the change is kept, not overwritten silently
+    assert second.registration.resident_id != first.registration.resident_id
+    earlier = Resident.objects.get(pk=first.registration.resident_id)
+    assert earlier.email == "aminata@example.org"
+    assert earlier.history.count() == 1  # never changed by the second form
+    assert second.registration.resident.email == "new@example.org"
+    # Both records carry the same blind index: a match staff may confirm, nothing more.
+    assert earlier.document_number_index == second.registration.resident.document_number_index
 
 
 def test_same_number_of_another_nationality_is_another_resident(station):
@@ -333,9 +337,16 @@ def test_lost_link_sends_a_new_link_only_when_details_match(
         assert services.registration_link_resend(
             reference=registration.reference.lower().replace("-", " "), document_number=number
         )
-    assert registration_get_by_token(token=old_token) is None
     assert len(mail.outbox) == 1
-    assert "/registration/r/" in mail.outbox[0].body
+    assert mail.outbox[0].to == [registration.resident.email]
+    new_token = re.search(r"/registration/r/([A-Za-z0-9_-]+)/", mail.outbox[0].body).group(1)
+    # The old link works until the new one is opened; then only the new one does.
+    assert registration_get_by_token(token=old_token) == registration
+    assert registration_get_by_token(token=new_token) is None
+    assert services.registration_link_claim(token=new_token) == registration
+    assert registration_get_by_token(token=new_token) == registration
+    assert registration_get_by_token(token=old_token) is None
+    assert services.registration_link_claim(token=new_token) is None  # claimed once
 
 
 def test_residents_for_check_in_are_active_consenting_and_distinct(station, other_station):

@@ -211,8 +211,16 @@ def test_new_travel_document_through_the_link(client, station):
     assert registration.resident.document_number == "N1234567"
 
 
-def test_new_travel_document_of_another_person_is_refused_next_to_the_field(client, station):
+def test_new_travel_document_with_another_persons_number_reveals_and_changes_nothing_else(
+    client, station
+):
+    """
+    A private link may set any number on its own resident (the public form can too), but
+    the answer is the same as for an unknown number — no "already registered" oracle — and
+    the other person's record is untouched.
+    """
     other = RegistrationFactory(station=station)
+    before = other.resident.history.count()
     registration, token = registration_with_token(
         station=station, resident__nationality=other.resident.nationality.code
     )
@@ -226,11 +234,15 @@ def test_new_travel_document_of_another_person_is_refused_next_to_the_field(clie
             "passport_page": photo_upload(),
         },
     )
-    assert response.status_code == 400
-    errors = response.context["form"].errors.as_data()
-    assert errors["document_number"][0].code == "document_number_taken"
+    assert response.status_code == 302
+    assert response["Location"] == _private(token)
+    other.refresh_from_db()
+    assert other.resident_id != registration.resident_id
+    assert other.resident.history.count() == before
+    assert other.resident.email != registration.resident.email
     registration.resident.refresh_from_db()
-    assert registration.resident.document_number != other.resident.document_number
+    assert registration.resident.document_number == other.resident.document_number
+    assert registration.amendments.filter(kind="travel_document").exists()  # staff check it
 
 
 def test_contact_details_through_the_link(client, station):
