@@ -30,6 +30,7 @@ from registration.constants import (
     ACTIVE_STATUSES,
     TRANSITIONS,
     WAITING_STATUSES,
+    ErrorCode,
     RegistrationStatus,
 )
 from registration.forms import StaffMessageForm
@@ -586,12 +587,18 @@ class RegistrationAdmin(
         description=_("Erase personal data (the resident's request)"), permissions=["review"]
     )
     def erase_personal_data(self, request, queryset):
-        erased, refused = 0, 0
+        """
+        Erase the selected registrations the resident asked to delete. ``queryset`` is the
+        changelist's, scoped to the user's stations; the service erases nothing of another
+        station and refuses a registration without a deletion request.
+        """
+        erased = 0
+        refused = {ErrorCode.ERASE_NOT_REQUESTED: 0, ErrorCode.ERASE_ACTIVE: 0}
         for obj in queryset.select_related("resident", "station"):
             try:
                 erased += services.resident_erase(registration=obj, actor=request.user)
-            except ValidationError:
-                refused += 1
+            except ValidationError as error:
+                refused[error.code] = refused.get(error.code, 0) + 1
         if erased:
             self.message_user(
                 request,
@@ -601,15 +608,32 @@ class RegistrationAdmin(
                 % {"count": erased},
                 messages.SUCCESS,
             )
-        if refused:
+        if refused[ErrorCode.ERASE_NOT_REQUESTED]:
+            count = refused[ErrorCode.ERASE_NOT_REQUESTED]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration was not erased: the resident has not asked for "
+                    "deletion. Personal data is erased only at the resident's request "
+                    "(through their private link) or by the retention rules.",
+                    "%(count)d registrations were not erased: the residents have not asked for "
+                    "deletion. Personal data is erased only at the resident's request "
+                    "(through their private link) or by the retention rules.",
+                    count,
+                )
+                % {"count": count},
+                messages.ERROR,
+            )
+        if refused[ErrorCode.ERASE_ACTIVE]:
+            count = refused[ErrorCode.ERASE_ACTIVE]
             self.message_user(
                 request,
                 ngettext(
                     "%(count)d registration is still active: end it before erasing.",
                     "%(count)d registrations are still active: end them before erasing.",
-                    refused,
+                    count,
                 )
-                % {"count": refused},
+                % {"count": count},
                 messages.WARNING,
             )
 
