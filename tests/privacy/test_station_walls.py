@@ -347,3 +347,18 @@ def test_bulk_action_on_another_stations_object_touches_nothing(
     assert response.status_code in (200, 302)
     assert model.objects.filter(pk=target.pk).values().get() == before
     assert not AuditEntry.objects.filter(station=station_a).exclude(action="view").exists()
+
+
+def test_assign_form_for_another_stations_case_lists_no_one(
+    client, station_a, station_b, manager_b, officer_a
+):
+    """A forged selection must not make the assign form list the whole city's staff."""
+    case = _case(station_a)
+    client.force_login(manager_b)
+    response = client.post(
+        reverse("admin:inquiries_inquiry_changelist"),
+        {"action": "assign_to", "_selected_action": [str(case.pk)], "index": "0"},
+    )
+    assert response.status_code == 200
+    assert officer_a.username not in response.text
+    assert response.context["no_candidates"]
