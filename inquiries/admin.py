@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -490,7 +491,13 @@ class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmi
     @admin.action(description=_("Assign to a staff member…"), permissions=["change"])
     def assign_to(self, request, queryset):
         station_ids = set(queryset.values_list("station_id", flat=True))
-        candidates = staff_for_stations(station_ids=station_ids)
+        # No case selected (another station's, posted by hand): nobody to offer, rather
+        # than "members of every one of no stations", which is everyone.
+        candidates = (
+            staff_for_stations(station_ids=station_ids)
+            if station_ids
+            else get_user_model().objects.none()
+        )
 
         class AssignForm(forms.Form):
             assignee = forms.ModelChoiceField(label=_("assign to"), queryset=candidates)

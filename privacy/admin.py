@@ -1,6 +1,7 @@
 """Read-only admin of the audit trail."""
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.export import CsvExportAdminMixin
@@ -30,6 +31,11 @@ class AuditEntryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelA
     def get_queryset(self, request):
         # The station's name comes from its texts: fetched once, not once per row.
         return super().get_queryset(request).prefetch_related("station__texts")
+
+    def export_queryset(self, request):
+        # The list as it was when the export began: not the entry recording this export.
+        started = timezone.now()
+        return super().export_queryset(request).filter(at__lt=started)
 
     def scope_queryset(self, request, queryset):
         return queryset & audit_entries_for_user(request.user)

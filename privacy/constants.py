@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("exported")
     DECISION = "decision", _("decided")
     MESSAGE = "message", _("sent a message")
+    ERASE = "erase", _("erased personal data")
 
 
 # Version of the privacy notice residents read before they consent (PIPL arts. 17, 29).

@@ -6,7 +6,7 @@ A ``ModelAdmin`` mixes in ``CsvExportAdminMixin`` and lists ``export_fields`` as
 ``"resident.surname"`` or a callable taking the object). Columns in
 ``export_sensitive_fields`` (document numbers) are only written for users with the
 ``privacy.export_document_numbers`` permission. Every export is recorded in the audit
-trail with its filters.
+trail with its filters, once for each station whose rows it contained.
 """
 
 import csv
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.constants import AuditAction
 from privacy.services import audit_record
+from stations.models import Station
 
 EXPORT_SENSITIVE_PERMISSION = "privacy.export_document_numbers"
 EXPORT_CHUNK = 2000
@@ -94,6 +95,17 @@ class CsvExportAdminMixin:
         changelist = self.get_changelist_instance(request)
         return changelist.get_queryset(request)
 
+    def export_stations(self, queryset) -> list[Station]:
+        """
+        Return the stations of the exported rows (along the admin's ``station_field``), so
+        that each station's managers read the export in their audit trail. One query.
+        """
+        field = getattr(self, "station_field", None)
+        if not field:
+            return []
+        rows = queryset.order_by().values(field)
+        return list(Station.objects.filter(pk__in=rows).order_by("pk"))
+
     def export_csv_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -106,6 +118,7 @@ class CsvExportAdminMixin:
         audit_record(
             user=request.user,
             action=AuditAction.EXPORT,
+            stations=self.export_stations(queryset),
             detail=f"{self.model._meta.label} ?{filters}",
         )
         writer = csv.writer(_Echo())

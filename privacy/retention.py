@@ -15,7 +15,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from privacy.services import audit_prune
+from privacy.constants import AuditAction
+from privacy.services import audit_prune, audit_record
+from stations.models import Station
 
 
 @dataclass
@@ -44,6 +46,21 @@ def retention_apply(
     if rules is None:
         rules = [import_string(path) for path in settings.RETENTION_RULES]
     return [rule(now=now, dry_run=dry_run) for rule in rules]
+
+
+def retention_audit(*, rule: str, counts: dict[int | None, int], detail: str) -> None:
+    """
+    Tell each station what ``rule`` erased of its data: one audit entry per station, with
+    ``detail`` (``%(count)d`` is that station's number), read by the station's managers.
+    """
+    stations = Station.objects.filter(pk__in=[pk for pk, n in counts.items() if pk and n])
+    for station in stations.order_by("pk"):
+        audit_record(
+            user=None,
+            action=AuditAction.ERASE,
+            station=station,
+            detail=f"{rule}: {detail % {'count': counts[station.pk]}}",
+        )
 
 
 def audit_entries_expire(*, now: datetime.datetime, dry_run: bool) -> RetentionOutcome:

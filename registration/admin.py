@@ -9,6 +9,7 @@ call the services (status rules, history, message to the resident).
 import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -22,6 +23,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.selectors import messages_concerning
+from privacy.admin_audit import AuditedLooksAdminMixin
 from privacy.constants import AuditAction
 from privacy.export import CsvExportAdminMixin
 from privacy.services import audit_record
@@ -30,6 +32,7 @@ from registration.constants import (
     ACTIVE_STATUSES,
     TRANSITIONS,
     WAITING_STATUSES,
+    ErrorCode,
     RegistrationStatus,
 )
 from registration.forms import StaffMessageForm
@@ -45,7 +48,8 @@ from registration.selectors import (
     visa_number_index,
 )
 from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
-from stations.selectors import stations_for_user, user_sees_all_stations
+from stations.models import Station
+from stations.selectors import station_ids_for_user, stations_for_user, user_sees_all_stations
 
 REVIEW_PERMISSION = "registration.review_registration"
 
@@ -180,7 +184,11 @@ def _search_terms(search_term: str) -> tuple[Q, bool]:
 
 @admin.register(Registration)
 class RegistrationAdmin(
-    CsvExportAdminMixin, StationScopedAdminMixin, ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin
+    CsvExportAdminMixin,
+    AuditedLooksAdminMixin,
+    StationScopedAdminMixin,
+    ReadOnlyScopedHistoryMixin,
+    SimpleHistoryAdmin,
 ):
     list_display = [
         "reference",
@@ -424,10 +432,8 @@ class RegistrationAdmin(
                 "can_reject": RegistrationStatus.REJECTED in allowed,
             }
         )
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            audit_record(user=request.user, action=AuditAction.VIEW, obj=obj, station=obj.station)
-        return response
+        # Audited by AuditedLooksAdminMixin.
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -615,12 +621,18 @@ class RegistrationAdmin(
         description=_("Erase personal data (the resident's request)"), permissions=["review"]
     )
     def erase_personal_data(self, request, queryset):
-        erased, refused = 0, 0
+        """
+        Erase the selected registrations the resident asked to delete. ``queryset`` is the
+        changelist's, scoped to the user's stations; the service erases nothing of another
+        station and refuses a registration without a deletion request.
+        """
+        erased = 0
+        refused = {ErrorCode.ERASE_NOT_REQUESTED: 0, ErrorCode.ERASE_ACTIVE: 0}
         for obj in queryset.select_related("resident", "station"):
             try:
                 erased += services.resident_erase(registration=obj, actor=request.user)
-            except ValidationError:
-                refused += 1
+            except ValidationError as error:
+                refused[error.code] = refused.get(error.code, 0) + 1
         if erased:
             self.message_user(
                 request,
@@ -630,15 +642,32 @@ class RegistrationAdmin(
                 % {"count": erased},
                 messages.SUCCESS,
             )
-        if refused:
+        if refused[ErrorCode.ERASE_NOT_REQUESTED]:
+            count = refused[ErrorCode.ERASE_NOT_REQUESTED]
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration was not erased: the resident has not asked for "
+                    "deletion. Personal data is erased only at the resident's request "
+                    "(through their private link) or by the retention rules.",
+                    "%(count)d registrations were not erased: the residents have not asked for "
+                    "deletion. Personal data is erased only at the resident's request "
+                    "(through their private link) or by the retention rules.",
+                    count,
+                )
+                % {"count": count},
+                messages.ERROR,
+            )
+        if refused[ErrorCode.ERASE_ACTIVE]:
+            count = refused[ErrorCode.ERASE_ACTIVE]
             self.message_user(
                 request,
                 ngettext(
                     "%(count)d registration is still active: end it before erasing.",
                     "%(count)d registrations are still active: end them before erasing.",
-                    refused,
+                    count,
                 )
-                % {"count": refused},
+                % {"count": count},
                 messages.WARNING,
             )
 
@@ -647,7 +676,9 @@ class RegistrationAdmin(
 
 
 @admin.register(Resident)
-class ResidentAdmin(StationScopedAdminMixin, SimpleHistoryAdmin):
+class ResidentAdmin(
+    AuditedLooksAdminMixin, StationScopedAdminMixin, ReadOnlyScopedHistoryMixin, SimpleHistoryAdmin
+):
     list_display = ["__str__", "nationality", "phone", "preferred_language", "created_at"]
     search_fields = ["surname", "given_names", "chinese_name"]
     list_filter = ["preferred_language", "preferred_channel", "contact_consent"]
@@ -665,6 +696,54 @@ class ResidentAdmin(StationScopedAdminMixin, SimpleHistoryAdmin):
         return queryset.filter(
             registrations__station__in=stations_for_user(request.user)
         ).distinct()
+
+    @staticmethod
+    def _holding_station_ids(resident) -> set[int]:
+        """Return the stations holding a registration of ``resident``, anonymised or not."""
+        return set(
+            Registration.objects.filter(resident=resident)
+            .order_by()
+            .values_list("station_id", flat=True)
+            .distinct()
+        )
+
+    def history_visible(self, request, obj) -> bool:
+        """
+        Show a resident's history only to city administrators and to staff of every station
+        that holds the resident (any registration, even anonymised).
+
+        A resident's past versions hold what each station was told at the time: after a move
+        from station A to B, the versions of A's time (name, contact, travel document, date
+        of birth) are A's data, and B's officer must not read them. Splitting the versions
+        by station would need a rule for whom each version belongs to (one written while
+        both held the resident belongs to both) and would leak through the differences
+        between versions; refusing the whole history unless the user sees every station
+        concerned cannot leak. Staff of B still see the resident's current record and the
+        history of B's own registrations. An anonymised registration counts: the resident's
+        history keeps that station's era until the resident is anonymised.
+        """
+        if user_sees_all_stations(request.user):
+            return True
+        return self._holding_station_ids(obj) <= set(station_ids_for_user(request.user))
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # A resident tracks no foreign key: simple-history's select_related() without fields
+        # is deprecated.
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+
+    def audit_stations(self, request, obj) -> list:
+        """Return the stations holding the resident that the user sees: the page is theirs."""
+        holding = self._holding_station_ids(obj)
+        if not user_sees_all_stations(request.user):
+            holding &= set(station_ids_for_user(request.user))
+        return list(Station.objects.filter(pk__in=holding).order_by("pk"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, unquote(object_id))
+        # The "History" link only where the history page answers.
+        extra_context["history_visible"] = obj is not None and self.history_visible(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         result, dup = super().get_search_results(request, queryset, search_term)

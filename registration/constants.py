@@ -202,3 +202,10 @@ class ErrorCode(models.TextChoices):
         "erase_active",
         _("End the registration first: an active registration must be kept by law."),
     )
+    ERASE_NOT_REQUESTED = (
+        "erase_not_requested",
+        _(
+            "The resident has not asked for deletion: personal data is erased only at the "
+            "resident's request (through their private link) or by the retention rules."
+        ),
+    )

@@ -4,6 +4,8 @@ Retention rules of the registration app (listed in ``settings.RETENTION_RULES``)
 Ended and rejected registrations lose their personal data and photos once
 ``RETENTION["registrations_ended_days"]`` have passed; the rows stay, without anything that
 identifies a person, so that monthly counts (by station, nationality, reason) still add up.
+Each registration goes on its own: a resident another station still holds keeps their
+identity, and each anonymisation is in the audit trail of the station it concerned.
 Unsubmitted form attempts and their photos go after two days.
 """
 

@@ -5,9 +5,13 @@ A ``ModelAdmin`` that shows station data mixes in ``StationScopedAdminMixin`` an
 path from its model to the station (``station_field = "registration__station"``). Lists,
 change pages, searches, autocompletes, filters and actions then see only the user's
 stations; another station's object by URL is a 404 (``get_queryset`` does not contain it).
+Bulk actions run on the changelist's queryset, so they too touch only the user's stations.
+History pages answer only for visible objects, and only when ``history_visible`` allows
+(stricter for objects shared by several stations).
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -57,17 +61,28 @@ class StationScopedAdminMixin:
         # Another station's object is "not found", not "moved": no hint that it exists.
         raise Http404
 
-    def _require_visible(self, request, object_id) -> None:
-        if self.get_object(request, object_id) is None:
+    def history_visible(self, request, obj) -> bool:
+        """
+        Return whether the user may read ``obj``'s history, beyond seeing ``obj`` itself.
+
+        True by default: an object of one station has one station's past. An object shared
+        by several stations (a resident) overrides it, since its past holds what the other
+        stations were told.
+        """
+        return True
+
+    def _require_history_visible(self, request, object_id) -> None:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.history_visible(request, obj):
             raise Http404
 
     def history_view(self, request, object_id, extra_context=None):
         # Django's and django-simple-history's history pages look objects up themselves.
-        self._require_visible(request, object_id)
+        self._require_history_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._require_visible(request, object_id)
+        self._require_history_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
