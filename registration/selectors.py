@@ -318,7 +318,7 @@ def registration_changes(*, registration: Registration) -> list[tuple[str, str, 
     """
     Return ``(field, before, after)`` for what changed since the previous version: the
     registration's own previous history record, or, for a new address, the registration
-    it follows. Two queries at most.
+    it follows at the same station. Two queries at most.
     """
     opts = Registration._meta
     fields = [opts.get_field(name) for name in REVIEW_FIELDS]
@@ -340,7 +340,8 @@ def registration_changes(*, registration: Registration) -> list[tuple[str, str, 
         if changes:
             return changes
     previous = registration.previous
-    if previous is None:
+    # A stay at another station is that station's record: stations are walls for reads.
+    if previous is None or previous.station_id != registration.station_id:
         return []
     for field in fields:
         before, after = field.value_from_object(previous), field.value_from_object(registration)

@@ -122,3 +122,18 @@ def test_correction_message_starts_in_the_residents_language(
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert expected in page.context["form"]["message"].value()
     assert registration.reference in page.context["form"]["message"].value()
+
+
+def test_move_into_another_station_shows_it_nothing_of_the_old_stay(client, station, other_station):
+    old = RegistrationFactory(station=other_station, address="Room 1, Other District Road")
+    new = RegistrationFactory(
+        station=station, resident=old.resident, previous=old, address="Room 9, New Road"
+    )
+    assert registration_changes(registration=new) == []
+    same = RegistrationFactory(
+        station=station, resident=new.resident, previous=new, address="Room 10, New Road"
+    )
+    assert ("address", "Room 9, New Road", "Room 10, New Road") in [
+        (str(label), before, after)
+        for label, before, after in registration_changes(registration=same)
+    ]
