@@ -11,7 +11,7 @@ class LinliAdminConfig(AdminConfig):
 
 
 class LinliConfig(AppConfig):
-    """The project's own wiring as an app, for project-wide management commands."""
+    """The project's own wiring as an app: connects the Celery log signals at start-up."""
 
     name = "config"
     label = "linli"

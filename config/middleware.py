@@ -1,12 +1,9 @@
-"""Project-wide middleware: request IDs for the logs, and staff two-factor enforcement."""
+"""Project-wide middleware: request IDs for the logs, the client's address behind proxies."""
 
-import functools
 import re
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.utils.functional import SimpleLazyObject
 
 from config.logs import request_id_var
 from config.security import client_ip
@@ -50,30 +47,4 @@ class ClientIPMiddleware:
         if settings.TRUSTED_PROXY_COUNT > 0:
             request.META["PROXY_REMOTE_ADDR"] = request.META.get("REMOTE_ADDR", "")
             request.META["REMOTE_ADDR"] = client_ip(request)
-        return self.get_response(request)
-
-
-def _verified_or_anonymous(user):
-    if user.is_authenticated and not user.is_verified():
-        return AnonymousUser()
-    return user
-
-
-class StaffTwoFactorMiddleware:
-    """
-    With ``LINLI_REQUIRE_2FA`` (always on in production), a logged-in user who has not
-    passed the second factor in this session is anonymous for every view: the admin, the
-    staff pages and the private-file views all see ``AnonymousUser``. The password-checked
-    but unverified user stays reachable as ``request.otp_pending_user`` for the two-factor
-    pages only (config/twofactor.py). Must come after django-otp's ``OTPMiddleware``.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if settings.LINLI_REQUIRE_2FA:
-            user = request.user
-            request.otp_pending_user = user
-            request.user = SimpleLazyObject(functools.partial(_verified_or_anonymous, user))
         return self.get_response(request)

@@ -17,6 +17,8 @@ urlpatterns = [
     # other app's path can match theirs (``""`` and ``s/<code>/…`` endpoints only).
     path("", include("stations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Two-step sign-in (workspace/) under the admin, before the admin's own catch-all.
+    path("admin/2fa/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("inquiries.urls")),

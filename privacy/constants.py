@@ -11,6 +11,9 @@ class AuditAction(models.TextChoices):
     DECISION = "decision", _("decided")
     MESSAGE = "message", _("sent a message")
     ERASE = "erase", _("erased personal data")
+    # Staff sign-in (workspace): the staff member concerned is the object of the entry.
+    SIGNIN_CODE = "signin_code", _("issued an enrolment code")
+    SIGNIN_RESET = "signin_reset", _("reset two-step verification")
 
 
 # Version of the privacy notice residents read before they consent (PIPL arts. 17, 29).

@@ -25,10 +25,11 @@ from stations.constants import MembershipRole
 from tests.inquiries.factories import CheckInRoundFactory, ReplyTemplateFactory
 from tests.registration.factories import RegistrationFactory
 from tests.stations.factories import StaffUserFactory, StationFactory
+from workspace.models import StaffMember
 
 pytestmark = pytest.mark.django_db
 
-LINLI_APPS = {"stations", "privacy", "notifications", "registration", "inquiries"}
+LINLI_APPS = {"stations", "privacy", "notifications", "registration", "inquiries", "workspace"}
 
 
 def _inquiry(station):
@@ -92,6 +93,9 @@ BUILDERS = {
     "inquiries.checkinround": lambda station: CheckInRoundFactory(station=station),
     "inquiries.checkinanswer": _answer,
     "inquiries.inquiryfeedback": _feedback,
+    "workspace.staffmember": lambda station: StaffMember.objects.get(
+        pk=StaffUserFactory(username=f"staff-{station.code}", station=station).pk
+    ),
 }
 
 

@@ -1,17 +1,11 @@
-"""Project-wide security: login lockout, staff two-factor login, headers, safe templates."""
+"""Project-wide security: login lockout, headers, safe templates (2FA: tests/workspace/)."""
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.conf import settings
-from django.core.management import CommandError, call_command
 from django.test import RequestFactory, override_settings
-from django.utils import timezone
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.security import client_ip
 from tests.stations.factories import StaffUserFactory
@@ -29,11 +23,6 @@ def staff(db):
     user.is_superuser = True
     user.save()
     return user
-
-
-def _code(device: TOTPDevice) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():0{device.digits}d}"
 
 
 def _login(client, username, password, **headers):
@@ -125,144 +114,6 @@ def test_lockout_page_is_english_for_english_browsers(client, staff):
     assert response.status_code == 429
     assert "Too many failed logins" in response.text
     assert "15 minutes" in response.text
-
-
-# -- two-factor authentication ---------------------------------------------------------
-
-
-def test_without_required_two_factor_a_password_login_reaches_the_admin(client, staff):
-    assert settings.LINLI_REQUIRE_2FA is False  # development and tests
-    assert _login(client, staff.username, PASSWORD).status_code == 302
-    assert client.get("/admin/").status_code == 200
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_in_production_a_password_alone_does_not_open_the_admin(client, staff):
-    response = _login(client, staff.username, PASSWORD)
-    assert response.status_code == 302
-    assert response["Location"].startswith("/admin/2fa/")
-    # Still anonymous everywhere until the second factor: the admin sends back to login,
-    # and the login page forwards to the second factor.
-    index = client.get("/admin/")
-    assert index.status_code == 302 and index["Location"].startswith(LOGIN)
-    back = client.get(index["Location"])
-    assert back.status_code == 302 and back["Location"].startswith("/admin/2fa/")
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_without_the_second_factor_no_admin_page_of_any_app_opens(client, staff):
-    from django.contrib import admin
-    from django.urls import reverse
-
-    _login(client, staff.username, PASSWORD)
-    urls = [
-        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-        for model in admin.site._registry
-    ]
-    assert len(urls) >= 3
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 302, url
-        assert response["Location"].startswith(LOGIN), url
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_a_fresh_staff_user_enrols_an_authenticator_and_then_gets_in(client, staff):
-    _login(client, staff.username, PASSWORD)
-    verify = client.get("/admin/2fa/?next=/admin/")
-    assert verify.status_code == 302
-    assert verify["Location"].startswith("/admin/2fa/setup/")
-    setup = client.get(verify["Location"])
-    assert setup.status_code == 200
-    assert 'src="data:image/svg+xml;base64,' in setup.text
-    device = TOTPDevice.objects.get(user=staff)
-    assert device.confirmed is False
-    assert client.get("/admin/").status_code == 302  # an unconfirmed device is not enough
-
-    wrong = client.post("/admin/2fa/setup/", {"token": "000000", "next": "/admin/"})
-    if _code(device) != "000000":
-        assert wrong.status_code == 200
-        assert wrong.context["form"].errors.as_data()["token"][0].code == "invalid_token"
-
-    # django-otp throttles after a wrong code (1 s, then doubling); a person types slower.
-    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
-        done = client.post("/admin/2fa/setup/", {"token": _code(device), "next": "/admin/"})
-    assert done.status_code == 302 and done["Location"] == "/admin/"
-    device.refresh_from_db()
-    assert device.confirmed is True
-    assert client.get("/admin/").status_code == 200
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_an_enrolled_staff_user_must_type_the_current_code(client, staff):
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
-    _login(client, staff.username, PASSWORD)
-    page = client.get("/admin/2fa/?next=/admin/")
-    assert page.status_code == 200
-    assert 'autocomplete="one-time-code"' in page.text
-    # No second device can be enrolled by someone who only knows the password.
-    assert client.get("/admin/2fa/setup/")["Location"].startswith("/admin/2fa/")
-    assert client.post("/admin/2fa/", {"token": "12", "next": "/admin/"}).status_code == 200
-    assert client.get("/admin/").status_code == 302
-    response = client.post("/admin/2fa/", {"token": _code(device), "next": "/admin/"})
-    assert response.status_code == 302 and response["Location"] == "/admin/"
-    assert client.get("/admin/").status_code == 200
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_second_factor_page_does_not_redirect_to_another_host(client, staff):
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
-    _login(client, staff.username, PASSWORD)
-    response = client.post("/admin/2fa/", {"token": _code(device), "next": "https://evil.example"})
-    assert response["Location"] == "/admin/"
-
-
-@override_settings(LINLI_REQUIRE_2FA=True, LINLI_2FA_SELF_ENROLL=False)
-def test_without_self_enrolment_a_user_without_device_is_told_to_ask_an_admin(client, staff):
-    _login(client, staff.username, PASSWORD)
-    response = client.get("/admin/2fa/", HTTP_ACCEPT_LANGUAGE="zh-CN")
-    assert response.status_code == 403
-    assert "请联系管理员为您设置" in response.text
-    assert not TOTPDevice.objects.filter(user=staff).exists()
-    assert client.get("/admin/").status_code == 302
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_a_user_stopped_at_the_second_factor_can_log_out(client, staff):
-    _login(client, staff.username, PASSWORD)
-    response = client.post("/admin/2fa/logout/")
-    assert response.status_code == 302 and response["Location"] == LOGIN
-    assert "_auth_user_id" not in client.session
-    assert client.get("/admin/2fa/")["Location"].startswith(LOGIN)
-
-
-def test_second_factor_pages_send_anonymous_visitors_to_the_login(client):
-    for url in ("/admin/2fa/", "/admin/2fa/setup/"):
-        response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith(LOGIN)
-
-
-def test_otp_enroll_command_gives_a_fresh_user_a_confirmed_device(staff, capsys):
-    call_command("otp_enroll", staff.username)
-    out = capsys.readouterr().out
-    assert "otpauth://totp/" in out
-    assert TOTPDevice.objects.get(user=staff).confirmed is True
-    with pytest.raises(CommandError):
-        call_command("otp_enroll", staff.username)
-    call_command("otp_enroll", staff.username, "--replace", "--no-qr")
-    assert TOTPDevice.objects.filter(user=staff).count() == 1
-    with pytest.raises(CommandError):
-        call_command("otp_enroll", "nobody-of-that-name")
-
-
-@override_settings(LINLI_REQUIRE_2FA=True)
-def test_device_from_the_otp_enroll_command_opens_the_admin(client, staff):
-    call_command("otp_enroll", staff.username, "--no-qr")
-    _login(client, staff.username, PASSWORD)
-    device = TOTPDevice.objects.get(user=staff)
-    client.post("/admin/2fa/", {"token": _code(device), "next": "/admin/"})
-    assert client.get("/admin/").status_code == 200
 
 
 # -- headers and templates -------------------------------------------------------------

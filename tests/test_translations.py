@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django_countries.fields import CountryField
 
-LINLI_APPS = ["stations", "privacy", "notifications", "registration", "inquiries"]
+LINLI_APPS = ["stations", "privacy", "notifications", "registration", "inquiries", "workspace"]
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 # Texts that are the same in every language (codes, proper names, symbols).
 SAME_EVERYWHERE = {"WeChat", "SMS", "Email", "URL", "ID", "QR", "PDF", "CSV", "PNG", "SVG"}

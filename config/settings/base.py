@@ -75,7 +75,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
     "config.apps.LinliAdminConfig",  # the admin site with Linli's dashboard
-    "config.apps.LinliConfig",  # project-wide commands (otp_enroll)
+    "config.apps.LinliConfig",  # the wiring's own start-up (Celery log signals)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -92,6 +92,7 @@ THIRD_PARTY_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
 ]
 LOCAL_APPS = [
     "stations",
@@ -99,6 +100,7 @@ LOCAL_APPS = [
     "notifications",
     "registration",
     "inquiries",
+    "workspace",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -119,7 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "config.middleware.StaffTwoFactorMiddleware",
+    "workspace.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -320,13 +322,15 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Two-factor authentication for staff (django-otp, TOTP). Optional in development and
-# tests so that developers can log in; production.py makes it mandatory for every staff
-# request (config.middleware.StaffTwoFactorMiddleware and the admin site's login).
+# Two-step verification for staff (django-otp: TOTP, recovery codes) — workspace/.
+# Optional in development and tests so that developers can log in; production.py makes it
+# mandatory for every staff request (workspace.middleware and the admin site's login), and
+# `check --deploy` fails without it. Nobody enrols an authenticator app on a password
+# alone: the first one needs a one-time enrolment code that a station manager or an
+# administrator issues in the admin (or `manage.py otp_enroll <username>`).
 LINLI_REQUIRE_2FA = env.bool("LINLI_REQUIRE_2FA", default=False)
-# A staff user without a device may enrol one right after the password login. Turn it off
-# to enrol only through `manage.py otp_enroll <username>` (out of band, by an admin).
-LINLI_2FA_SELF_ENROLL = env.bool("LINLI_2FA_SELF_ENROLL", default=True)
+# How long an enrolment code works (hours); it works once, for one user only.
+LINLI_2FA_ENROLMENT_CODE_HOURS = env.int("LINLI_2FA_ENROLMENT_CODE_HOURS", default=24)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Linli")
 
 # ------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 # one hop is trusted for django-axes' lockout and the rate limits (config.security).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
-# Staff need the second factor (TOTP) on every request; not switchable by environment.
+# Staff need the second factor (TOTP or a recovery code) on every request; not switchable
+# by environment. There is no self-enrolment: a first device needs an enrolment code.
 LINLI_REQUIRE_2FA = True
 
 # ------------------------------------------------------------------------------

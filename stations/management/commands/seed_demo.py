@@ -1,9 +1,17 @@
-"""Create the demo stations and staff. Safe to run again: it changes nothing the second time."""
+"""
+Create the demo stations and staff. Safe to run again: it changes nothing the second time.
+
+Where staff need two-step verification (``LINLI_REQUIRE_2FA``), each new account also gets
+a one-time enrolment code (``manage.py otp_enroll``, called by name: stations does not
+import the workspace), printed once; never an authenticator secret.
+"""
 
 import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -69,6 +77,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         User = get_user_model()
         created_passwords = []
+        created_users = []
         with transaction.atomic():
             stations = {}
             for data in DEMO_STATIONS:
@@ -81,16 +90,21 @@ class Command(BaseCommand):
                     username=username, defaults={"is_staff": True}
                 )
                 if created:
+                    created_users.append(username)
                     password = secrets.token_urlsafe(12)
                     user.set_password(password)
                     user.save()
                     created_passwords.append((username, password))
                 station_membership_set(user=user, station=stations[code], role=role)
             if not User.objects.filter(username="admin").exists():
+                created_users.append("admin")
                 password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
                 User.objects.create_superuser("admin", "admin@linli.localhost", password)
                 if not os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
                     created_passwords.append(("admin", password))
         for username, password in created_passwords:
             self.stdout.write(f"Created user {username!r} with password {password!r} (shown once).")
+        if settings.LINLI_REQUIRE_2FA:
+            for username in created_users:
+                call_command("otp_enroll", username, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: stations {', '.join(stations)}."))

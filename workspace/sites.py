@@ -1,0 +1,38 @@
+"""The admin site's part of two-step sign-in: after the password, the second factor."""
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+
+class TwoFactorLoginMixin:
+    """
+    Mix into the ``AdminSite``: where ``LINLI_REQUIRE_2FA`` is on, a right password leads
+    to the second-factor page (``/admin/2fa/``), and so does the login page for a user who
+    has only passed the password. Until the second factor the user is anonymous to every
+    view (workspace.middleware).
+    """
+
+    def login(self, request, extra_context=None):
+        if settings.LINLI_REQUIRE_2FA and self._password_checked_only(request):
+            return self._second_factor(request)
+        response = super().login(request, extra_context)
+        if (
+            settings.LINLI_REQUIRE_2FA
+            and request.method == "POST"
+            and response.status_code == 302
+            and request.user.is_authenticated
+        ):
+            return self._second_factor(request)
+        return response
+
+    @staticmethod
+    def _password_checked_only(request) -> bool:
+        pending = getattr(request, "otp_pending_user", None)
+        return bool(pending is not None and pending.is_authenticated and not pending.is_verified())
+
+    @staticmethod
+    def _second_factor(request):
+        next_url = request.POST.get("next") or request.GET.get("next") or reverse("admin:index")
+        return redirect(f"{reverse('workspace:twofactor')}?{urlencode({'next': next_url})}")
