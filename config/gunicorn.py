@@ -40,15 +40,15 @@ limit_request_line = 4094
 limit_request_fields = 100
 
 # Logs on stderr (journald or docker collect them): JSON access lines with the request ID
-# and without private-link tokens (config.logs.GunicornLogger), errors as JSON too.
+# and without private-link tokens (core.logs.GunicornLogger), errors as JSON too.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-logger_class = "config.logs.GunicornLogger"
+logger_class = "core.logs.GunicornLogger"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
