@@ -286,7 +286,7 @@ def test_gunicorn_config_sizes_workers_from_the_environment(monkeypatch):
     config = runpy.run_path(str(BASE_DIR / "config" / "gunicorn.py"))
     assert (config["workers"], config["threads"]) == (3, 8)
     assert config["bind"] == "127.0.0.1:9123"
-    assert config["worker_class"] == "gthread"
+    assert config["worker_class"] == "core.gunicorn_worker.GracefulThreadWorker"
     assert config["timeout"] > 0 and config["graceful_timeout"] > 0
     assert config["logger_class"] == "core.logs.GunicornLogger"
 
