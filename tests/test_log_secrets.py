@@ -187,6 +187,7 @@ def test_emails_printed_to_the_log_never_show_a_private_link_or_document_number(
     # The emails were printed (the attack had something to read), their links redacted.
     assert reference in captured.out
     assert f"{SITE_URL}/registration/r/[token]/" in captured.out
+    assert captured.task_arguments  # the emails went through Celery tasks (by ID)
     assert_no_secret(text, tokens=tokens | {wrong})
 
 
