@@ -18,6 +18,10 @@ class LinliConfig(AppConfig):
     verbose_name = "Linli"
 
     def ready(self):
-        from config.logs import connect_celery_signals
+        from django.core import checks
+
+        from core.logs import connect_celery_signals
+        from core.mail import mail_backends_check
 
         connect_celery_signals()
+        checks.register(mail_backends_check, checks.Tags.security)

@@ -23,13 +23,21 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or
 # Processes: the usual 2 × CPU + 1, capped so that a big machine does not open hundreds of
 # database connections; WEB_CONCURRENCY overrides (the common PaaS name).
 workers = _int("WEB_CONCURRENCY", min(2 * _cpus + 1, 12))
-worker_class = "gthread"
+# gunicorn's gthread worker, stopping without resetting a kept-alive or queued connection
+# (core/gunicorn_worker.py; bench/drill_shutdown.py measures it).
+worker_class = "core.gunicorn_worker.GracefulThreadWorker"
 threads = _int("GUNICORN_THREADS", 4)
 # A request taking longer than this is killed and logged; uploads are read by nginx first
 # (proxy_request_buffering), so only Django's own work counts here.
 timeout = _int("GUNICORN_TIMEOUT", 30)
-# On SIGTERM (deploy, scale-in) a worker finishes its requests for this long first.
-graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# On SIGTERM (deploy, scale-in) a worker finishes its requests for this long first: the
+# requests in flight, and one more on each kept-alive connection within `keepalive`. Keep it
+# above `timeout` + `keepalive`, and systemd's TimeoutStopSec (docker's stop_grace_period)
+# above it.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 40)
+# Idle kept-alive connections are closed after this; nginx's upstream keepalive_timeout
+# (deploy/nginx/linli.conf, 4 s) is shorter, so nginx never sends a request on a connection
+# gunicorn is closing.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then, so that a slow leak never grows without bound.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
@@ -40,15 +48,15 @@ limit_request_line = 4094
 limit_request_fields = 100
 
 # Logs on stderr (journald or docker collect them): JSON access lines with the request ID
-# and without private-link tokens (config.logs.GunicornLogger), errors as JSON too.
+# and without private-link tokens (core.logs.GunicornLogger), errors as JSON too.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-logger_class = "config.logs.GunicornLogger"
+logger_class = "core.logs.GunicornLogger"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",

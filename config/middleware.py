@@ -5,8 +5,8 @@ import uuid
 
 from django.conf import settings
 
-from config.logs import request_id_var
 from config.security import client_ip
+from core.logs import request_id_var
 
 # An ID set by our own nginx (`proxy_set_header X-Request-ID $request_id`) is kept, so that
 # nginx's and Django's log lines of one request share it; anything odd is replaced.

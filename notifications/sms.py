@@ -1,8 +1,9 @@
 """
 SMS backends, chosen by the ``SMS_BACKEND`` setting like Django's ``EMAIL_BACKEND``.
 
-- ``notifications.sms.ConsoleBackend`` prints each message (development).
-- ``notifications.sms.FileBackend`` also keeps each message as a file in ``SMS_FILE_PATH``.
+- ``notifications.sms.ConsoleBackend`` prints each message, links redacted (development).
+- ``notifications.sms.FileBackend`` also keeps each message whole as a file in
+  ``SMS_FILE_PATH``.
 - ``notifications.sms.LocmemBackend`` appends to ``notifications.sms.outbox`` (tests).
 - ``notifications.sms.HttpGatewayBackend`` POSTs JSON to ``SMS_GATEWAY_URL`` with
   ``SMS_GATEWAY_TOKEN`` (production). A 4xx answer is permanent (the number or the text
@@ -22,6 +23,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from core.logs import redact_secrets
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
 
 # Messages "sent" by the LocmemBackend, for tests (like django.core.mail.outbox).
@@ -45,13 +47,14 @@ class BaseBackend:
 
 
 class ConsoleBackend(BaseBackend):
-    """Print each message to standard output."""
+    """Print each message to standard output, private links redacted (it ends up in a log)."""
 
     stream = None
 
     def send(self, message: SmsMessage) -> str:
         stream = self.stream or sys.stdout
-        stream.write(f"SMS to {message.to} from {message.sender}:\n{message.body}\n{'-' * 40}\n")
+        text = f"SMS to {message.to} from {message.sender}:\n{message.body}\n{'-' * 40}\n"
+        stream.write(redact_secrets(text))
         stream.flush()
         return ""
 

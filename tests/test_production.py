@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
 from config import views as config_views
-from config.logs import GunicornLogger, JsonFormatter, RequestIDFilter, redact_tokens
+from core.logs import GunicornLogger, JsonFormatter, RequestIDFilter, redact_secrets
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_the_registration_form_failing_never_logs_the_passport_number(
 
 
 def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it():
-    from config import logs
+    from core import logs
 
     headers = {}
     token = logs.request_id_var.set("req-0123456789")
@@ -246,8 +246,8 @@ def test_private_link_tokens_never_reach_the_log(client, json_log):
     client.get(f"/r/{TOKEN}/", HTTP_ACCEPT_LANGUAGE="en")
     client.get(f"/healthz?token={TOKEN}")
     assert TOKEN not in json_log.getvalue()
-    assert redact_tokens(f"GET /r/{TOKEN}/edit/") == "GET /r/[token]/edit/"
-    assert redact_tokens("GET /s/shipai/register/") == "GET /s/shipai/register/"
+    assert redact_secrets(f"GET /r/{TOKEN}/edit/") == "GET /r/[token]/edit/"
+    assert redact_secrets("GET /s/shipai/register/") == "GET /s/shipai/register/"
 
 
 def test_gunicorn_access_log_is_json_with_request_id_and_without_tokens():
@@ -286,9 +286,9 @@ def test_gunicorn_config_sizes_workers_from_the_environment(monkeypatch):
     config = runpy.run_path(str(BASE_DIR / "config" / "gunicorn.py"))
     assert (config["workers"], config["threads"]) == (3, 8)
     assert config["bind"] == "127.0.0.1:9123"
-    assert config["worker_class"] == "gthread"
+    assert config["worker_class"] == "core.gunicorn_worker.GracefulThreadWorker"
     assert config["timeout"] > 0 and config["graceful_timeout"] > 0
-    assert config["logger_class"] == "config.logs.GunicornLogger"
+    assert config["logger_class"] == "core.logs.GunicornLogger"
 
 
 def test_gunicorn_default_workers_follow_the_cpu_count(monkeypatch):

@@ -364,8 +364,9 @@ SECURE_CSP = {
 # ------------------------------------------------------------------------------
 # EMAIL — https://docs.djangoproject.com/en/6.1/topics/email/
 # ------------------------------------------------------------------------------
-# Embedded default: every message is printed to the console and kept as a file in
-# var/mail/ so that a developer can open the private link from a confirmation email.
+# Embedded default: every message is printed to the console (decoded, private links
+# redacted: core/mail.py) and kept whole as a file in var/mail/, where a developer opens the
+# private link of a confirmation email.
 # Django 6.1's MAILERS replace the EMAIL_* settings (deprecated until Django 2028).
 _email_url = env.str("EMAIL_URL", default="")
 if _email_url:
@@ -387,12 +388,18 @@ if _email_url:
 else:
     MAILERS = {
         "default": {
-            "BACKEND": env.str("EMAIL_BACKEND", default="config.mail.ConsoleAndFileEmailBackend"),
+            "BACKEND": env.str("EMAIL_BACKEND", default="core.mail.ConsoleAndFileEmailBackend"),
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
-    if MAILERS["default"]["BACKEND"] != "config.mail.ConsoleAndFileEmailBackend":
+    if MAILERS["default"]["BACKEND"] not in (
+        "core.mail.ConsoleAndFileEmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+    ):
         MAILERS["default"]["OPTIONS"] = {}
+# Mail kept on this machine (console, files) instead of delivered is fine here; production
+# refuses it unless the operator sets this (core.mail.mail_backends_check).
+LINLI_ALLOW_CONSOLE_EMAIL = True
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -544,24 +551,44 @@ INQUIRY_STAFF_MESSAGE_LANGUAGE = env.str("INQUIRY_STAFF_MESSAGE_LANGUAGE", defau
 # Every line carries the request ID (X-Request-ID, config.middleware). `LOG_FORMAT=json`
 # gives one JSON object per line (the default in production); the `request` object that
 # Django attaches to error records is reduced to method and path, never the POST body.
+# No line carries a secret (core.logs.redact_secrets): the filter redacts each record, the
+# formatters the finished line with its traceback. Django's own handlers are replaced, so
+# runserver's request log (django.server) goes through them too.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logs.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logs.RequestIDFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "config.logs.JsonFormatter"},
+        "plain": {
+            "()": "core.logs.PlainFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["request_id"],
-        }
+        },
+        # Django's error mail to ADMINS (none are set by default), as in its own defaults;
+        # it goes through the mailer, so a console mailer prints it redacted.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without this, Django's default handlers (its own console and runserver's
+        # django.server printer) would keep writing unredacted lines beside ours.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
     },

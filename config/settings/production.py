@@ -51,6 +51,11 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 # by environment. There is no self-enrolment: a first device needs an enrolment code.
 LINLI_REQUIRE_2FA = True
 
+# Email goes to a mail server (EMAIL_URL). A backend that keeps mail on this server (console,
+# files) is refused by a system check (`check`, `migrate`) unless the operator sets this; the
+# console copy is redacted even then (core/mail.py).
+LINLI_ALLOW_CONSOLE_EMAIL = env.bool("LINLI_ALLOW_CONSOLE_EMAIL", default=False)
+
 # ------------------------------------------------------------------------------
 # DATABASE — persistent connections, checked before reuse (base.py reads DATABASE_URL).
 # With gthread workers each thread holds one connection: workers × threads per node must
