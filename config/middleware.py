@@ -9,7 +9,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
 from config.logs import request_id_var
-from config.security import client_ip
 
 # An ID set by our own nginx (`proxy_set_header X-Request-ID $request_id`) is kept, so that
 # nginx's and Django's log lines of one request share it; anything odd is replaced.
@@ -33,24 +32,6 @@ class RequestIDMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-class ClientIPMiddleware:
-    """
-    Behind our proxies, make ``REMOTE_ADDR`` the client's address (config.security's rule:
-    only ``TRUSTED_PROXY_COUNT`` hops of ``X-Forwarded-For`` are believed), so that every
-    rate limit, lockout and log sees the resident, not nginx. The proxy's own address is
-    kept in ``META["PROXY_REMOTE_ADDR"]``. Without trusted proxies nothing changes.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if settings.TRUSTED_PROXY_COUNT > 0:
-            request.META["PROXY_REMOTE_ADDR"] = request.META.get("REMOTE_ADDR", "")
-            request.META["REMOTE_ADDR"] = client_ip(request)
-        return self.get_response(request)
 
 
 def _verified_or_anonymous(user):

@@ -107,7 +107,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "config.middleware.RequestIDMiddleware",
-    "config.middleware.ClientIPMiddleware",
+    "core.client.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -315,10 +315,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # translated, HTTP 429
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind nginx the client's address is in X-Forwarded-For; only the hops added by our own
-# proxies are trusted (TRUSTED_PROXY_COUNT, 0 = use the socket's address).
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The same client address as the rate limits and the logs (core.client).
+AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
+# Proxies whose X-Forwarded-For is believed: addresses, networks, or "unix" for a proxy on
+# gunicorn's Unix socket (core.client). Empty here: nothing stands in front of `make run`,
+# and a header anyone can send is never trusted. production.py trusts the loopback.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Two-factor authentication for staff (django-otp, TOTP). Optional in development and
 # tests so that developers can log in; production.py makes it mandatory for every staff
