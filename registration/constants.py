@@ -184,6 +184,10 @@ class ErrorCode(models.TextChoices):
         _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
     )
     IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels", _("This image is too large in pixels.")
+    PHOTO_QUOTA = (
+        "photo_quota",
+        _("Too many photos were sent from here. Please wait an hour and try again."),
+    )
     # Services
     TRANSITION_NOT_ALLOWED = (
         "transition_not_allowed",

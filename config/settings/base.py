@@ -257,13 +257,39 @@ REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
 REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP photo decodes at 1/2
 # Unsubmitted form attempts (and their photos) are deleted after this many hours.
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
-# Lost-link page: attempts allowed per window, per IP address and per reference number.
-REGISTRATION_LOST_LINK_LIMIT = (5, 60 * 60)
-# Submissions allowed per IP address and window (a shared Wi-Fi may hold many residents).
-REGISTRATION_SUBMIT_LIMIT = (30, 60 * 60)
 # Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
 # photos this many days after they ended.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
+# ------------------------------------------------------------------------------
+# RATE LIMITS — core/ratelimit.py: fixed windows counted in the cache, per name
+# ------------------------------------------------------------------------------
+# Each limit: at most "limit" per "window" seconds for one key. When the cache is down every
+# limit lets requests through and logs a warning (core.ratelimit's docstring says why).
+# Addresses are core.client.client_ip's: one resident, or many behind a shared Wi-Fi or a
+# carrier's NAT, so limits per address leave room for a few residents at once.
+_HOUR = 60 * 60
+RATE_LIMITS = {
+    # Every POST of the public registration form, per address: the review step and the
+    # final submit alike (a resident needs two to five).
+    "registration-form": {"limit": 60, "window": _HOUR},
+    # Photos received, per form attempt (a few kinds, each sent again a couple of times)
+    # and per address; in number and in bytes as uploaded (10 MB at most each). Help
+    # requests' photos count per address too.
+    "photos-attempt": {"limit": 12, "window": REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR},
+    "photo-bytes-attempt": {
+        "limit": 60 * 1024 * 1024,
+        "window": REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR,
+    },
+    "photos-address": {"limit": 40, "window": _HOUR},
+    "photo-bytes-address": {"limit": 200 * 1024 * 1024, "window": _HOUR},
+    # Lost-link page: tries per address, and per reference number from one address. Never
+    # per reference alone: strangers elsewhere could then lock its resident out.
+    "lost-link-address": {"limit": 20, "window": _HOUR},
+    "lost-link-reference-address": {"limit": 5, "window": _HOUR},
+    # Help requests accepted per address (a refused form does not count).
+    "help-request": {"limit": 5, "window": _HOUR},
+}
 
 # ------------------------------------------------------------------------------
 # PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail
@@ -529,8 +555,6 @@ INQUIRY_FEEDBACK_VALID_DAYS = 14
 # After a case is closed, a resident's reply still reopens it for this many days; later
 # they are asked to send a new request.
 INQUIRY_REPLY_GRACE_DAYS = 30
-# Help requests accepted per IP address and window (seconds); counted in the cache.
-INQUIRY_RATE_LIMIT = {"requests": 5, "window": 60 * 60}
 # Invitations created per batch when a check-in round is sent.
 INQUIRY_CHECK_IN_BATCH_SIZE = 500
 # Language of the reminders sent to station staff (officers work in Chinese).
