@@ -251,12 +251,18 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
 # Language of reminders to station staff (officers work in Chinese).
 REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
-# Uploaded photos: largest file, largest image in pixels, longest side kept after re-encoding.
+# Uploaded photos (registration/images.py): largest file; largest image in pixels, read
+# from the file's header and refused before anything is decoded; longest side kept after
+# re-encoding. 40 MP holds every phone's default photo (12-24 MP) and a 200 MP sensor's
+# binned output; a full decode of the largest allowed PNG takes 4 bytes a pixel (160 MB),
+# and a process decodes one photo at a time, so that is a web worker's bound.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
-REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
+REGISTRATION_IMAGE_MAX_PIXELS = 40_000_000
 REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP photo decodes at 1/2
-# Unsubmitted form attempts (and their photos) are deleted after this many hours.
-REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
+# Form attempts never submitted (and their photos, personal data of someone who did not
+# register) are deleted after this many hours, checked hourly by beat. A registration is
+# due within 24 hours of arrival, so a day is enough to come back to an unfinished form.
+REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24
 # Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
 # photos this many days after they ended.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
@@ -490,6 +496,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "privacy-retention": {
         "task": "privacy.retention_apply",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # Form attempts never submitted, with their photos (REGISTRATION_ATTEMPT_MAX_AGE_HOURS).
+    "registration-attempts-delete-old": {
+        "task": "registration.attempts_delete_old",
+        "schedule": crontab(minute=40),
     },
     # Station page views are counted in the cache; this writes them to the database.
     "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},

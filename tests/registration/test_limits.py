@@ -4,20 +4,24 @@ photo quotas, images too large in pixels, the lost-link page, forged client addr
 the cache going away.
 """
 
+import datetime
 import io
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from registration.constants import DocumentKind
 from registration.models import Document, Registration, SubmissionAttempt
+from registration.tasks import attempts_delete_old_task
 from tests.core.broken_cache import BROKEN_CACHES
 from tests.registration.factories import form_data, photos, registration_with_token
 
@@ -133,6 +137,52 @@ def test_every_post_of_the_form_counts_against_one_limit(client, station, settin
     assert Document.objects.count() == documents
     assert response.context["form"]["surname"].value() == "Diallo"  # what was typed is kept
     assert Registration.objects.count() == 1
+
+
+def test_a_7000_by_7000_png_is_refused_before_it_is_decoded(client, station, monkeypatch):
+    """Attack: a 49-megapixel PNG of a few KB, beyond the documented 40 MP limit."""
+    from PIL import ImageFile
+
+    png = _big_png(7000, 7000)
+    assert len(png) < 100_000
+    assert 7000 * 7000 > settings.REGISTRATION_IMAGE_MAX_PIXELS == 40_000_000
+
+    def never_decode(self):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", never_decode)
+    upload = SimpleUploadedFile("stamp.png", png, "image/png")
+    response = client.post(
+        _register_url(station),
+        {**form_data(), "entry_stamp": upload},
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
+    )
+    assert response.status_code == 400
+    assert _codes(response, "entry_stamp") == ["image_too_many_pixels"]
+    assert "该照片的像素超过 40 MP（百万像素）" in response.text
+    assert not Document.objects.filter(kind="entry_stamp").exists()
+
+
+def test_the_same_png_in_english_names_the_limit(client, station):
+    upload = SimpleUploadedFile("stamp.png", _big_png(7000, 7000), "image/png")
+    response = client.post(_register_url(station), {**form_data(), "entry_stamp": upload})
+    assert response.status_code == 400
+    assert "more than 40 million pixels" in response.text
+
+
+def test_abandoned_attempts_are_deleted_hourly_after_a_day(client, station):
+    schedule = settings.CELERY_BEAT_SCHEDULE["registration-attempts-delete-old"]
+    assert schedule["task"] == attempts_delete_old_task.name
+    assert schedule["schedule"].minute == {40}  # every hour
+    assert settings.REGISTRATION_ATTEMPT_MAX_AGE_HOURS == 24
+    client.post(_register_url(station), _four_noise_photos(1), REMOTE_ADDR=ATTACKER)
+    assert Document.objects.count() == 4
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=23)):
+        assert attempts_delete_old_task() == 0
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25)):
+        assert attempts_delete_old_task() == 1
+    assert not SubmissionAttempt.objects.exists()
+    assert not Document.objects.exists()
 
 
 # -- attack 7: locking a resident out of the lost-link page ----------------------------
