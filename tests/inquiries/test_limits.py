@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from inquiries.models import Inquiry
-from tests.core.broken_cache import BROKEN_CACHES
+from tests.core.broken_cache import BROKEN_CACHES, CLOSED_REDIS_CACHES
 from tests.inquiries.test_views import URL, _data
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,11 @@ def _jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def test_with_the_cache_down_a_help_request_is_stored(client, station, settings):
-    settings.CACHES = BROKEN_CACHES
+@pytest.mark.parametrize(
+    "caches", [BROKEN_CACHES, CLOSED_REDIS_CACHES], ids=["raising", "redis-port-closed"]
+)
+def test_with_the_cache_down_a_help_request_is_stored(client, station, settings, caches):
+    settings.CACHES = caches
     response = client.post(URL, _data())
     assert response.status_code == 302
     page = client.get(response["Location"])

@@ -22,7 +22,7 @@ from PIL import Image
 from registration.constants import DocumentKind
 from registration.models import Document, Registration, SubmissionAttempt
 from registration.tasks import attempts_delete_old_task
-from tests.core.broken_cache import BROKEN_CACHES
+from tests.core.broken_cache import BROKEN_CACHES, CLOSED_REDIS_CACHES
 from tests.registration.factories import form_data, photos, registration_with_token
 
 pytestmark = pytest.mark.django_db
@@ -263,10 +263,13 @@ def test_behind_our_proxy_each_resident_has_their_own_count(client, station, set
 
 
 # -- issue 14: a registration is stored whatever the cache does -----------------------
+@pytest.mark.parametrize(
+    "caches", [BROKEN_CACHES, CLOSED_REDIS_CACHES], ids=["raising", "redis-port-closed"]
+)
 def test_with_the_cache_down_the_registration_is_stored_and_the_receipt_shown(
-    client, station, settings
+    client, station, settings, caches
 ):
-    settings.CACHES = BROKEN_CACHES
+    settings.CACHES = caches
     url = _register_url(station)
     review = client.post(url, {**form_data(), **photos()})
     assert review.status_code == 200
