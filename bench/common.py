@@ -74,7 +74,8 @@ class Client:
         self.port = port
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
-        # The address nginx would put in X-Forwarded-For (TRUSTED_PROXY_COUNT = 1).
+        # The address nginx would put in X-Forwarded-For (gunicorn on the loopback, which
+        # production's TRUSTED_PROXIES trusts).
         self.client_ip = client_ip or f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7"
         self.conn: http.client.HTTPConnection | None = None
         self.last_used = 0.0

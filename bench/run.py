@@ -610,7 +610,7 @@ def main() -> int:
         f"Linli bench, {stamp}, {machine()}, "
         f"{'PostgreSQL' if postgres else 'SQLite'} + Redis, gunicorn {gunicorn.workers}×"
         f"{os.environ.get('GUNICORN_THREADS', 4)} gthread, config.settings.bench "
-        f"(production + raised per-IP submit limit); total {elapsed / 60:.1f} min"
+        f"(production + raised rate limits); total {elapsed / 60:.1f} min"
         + (" (--quick: small sizes, not the real figures)" if args.quick else ""),
     ]
     output = "\n".join([*notes, "", table(rows)])

@@ -18,7 +18,9 @@ def _int(name: str, default: int) -> int:
 
 _cpus = multiprocessing.cpu_count()
 
-# Listening socket: nginx proxies to it (deploy/nginx/linli.conf).
+# Listening socket: nginx on this host proxies to it (deploy/nginx/linli.conf). Keep it on
+# the loopback or a Unix socket (GUNICORN_BIND=unix:/run/linli/gunicorn.sock): reached
+# directly, a visitor would skip nginx's upload and timeout limits.
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or 8000}"
 # Processes: the usual 2 × CPU + 1, capped so that a big machine does not open hundreds of
 # database connections; WEB_CONCURRENCY overrides (the common PaaS name).
@@ -42,8 +44,14 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then, so that a slow leak never grows without bound.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
-# Only our own proxy may tell us the client's scheme and address.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Only our own proxy may tell us the client's scheme: the proxies Django trusts for the
+# client's address (TRUSTED_PROXIES, same default as config/settings/production.py).
+# gunicorn always trusts a peer on its Unix socket; "unix" is Django's word for that.
+forwarded_allow_ips = ",".join(
+    proxy.strip()
+    for proxy in os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1,unix").split(",")
+    if proxy.strip() not in ("", "unix")
+)
 limit_request_line = 4094
 limit_request_fields = 100
 

@@ -1,11 +1,8 @@
-"""Project-wide middleware: request IDs for the logs, the client's address behind proxies."""
+"""Project-wide middleware: request IDs for the logs."""
 
 import re
 import uuid
 
-from django.conf import settings
-
-from config.security import client_ip
 from core.logs import request_id_var
 
 # An ID set by our own nginx (`proxy_set_header X-Request-ID $request_id`) is kept, so that
@@ -30,21 +27,3 @@ class RequestIDMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
-
-
-class ClientIPMiddleware:
-    """
-    Behind our proxies, make ``REMOTE_ADDR`` the client's address (config.security's rule:
-    only ``TRUSTED_PROXY_COUNT`` hops of ``X-Forwarded-For`` are believed), so that every
-    rate limit, lockout and log sees the resident, not nginx. The proxy's own address is
-    kept in ``META["PROXY_REMOTE_ADDR"]``. Without trusted proxies nothing changes.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if settings.TRUSTED_PROXY_COUNT > 0:
-            request.META["PROXY_REMOTE_ADDR"] = request.META.get("REMOTE_ADDR", "")
-            request.META["REMOTE_ADDR"] = client_ip(request)
-        return self.get_response(request)

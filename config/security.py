@@ -1,35 +1,10 @@
-"""Project-wide security helpers: the client's address behind a proxy, safe error reports."""
+"""Project-wide security helpers: safe error reports, the lockout page."""
 
-import ipaddress
 import re
 
 from django.conf import settings
 from django.shortcuts import render
 from django.views.debug import SafeExceptionReporterFilter
-
-
-def client_ip(request) -> str:
-    """
-    Return the client's IP address, trusting only our own proxies.
-
-    Each proxy in front of Linli (nginx, a load balancer) appends the address it saw to
-    ``X-Forwarded-For``; with ``TRUSTED_PROXY_COUNT = n`` the client is the n-th address
-    from the right. Anything to the left of it was written by the client and is ignored.
-    With 0 the socket's address is used (no proxy, as in development).
-    """
-    remote = request.META.get("PROXY_REMOTE_ADDR") or request.META.get("REMOTE_ADDR", "") or ""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count <= 0:
-        return remote
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [h for h in hops if h]
-    if not hops:
-        return remote
-    candidate = hops[-count] if len(hops) >= count else hops[0]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
 
 
 class PersonalDataExceptionReporterFilter(SafeExceptionReporterFilter):

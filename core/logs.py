@@ -187,9 +187,9 @@ class GunicornLogger(_GunicornBaseLogger):
             path,
             str(resp.status).split(None, 1)[0],
             extra={
-                # The hop our nginx appended; what the client wrote before it is ignored.
-                "remote_addr": environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-                or environ.get("REMOTE_ADDR", "-"),
+                # Django's request shares this environ: core.client.ClientIPMiddleware has
+                # already put the client there, by the one rule for trusted proxies.
+                "remote_addr": environ.get("REMOTE_ADDR") or "-",
                 "method": environ.get("REQUEST_METHOD"),
                 "path": path,
                 "status": int(str(resp.status).split(None, 1)[0]),

@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.client import client_ip
+from core.ratelimit import photo_quota_exceeded, rate_limit_hit, rate_limit_reached
 from inquiries.constants import Category, ErrorCode, Urgency
 from inquiries.forms import CheckInAnswerForm, FeedbackForm, HelpRequestForm, ResidentReplyForm
-from inquiries.ratelimit import help_rate_count, help_rate_limited
 from inquiries.selectors import (
     feedback_get_by_token,
     inquiry_get_by_token,
@@ -73,8 +74,14 @@ def help_request(request, code):
         registration = None  # a link of another station: the resident types their details
     status = 200
     if request.method == "POST":
-        form = HelpRequestForm(request.POST, request.FILES, language=language)
-        if help_rate_limited(request):
+        address = client_ip(request)
+        photo = request.FILES.get("photo")
+        limited = rate_limit_reached("help-request", key=address) or (
+            photo is not None and photo_quota_exceeded(address=address, size=photo.size)
+        )
+        # A refused request's photo is never opened; the typed answers are shown again.
+        form = HelpRequestForm(request.POST, None if limited else request.FILES, language=language)
+        if limited:
             form.is_valid()
             form.add_error(None, ValidationError(ErrorCode.RATE_LIMITED.label, code="rate_limited"))
             status = 429
@@ -96,7 +103,7 @@ def help_request(request, code):
                 photo=data.get("photo"),
                 resident=registration.resident if registration else None,
             )
-            help_rate_count(request)
+            rate_limit_hit("help-request", key=address)  # only accepted requests count
             response = redirect("inquiries:case", token=submitted.token)
             response["Location"] += "?new=1"
             return response

@@ -177,7 +177,17 @@ class ErrorCode(models.TextChoices):
         "image_invalid",
         _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
     )
-    IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels", _("This image is too large in pixels.")
+    IMAGE_TOO_MANY_PIXELS = (
+        "image_too_many_pixels",
+        _(
+            "This photo has more than %(max)s million pixels. Take it again at your camera's "
+            "usual size, or send a screenshot of it."
+        ),
+    )
+    PHOTO_QUOTA = (
+        "photo_quota",
+        _("Too many photos were sent from here. Please wait an hour and try again."),
+    )
     # Services
     TRANSITION_NOT_ALLOWED = (
         "transition_not_allowed",

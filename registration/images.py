@@ -6,9 +6,16 @@ Pillow (whatever its name or Content-Type says), its pixel count is checked from
 header *before* decoding (decompression bombs fail fast), the EXIF orientation is applied,
 very large photos are scaled down, and a new JPEG is written without any metadata (no GPS,
 no camera, no ICC profile, no trailing bytes).
+
+Memory: a JPEG is decoded at a reduced scale (1/2 … 1/8) straight away; any other format is
+decoded whole, at most ``REGISTRATION_IMAGE_MAX_PIXELS`` × 4 bytes (160 MB at 40 MP), and
+reduced by an integer factor before any copy is made. A process decodes one photo at a
+time, so a gunicorn worker's threads never hold several such buffers at once; measured
+with ``bench/upload_memory.py``.
 """
 
 import io
+import threading
 import uuid
 import warnings
 
@@ -29,6 +36,10 @@ try:  # iPhones photograph in HEIC; pillow-heif (libheif) decodes it when instal
 except ImportError:  # pragma: no cover - optional
     pass
 JPEG_QUALITY = 85
+# Modes Image.reduce() works on; others (palette, 1-bit, CMYK) become RGB(A) first.
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F"})
+# One full-size decode at a time per process (see the module docstring).
+_decode_lock = threading.Lock()
 
 
 def _invalid() -> ValidationError:
@@ -37,8 +48,23 @@ def _invalid() -> ValidationError:
 
 def _too_many_pixels() -> ValidationError:
     return ValidationError(
-        ErrorCode.IMAGE_TOO_MANY_PIXELS.label, code=ErrorCode.IMAGE_TOO_MANY_PIXELS.value
+        ErrorCode.IMAGE_TOO_MANY_PIXELS.label,
+        code=ErrorCode.IMAGE_TOO_MANY_PIXELS.value,
+        params={"max": settings.REGISTRATION_IMAGE_MAX_PIXELS // 1_000_000},
     )
+
+
+def _reduce(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink a decoded image by a whole factor, keeping its longer side ≥ ``max_side``."""
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    if image.mode not in _REDUCIBLE_MODES:
+        transparent = image.mode in ("PA", "P") and "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+    # Image.reduce() would first copy an RGBA image whole into premultiplied alpha (twice the
+    # memory); averaging the straight channels is as good for a photo laid on white.
+    return image._new(image.im.reduce((factor, factor), (0, 0, *image.size)))
 
 
 def image_open(data) -> Image.Image:
@@ -67,6 +93,39 @@ def image_open(data) -> Image.Image:
     return image
 
 
+def _decoded_clean_jpeg(image: Image.Image, max_side: int) -> tuple[bytes, tuple[int, int]]:
+    """Decode ``image`` and return it as a JPEG without metadata, with its size."""
+    if image.format in ("JPEG", "MPO"):
+        # Decode a large JPEG at a reduced scale straight away (1/2, 1/4, 1/8): faster,
+        # less memory. Ask for the photo's own proportions, so that a 4000x3000 photo
+        # can be decoded at 2000x1500 when the longer side must fit max_side.
+        width, height = image.size
+        ratio = max_side / max(width, height)
+        image.draft("RGB", (max(1, round(width * ratio)), max(1, round(height * ratio))))
+    image.load()
+    # Shrink before any full-size copy (orientation, mode conversion, resampling), and let
+    # the full-size pixels go at once.
+    reduced = _reduce(image, max_side)
+    if reduced is not image:
+        image.close()
+        image = reduced
+    ImageOps.exif_transpose(image, in_place=True)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    # A fresh image carries pixels only: no EXIF, XMP, ICC, comments or text chunks.
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue(), clean.size
+
+
 def image_sanitize(uploaded_file) -> ContentFile:
     """
     Return a clean JPEG of ``uploaded_file`` under a random name, or raise ValidationError.
@@ -89,35 +148,13 @@ def image_sanitize(uploaded_file) -> ContentFile:
         )
     uploaded_file.seek(0)
     image = image_open(uploaded_file)
-    try:
-        if image.format in ("JPEG", "MPO"):
-            # Decode a large JPEG at a reduced scale straight away (1/2, 1/4, 1/8): faster,
-            # less memory. Ask for the photo's own proportions, so that a 4000x3000 photo
-            # can be decoded at 2000x1500 when the longer side must fit max_side.
-            width, height = image.size
-            ratio = max_side / max(width, height)
-            image.draft("RGB", (max(1, round(width * ratio)), max(1, round(height * ratio))))
-        image.load()
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "PA") or (
-            image.mode == "P" and "transparency" in image.info
-        ):
-            rgba = image.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, (255, 255, 255))
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            image = flat
-        elif image.mode != "RGB":
-            image = image.convert("RGB")
-        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        # A fresh image carries pixels only: no EXIF, XMP, ICC, comments or text chunks.
-        clean = Image.new("RGB", image.size)
-        clean.paste(image)
-        out = io.BytesIO()
-        clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        raise _invalid() from None
-    finally:
-        image.close()
-    content = ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.jpg")
-    content.image_width, content.image_height = clean.size
+    with _decode_lock:
+        try:
+            out, clean_size = _decoded_clean_jpeg(image, max_side)
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+            raise _invalid() from None
+        finally:
+            image.close()
+    content = ContentFile(out, name=f"{uuid.uuid4().hex}.jpg")
+    content.image_width, content.image_height = clean_size
     return content

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.client import client_ip
+from core.ratelimit import photo_quota_exceeded, rate_limit_hit
 from registration import forms, services
 from registration.constants import (
     ACTIVE_STATUSES,
@@ -21,7 +23,6 @@ from registration.constants import (
     ErrorCode,
     RegistrationStatus,
 )
-from registration.ratelimit import client_ip, rate_limit_hit
 from registration.selectors import (
     documents_current,
     reference_normalise,
@@ -57,11 +58,17 @@ def _attempt_forget(request, flow: str) -> None:
 
 
 def _photos_save(request, attempt, kinds) -> dict[str, ValidationError]:
-    """Sanitise and keep every uploaded photo; return the errors by field."""
+    """Sanitise and keep every uploaded photo within the quotas; return the errors by field."""
     errors = {}
+    address = client_ip(request)
     for kind in kinds:
         upload = request.FILES.get(kind)
         if upload is None:
+            continue
+        if photo_quota_exceeded(address=address, attempt=str(attempt.pk), size=upload.size):
+            errors[kind] = ValidationError(
+                ErrorCode.PHOTO_QUOTA.label, code=ErrorCode.PHOTO_QUOTA.value
+            )
             continue
         try:
             services.attempt_photo_add(attempt=attempt, kind=kind, uploaded_file=upload)
@@ -74,11 +81,6 @@ def _photos(attempt) -> dict:
     if attempt is None:
         return {}
     return {document.kind: document for document in attempt.documents.all()}
-
-
-def _rate_limited(request, scope: str, limit_setting) -> bool:
-    limit, window = limit_setting
-    return rate_limit_hit(scope=scope, key=client_ip(request), limit=limit, window=window)
 
 
 def _photo_form(request, form_class, attempt, *, existing=(), **kwargs):
@@ -124,6 +126,14 @@ def register(request, code):
     if step == "submit" and _just_submitted(request, flow):
         # A second tap on "Send": the first one went through; show its receipt again.
         return redirect("registration:receipt")
+    if rate_limit_hit("registration-form", key=client_ip(request)):
+        # Refused before any attempt is made or any photo opened.
+        attempt = _attempt(request, flow, create=False)
+        form = forms.RegistrationForm(
+            request.POST, station=station, photos_present=_photos(attempt)
+        )
+        _rate_limit_error(form)
+        return _form_page(request, station, form, attempt, status=429)
     attempt = _attempt(request, flow, station=station)
     form = _photo_form(request, forms.RegistrationForm, attempt, station=station)
     if step == "edit":
@@ -139,9 +149,6 @@ def register(request, code):
             "registration/review.html",
             {"station": station, "form": form, "photos": _photos(attempt), "action": request.path},
         )
-    if _rate_limited(request, "submit", settings.REGISTRATION_SUBMIT_LIMIT):
-        _rate_limit_error(form)
-        return _form_page(request, station, form, attempt, status=429)
     data = form.service_data()
     data["consent_notice_version"] = CONSENT_NOTICE_VERSION
     data["consent_given_at"] = timezone.now()
@@ -167,9 +174,13 @@ def _just_submitted(request, flow: str) -> bool:
 
 
 def _status(form, status: int) -> int:
-    """A form shown again with errors answers 400 (the page still shows every message)."""
+    """
+    A form shown again with errors answers 400 (the page still shows every message), or
+    429 when a photo was refused by a quota.
+    """
     if status == 200 and form is not None and form.is_bound and form.errors:
-        return 400
+        codes = {error.code for errors in form.errors.as_data().values() for error in errors}
+        return 429 if ErrorCode.PHOTO_QUOTA.value in codes else 400
     return status
 
 
@@ -560,11 +571,13 @@ def lost_link(request):
     form = forms.LostLinkForm(request.POST)
     if not form.is_valid():
         return render(request, "registration/lost_link.html", {"form": form}, status=400)
-    limit, window = settings.REGISTRATION_LOST_LINK_LIMIT
     reference = reference_normalise(form.cleaned_data["reference"])
-    over_ip = rate_limit_hit(scope="lost-ip", key=client_ip(request), limit=limit, window=window)
-    over_ref = rate_limit_hit(scope="lost-ref", key=reference, limit=limit, window=window)
-    if over_ip or over_ref:
+    address = client_ip(request)
+    # Per address, and per reference from that address: never per reference alone, or six
+    # strangers could lock a resident out of their own link.
+    over_address = rate_limit_hit("lost-link-address", key=address)
+    over_reference = rate_limit_hit("lost-link-reference-address", key=f"{reference} {address}")
+    if over_address or over_reference:
         _rate_limit_error(form)
         return render(request, "registration/lost_link.html", {"form": form}, status=429)
     services.registration_link_resend(

@@ -329,7 +329,7 @@ _PRINT_SETTINGS = (
     "print(json.dumps({'storage': s.STORAGES['default']['BACKEND'],"
     " 'options': s.STORAGES['default'].get('OPTIONS', {}),"
     " 'static': s.STORAGES['staticfiles']['BACKEND'],"
-    " 'two_factor': s.LINLI_REQUIRE_2FA, 'proxies': s.TRUSTED_PROXY_COUNT,"
+    " 'two_factor': s.LINLI_REQUIRE_2FA, 'proxies': s.TRUSTED_PROXIES,"
     " 'log_format': s.LOGGING['handlers']['console']['formatter'],"
     " 'conn_max_age': s.DATABASES['default']['CONN_MAX_AGE'],"
     " 'health_checks': s.DATABASES['default']['CONN_HEALTH_CHECKS'],"
@@ -359,7 +359,8 @@ def test_production_profile_is_hardened_and_uses_postgres_redis_and_json_logs():
     values = json.loads(result.stdout)
     assert values["two_factor"] is True
     assert values["axes"] is True
-    assert values["proxies"] == 1
+    # nginx on this host: the loopback and gunicorn's Unix socket, nobody else.
+    assert values["proxies"] == ["127.0.0.1", "::1", "unix"]
     assert values["log_format"] == "json"
     assert values["conn_max_age"] > 0 and values["health_checks"] is True
     assert values["hsts"] >= 31536000 and values["secure_cookies"] is True
@@ -387,3 +388,11 @@ def test_production_refuses_an_unknown_private_storage():
     assert result.returncode != 0
     assert "Linli refuses to start: PRIVATE_STORAGE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_a_trusted_proxy_that_is_not_an_address():
+    result = _production(TRUSTED_PROXIES="127.0.0.1, nginx")
+    assert result.returncode != 0
+    assert "Linli refuses to start: TRUSTED_PROXIES has 'nginx'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _production(TRUSTED_PROXIES="10.0.0.0/24, unix").returncode == 0

@@ -109,7 +109,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "config.middleware.RequestIDMiddleware",
-    "config.middleware.ClientIPMiddleware",
+    "core.client.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -253,19 +253,51 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
 # Language of reminders to station staff (officers work in Chinese).
 REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
-# Uploaded photos: largest file, largest image in pixels, longest side kept after re-encoding.
+# Uploaded photos (registration/images.py): largest file; largest image in pixels, read
+# from the file's header and refused before anything is decoded; longest side kept after
+# re-encoding. 40 MP holds every phone's default photo (12-24 MP) and a 200 MP sensor's
+# binned output; a full decode of the largest allowed PNG takes 4 bytes a pixel (160 MB),
+# and a process decodes one photo at a time, so that is a web worker's bound.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
-REGISTRATION_IMAGE_MAX_PIXELS = 50_000_000
+REGISTRATION_IMAGE_MAX_PIXELS = 40_000_000
 REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP photo decodes at 1/2
-# Unsubmitted form attempts (and their photos) are deleted after this many hours.
-REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
-# Lost-link page: attempts allowed per window, per IP address and per reference number.
-REGISTRATION_LOST_LINK_LIMIT = (5, 60 * 60)
-# Submissions allowed per IP address and window (a shared Wi-Fi may hold many residents).
-REGISTRATION_SUBMIT_LIMIT = (30, 60 * 60)
+# Form attempts never submitted (and their photos, personal data of someone who did not
+# register) are deleted after this many hours, checked hourly by beat. A registration is
+# due within 24 hours of arrival, so a day is enough to come back to an unfinished form.
+REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24
 # Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
 # photos this many days after they ended.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
+
+# ------------------------------------------------------------------------------
+# RATE LIMITS — core/ratelimit.py: fixed windows counted in the cache, per name
+# ------------------------------------------------------------------------------
+# Each limit: at most "limit" per "window" seconds for one key. When the cache is down every
+# limit lets requests through and logs a warning (core.ratelimit's docstring says why).
+# Addresses are core.client.client_ip's: one resident, or many behind a shared Wi-Fi or a
+# carrier's NAT, so limits per address leave room for a few residents at once.
+_HOUR = 60 * 60
+RATE_LIMITS = {
+    # Every POST of the public registration form, per address: the review step and the
+    # final submit alike (a resident needs two to five).
+    "registration-form": {"limit": 60, "window": _HOUR},
+    # Photos received, per form attempt (a few kinds, each sent again a couple of times)
+    # and per address; in number and in bytes as uploaded (10 MB at most each). Help
+    # requests' photos count per address too.
+    "photos-attempt": {"limit": 12, "window": REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR},
+    "photo-bytes-attempt": {
+        "limit": 60 * 1024 * 1024,
+        "window": REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR,
+    },
+    "photos-address": {"limit": 40, "window": _HOUR},
+    "photo-bytes-address": {"limit": 200 * 1024 * 1024, "window": _HOUR},
+    # Lost-link page: tries per address, and per reference number from one address. Never
+    # per reference alone: strangers elsewhere could then lock its resident out.
+    "lost-link-address": {"limit": 20, "window": _HOUR},
+    "lost-link-reference-address": {"limit": 5, "window": _HOUR},
+    # Help requests accepted per address (a refused form does not count).
+    "help-request": {"limit": 5, "window": _HOUR},
+}
 
 # ------------------------------------------------------------------------------
 # PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail
@@ -317,10 +349,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # translated, HTTP 429
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind nginx the client's address is in X-Forwarded-For; only the hops added by our own
-# proxies are trusted (TRUSTED_PROXY_COUNT, 0 = use the socket's address).
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The same client address as the rate limits and the logs (core.client).
+AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
+# Proxies whose X-Forwarded-For is believed: addresses, networks, or "unix" for a proxy on
+# gunicorn's Unix socket (core.client). Empty here: nothing stands in front of `make run`,
+# and a header anyone can send is never trusted. production.py trusts the loopback.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Two-step verification for staff (django-otp: TOTP, recovery codes) — workspace/.
 # Optional in development and tests so that developers can log in; production.py makes it
@@ -474,6 +508,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "privacy.retention_apply",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Form attempts never submitted, with their photos (REGISTRATION_ATTEMPT_MAX_AGE_HOURS).
+    "registration-attempts-delete-old": {
+        "task": "registration.attempts_delete_old",
+        "schedule": crontab(minute=40),
+    },
     # Station page views are counted in the cache; this writes them to the database.
     "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},
     # Cases past their first-response target (urgent ones are due within hours): hourly in
@@ -538,8 +577,6 @@ INQUIRY_FEEDBACK_VALID_DAYS = 14
 # After a case is closed, a resident's reply still reopens it for this many days; later
 # they are asked to send a new request.
 INQUIRY_REPLY_GRACE_DAYS = 30
-# Help requests accepted per IP address and window (seconds); counted in the cache.
-INQUIRY_RATE_LIMIT = {"requests": 5, "window": 60 * 60}
 # Invitations created per batch when a check-in round is sent.
 INQUIRY_CHECK_IN_BATCH_SIZE = 500
 # Language of the reminders sent to station staff (officers work in Chinese).

@@ -4,6 +4,7 @@ Production profile: PostgreSQL, Redis, HTTPS.
 It refuses to start without its secrets, with a one-line reason instead of a traceback.
 """
 
+import ipaddress
 import sys
 
 from config.settings.base import *  # noqa: F403
@@ -43,9 +44,21 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
-# nginx (deploy/nginx/linli.conf) appends the client's address to X-Forwarded-For; that
-# one hop is trusted for django-axes' lockout and the rate limits (config.security).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# nginx on this host (deploy/nginx/linli.conf) reaches gunicorn on the loopback or its Unix
+# socket and appends the client's address to X-Forwarded-For; only those peers are believed
+# (core.client). A proxy elsewhere (load balancer, another container) must be listed.
+# config/gunicorn.py reads the same variable with the same default.
+TRUSTED_PROXIES = [
+    proxy.strip()
+    for proxy in env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1", "unix"])
+    if proxy.strip()
+]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        if _proxy != "unix":
+            ipaddress.ip_network(_proxy)
+    except ValueError:
+        sys.exit(f"Linli refuses to start: TRUSTED_PROXIES has {_proxy!r}, not an IP network.")
 
 # Staff need the second factor (TOTP or a recovery code) on every request; not switchable
 # by environment. There is no self-enrolment: a first device needs an enrolment code.
@@ -104,7 +117,7 @@ elif PRIVATE_STORAGE != "local":
 CELERY_BROKER_URL = REDIS_URL
 
 # ------------------------------------------------------------------------------
-# LOGGING — one JSON object per line on stderr, with the request ID (config/logs.py).
+# LOGGING — one JSON object per line on stderr, with the request ID (core/logs.py).
 # ------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

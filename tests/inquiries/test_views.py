@@ -123,7 +123,7 @@ def test_bad_input_messages_are_translated(client, station):
 
 
 def test_rate_limit_per_address(client, station, settings):
-    settings.INQUIRY_RATE_LIMIT = {"requests": 2, "window": 3600}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "help-request": {"limit": 2, "window": 3600}}
     for _ in range(2):
         assert client.post(URL, _data()).status_code == 302
     blocked = client.post(URL, _data())

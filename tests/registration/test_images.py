@@ -1,7 +1,10 @@
 """The image pipeline: only real photos pass, re-encoded, oriented, without any metadata."""
 
 import io
+import os
 import struct
+import subprocess
+import sys
 import zlib
 
 import pytest
@@ -163,3 +166,44 @@ def test_messages_are_translated():
             image_sanitize(_upload(b"not an image"))
         message = raised.value.messages[0]
     assert "JPEG" in message and "图片" in message
+
+
+_PEAK_OF_FOUR_THREADS = """
+import threading
+from bench.upload_memory import peak_kb, peak_reset, png_at_limit
+from django.core.files.uploadedfile import SimpleUploadedFile
+from registration.images import image_sanitize
+
+png = png_at_limit("RGBA")
+uploads = [SimpleUploadedFile("p.png", png, "image/png") for _ in range(4)]
+before = peak_reset()
+threads = [threading.Thread(target=image_sanitize, args=(u,)) for u in uploads]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print((peak_kb() - before) / 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux's peak-memory reset"
+)
+def test_four_threads_with_the_largest_allowed_png_hold_one_decode_at_a_time(settings):
+    """
+    A gunicorn worker's four threads each get an RGBA PNG at the pixel limit: the process's
+    memory rises by one full decode (4 bytes a pixel) and a little, not four.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_FOUR_THREADS],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "PYTHONPATH": str(settings.BASE_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    peak_mb = float(result.stdout.strip().splitlines()[-1])
+    one_decode_mb = settings.REGISTRATION_IMAGE_MAX_PIXELS * 4 / 1024 / 1024
+    assert peak_mb < one_decode_mb * 1.25, f"peak rise {peak_mb:.0f} MB"
