@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
+from core.db import retry_on_lost_connection
 from stations.caching import cache_add, cache_get, cache_set
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationVisitDay
@@ -64,6 +65,7 @@ def active_stations() -> QuerySet[Station]:
     return Station.objects.active().with_texts()
 
 
+@retry_on_lost_connection(atomic=False)
 def station_get_by_code(code: str) -> Station | None:
     """Return the station with this code, matched case-insensitively, or ``None``."""
     return Station.objects.with_texts().filter(code__iexact=code.strip()).first()

@@ -165,8 +165,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A persistent connection may have died since the last request (a terminated backend, a
+# failover, a proxy timeout): check it before its first use in each request and open a
+# new one instead of answering 500. One connection that dies *during* a request is
+# handled by core.db.retry_on_lost_connection on the public submit services.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Sessions in the database (Django's store), with a read or write that met a lost
+# connection run again once: a stored registration's receipt never turns into a 400
+# "session was deleted" because the session write after the commit met a dead connection.
+SESSION_ENGINE = "core.sessions"
 
 # ------------------------------------------------------------------------------
 # CACHE — https://docs.djangoproject.com/en/6.1/topics/cache/
