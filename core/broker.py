@@ -25,6 +25,7 @@ not use.
 
 import datetime
 import logging
+import os
 import threading
 import time
 from json import loads
@@ -158,20 +159,38 @@ class Channel(kombu_sqlalchemy.Channel):
             logger.warning("Broker: %d unacknowledged message(s) delivered again.", restored)
 
     def _execute(self, statement, what: str) -> int:
-        """Run one statement in its own transaction; a failure is logged, never raised.
+        """Run one statement in its own session and transaction; log a failure, never raise.
 
-        A failed acknowledgement leaves the row invisible: it is delivered again after the
+        Its own session: Celery acknowledges from its result thread while the consumer
+        polls with the channel's session, and a session serves one thread at a time. A
+        failed acknowledgement leaves the row invisible: it is delivered again after the
         visibility timeout (at least once, never lost), which idempotent tasks allow.
         """
-        session = self.session
+        _engine, session_factory = self._open()
+        session = session_factory()
         try:
             result = session.execute(statement)
             session.commit()
+            return result.rowcount or 0
         except SQLAlchemyError:
             session.rollback()
             logger.warning("Broker: could not %s a message.", what, exc_info=True)
             return 0
-        return result.rowcount or 0
+        finally:
+            session.close()
+
+
+def _forget_connections_after_fork() -> None:
+    """Give a forked process (a Celery pool child) its own SQLite connections.
+
+    kombu keeps one engine per URL for the whole process; a child must not use the pooled
+    connections it inherited from its parent (SQLAlchemy: ``dispose(close=False)``).
+    """
+    for engine, _session_factory in kombu_sqlalchemy.Channel._engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
 class Transport(kombu_sqlalchemy.Transport):
