@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from core.db import retry_on_lost_connection
 from inquiries.constants import (
     NOTHING_TROUBLES_ME,
     TRANSITIONS,
@@ -148,6 +149,7 @@ class Submitted:
     token: str
 
 
+@retry_on_lost_connection
 def inquiry_submit(
     *,
     station,
@@ -205,19 +207,26 @@ def inquiry_submit(
         if photo is not None:
             # Stored encrypted like registration documents: a photo may show a face, a
             # document or a home (PIPL art. 51). Read back through inquiry_photo_bytes.
+            photo.seek(0)  # a second try (retry_on_lost_connection) reads it again
             encrypted = ContentFile(encrypt_bytes(photo.read()))
             inquiry.photo.save("photo.jpg", encrypted, save=False)
-            inquiry.save(update_fields=["photo"])
-        _message_resident(
-            inquiry=inquiry,
-            template="inquiries/received",
-            key=f"inquiry:{inquiry.pk}:received",
-            context={
-                "secret_case_url": case_url(raw),
-                "emergency": inquiry.category == Category.SAFETY
-                or inquiry.urgency == Urgency.URGENT,
-            },
-        )
+        try:
+            if photo is not None:
+                inquiry.save(update_fields=["photo"])
+            _message_resident(
+                inquiry=inquiry,
+                template="inquiries/received",
+                key=f"inquiry:{inquiry.pk}:received",
+                context={
+                    "secret_case_url": case_url(raw),
+                    "emergency": inquiry.category == Category.SAFETY
+                    or inquiry.urgency == Urgency.URGENT,
+                },
+            )
+        except Exception:
+            if inquiry.photo:  # the case is rolled back: its file must not stay behind
+                inquiry.photo.delete(save=False)
+            raise
     return Submitted(inquiry=inquiry, token=raw)
 
 

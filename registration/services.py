@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.db import retry_on_lost_connection
 from notifications.constants import Channel
 from notifications.services import MessageSpec, message_queue_many
 from registration.constants import (
@@ -259,22 +260,29 @@ def attempt_photo_add(*, attempt: SubmissionAttempt, kind: str, uploaded_file) -
     data = clean.read()
     name = document_file_save(content=data)
     try:
-        with transaction.atomic():
-            for old in attempt.documents.filter(kind=kind):
-                old.delete()
-            return Document.objects.create(
-                attempt=attempt,
-                kind=kind,
-                file=name,
-                width=clean.image_width,
-                height=clean.image_height,
-                size=len(data),
-            )
+        return _attempt_photo_record(
+            attempt=attempt,
+            kind=kind,
+            name=name,
+            width=clean.image_width,
+            height=clean.image_height,
+            size=len(data),
+        )
     except Exception:
         from django.core.files.storage import default_storage
 
         default_storage.delete(name)
         raise
+
+
+@retry_on_lost_connection
+def _attempt_photo_record(*, attempt, kind, name, width, height, size) -> Document:
+    """Record the stored file ``name`` as ``attempt``'s photo of ``kind`` (one transaction)."""
+    for old in attempt.documents.filter(kind=kind):
+        old.delete()
+    return Document.objects.create(
+        attempt=attempt, kind=kind, file=name, width=width, height=height, size=size
+    )
 
 
 def attempts_delete_old(*, now: datetime.datetime | None = None) -> int:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.db import retry_on_lost_connection
 from core.client import client_ip
 from core.ratelimit import photo_quota_exceeded, rate_limit_hit
 from registration import forms, services
@@ -152,9 +153,20 @@ def register(request, code):
     data = form.service_data()
     data["consent_notice_version"] = CONSENT_NOTICE_VERSION
     data["consent_given_at"] = timezone.now()
-    submitted = services.registration_submit(
-        station=station, data=data, attempt=attempt, language=translation.get_language()
-    )
+    attempt_key = request.session.get(ATTEMPTS_SESSION_KEY, {}).get(flow)
+
+    @retry_on_lost_connection
+    def submit():
+        # Run again from the start after a lost connection: the attempt is read afresh
+        # (the failed try may have deleted it in memory; the database kept it).
+        return services.registration_submit(
+            station=station,
+            data=data,
+            attempt=services.attempt_get(key=attempt_key),
+            language=translation.get_language(),
+        )
+
+    submitted = submit()
     _attempt_forget(request, flow)
     request.session[RECEIPT_SESSION_KEY] = {
         "id": submitted.registration.pk,

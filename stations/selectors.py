@@ -1,6 +1,7 @@
 """Reads of the stations app. ``stations_for_user`` is the one rule of who sees what."""
 
 import datetime
+import logging
 import re
 import time
 import uuid
@@ -11,9 +12,12 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
+from core.db import retry_on_lost_connection
 from stations.caching import cache_add, cache_get, cache_set
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationVisitDay
+
+logger = logging.getLogger(__name__)
 
 # City administrators (and superusers) see every station.
 SEE_ALL_STATIONS_PERMISSION = "stations.view_all_stations"
@@ -64,6 +68,7 @@ def active_stations() -> QuerySet[Station]:
     return Station.objects.active().with_texts()
 
 
+@retry_on_lost_connection(atomic=False)
 def station_get_by_code(code: str) -> Station | None:
     """Return the station with this code, matched case-insensitively, or ``None``."""
     return Station.objects.with_texts().filter(code__iexact=code.strip()).first()
@@ -197,7 +202,8 @@ def station_visits_pending(
     keys = {visit_cache_key(pk, day): pk for pk in station_ids}
     try:
         found = cache.get_many(list(keys))
-    except Exception:  # a cache outage must not break the admin
+    except Exception:  # a cache outage must not break the admin: stored counts only
+        logger.warning("Cache unavailable (station page views)", exc_info=True)
         found = {}
     pending = {keys[key]: int(value) for key, value in found.items() if value}
     if not include_buffer:

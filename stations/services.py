@@ -126,6 +126,9 @@ def station_visits_flush(*, days: int = 2) -> int:
                 cache.decr(visit_cache_key(station_id, day), count)
             except ValueError:  # expired meanwhile: nothing to take
                 continue
+            except Exception:  # the cache is down: the views wait there for the next run
+                logger.warning("Could not take station page views from the cache", exc_info=True)
+                break
             taken.append((station_id, day, count))
     try:
         _visit_days_add(taken)

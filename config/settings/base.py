@@ -3,8 +3,8 @@ Settings shared by every profile of Linli.
 
 Everything is read from the environment through one reader (django-environ). With no
 environment at all you get the *embedded default*: SQLite in ``var/``, private files in
-``var/``, email to the console and ``var/mail/``, and Celery on kombu's ``filesystem://``
-broker in ``var/`` — no Redis, no PostgreSQL. ``local.py``, ``test.py`` and
+``var/``, email to the console and ``var/mail/``, and Celery on a SQLite-file broker in
+``var/`` (``core.broker``) — no Redis, no PostgreSQL. ``local.py``, ``test.py`` and
 ``production.py`` change only what differs.
 """
 
@@ -167,8 +167,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A persistent connection may have died since the last request (a terminated backend, a
+# failover, a proxy timeout): check it before its first use in each request and open a
+# new one instead of answering 500. One connection that dies *during* a request is
+# handled by core.db.retry_on_lost_connection on the public submit services.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Sessions in the database (Django's store), with a read or write that met a lost
+# connection run again once: a stored registration's receipt never turns into a 400
+# "session was deleted" because the session write after the commit met a dead connection.
+SESSION_ENGINE = "core.sessions"
 
 # ------------------------------------------------------------------------------
 # CACHE — https://docs.djangoproject.com/en/6.1/topics/cache/
@@ -440,21 +448,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ------------------------------------------------------------------------------
 # CELERY — https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # ------------------------------------------------------------------------------
-# Embedded default: kombu's filesystem transport in var/, so `make run` needs no Redis.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "broker" / "out"),
-        "data_folder_out": str(VAR_DIR / "broker" / "out"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "store_processed": False,
-        # Broadcast (remote control) messages; kombu's default is ./control in the cwd.
-        "control_folder": str(VAR_DIR / "broker" / "control"),
-    }
-    # kombu's filesystem transport expects its folders to exist.
-    for _folder in ("out", "processed", "control"):
-        (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
-else:
+# Embedded default: a broker in one SQLite file, var/broker.sqlite3 (core.broker), so
+# `make run` needs no Redis. Not kombu's filesystem transport: its writer creates the
+# message file before filling it and its reader takes the file without the writer's lock,
+# so a worker could read half a message and die ("Unrecoverable error: JSONDecodeError",
+# kombu issue 1551) — and honcho stopped the whole portal with it. The SQLAlchemy
+# transport (maintained in kombu 5.7: SQLAlchemy 2, BEGIN IMMEDIATE on SQLite) writes and
+# takes each message in one transaction, so no reader ever sees half of one; core.broker
+# adds deletion on acknowledgement and a visibility timeout, so a message held by a worker
+# killed with kill -9 comes back instead of being lost. An embedded Redis was the other
+# choice: the maintained packages build or download a server binary, which `make run`
+# (Python and make only) cannot count on.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Short timeouts: publishing must never hang a resident's request when Redis is
         # briefly away. The outbox keeps the message; the sweep re-queues it later.
@@ -463,6 +469,19 @@ else:
         # A task not acknowledged within this time is handed to another worker. Tasks are
         # idempotent, so a second delivery is harmless; keep it above the longest task.
         "visibility_timeout": 3600,
+    }
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT = "core.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Seconds between polls of an empty queue (each poll is one short transaction).
+        "polling_interval": 0.5,
+        # A message delivered to a worker that is gone is delivered again after this
+        # long. Above the task time limit (5 min) and the longest countdown a worker holds
+        # (NOTIFICATIONS_MAX_COUNTDOWN, 10 min); the outbox sweep re-queues lost
+        # notifications sooner.
+        "visibility_timeout": 15 * 60,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -487,6 +506,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# No result backend anywhere (embedded or production): no Linli caller waits for a task's
+# result; what a task did is in the database (the outbox), never in a result store.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
