@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from core.db import retry_on_lost_connection
 from core.client import client_ip
+from core.db import retry_on_lost_connection
 from core.ratelimit import photo_quota_exceeded, rate_limit_hit
 from registration import forms, services
 from registration.constants import (
