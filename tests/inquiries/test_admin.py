@@ -21,9 +21,10 @@ LIST = reverse("admin:inquiries_inquiry_changelist")
 # The admin list costs these queries whatever the number of rows: session, user, user and
 # group permissions, the user's station ids, the station filter's choices with their names
 # in the user's language (2), one count, the
-# rows (with station and assignee joined) and the stations' names. The resident's page: the
-# case with its station, the station's names, the replies.
-CASE_LIST_QUERIES = 10
+# rows (with station and assignee joined), the stations' names, and whether the user manages
+# a station (the menu's "Staff sign-in" entry). The resident's page: the case with its
+# station, the station's names, the replies.
+CASE_LIST_QUERIES = 11
 CASE_PAGE_QUERIES = 3
 
 
