@@ -1,11 +1,18 @@
-"""SMS backends for tests: one that fails as told, one that counts and keeps messages."""
+"""Backends for tests: SMS that fails as told, email refused or followed by a database outage."""
+
+import threading
+
+from django.core.mail.backends import locmem
 
 from notifications import sms
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
 
-# What the next sends do: a list of "ok", "temporary", "permanent" consumed in order;
-# when it is empty every send succeeds.
+# What the next sends do: a list of "ok", "temporary", "permanent" or "hang" consumed in
+# order; when it is empty every send succeeds. "hang" waits for ``release`` (a gateway that
+# does not answer), then times out.
 script: list[str] = []
+hanging = threading.Event()
+release = threading.Event()
 
 
 class ScriptedBackend(sms.LocmemBackend):
@@ -13,6 +20,10 @@ class ScriptedBackend(sms.LocmemBackend):
 
     def send(self, message):
         step = script.pop(0) if script else "ok"
+        if step == "hang":
+            hanging.set()
+            release.wait(10)
+            raise TemporaryDeliveryError("gateway timed out")
         if step == "temporary":
             raise TemporaryDeliveryError("gateway answered 503")
         if step == "permanent":
@@ -30,3 +41,41 @@ class RefusingEmailBackend:
         import smtplib
 
         raise smtplib.SMTPRecipientsRefused({m.to[0]: (550, b"no such user") for m in messages})
+
+
+class DatabaseOutage:
+    """
+    Break the database connection as a restarted or unreachable server does: ``drop()``
+    kills the DBAPI connection under Django's feet (its next query fails); while ``down``,
+    every new connection dies as soon as it is made.
+    """
+
+    def __init__(self):
+        self.down = False
+        self.drops = 0
+
+    def drop(self) -> None:
+        from django.db import connection
+
+        if connection.connection is not None:
+            connection.connection.close()
+            self.drops += 1
+
+    def on_connection_created(self, sender, connection, **kwargs):
+        if self.down:
+            connection.connection.close()
+            self.drops += 1
+
+
+# The outage the DroppingEmailBackend causes (tests connect and reset it).
+outage = DatabaseOutage()
+
+
+class DroppingEmailBackend(locmem.EmailBackend):
+    """Send the email (``mail.outbox``), then drop the database connection: the fault
+    between a successful send and the save that records it."""
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        outage.drop()
+        return sent
