@@ -1,8 +1,11 @@
 """Backends for tests: SMS that fails as told, email refused or followed by a database outage."""
 
+import os
 import threading
+import time
 
 from django.core.mail.backends import locmem
+from django.core.mail.backends.base import BaseEmailBackend
 
 from notifications import sms
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
@@ -79,3 +82,20 @@ class DroppingEmailBackend(locmem.EmailBackend):
         sent = super().send_messages(messages)
         outage.drop()
         return sent
+
+
+class LoggingEmailBackend(BaseEmailBackend):
+    """
+    For worker processes started by tests: take ``LINLI_TEST_SEND_DELAY`` seconds per email
+    (a mail server's answer), then append one line, ``<Message-ID> <recipient>``, to the file
+    ``LINLI_TEST_MAIL_LOG`` — written at once, so a SIGKILL cannot lose a sent email's line.
+    """
+
+    def send_messages(self, messages):
+        delay = float(os.environ.get("LINLI_TEST_SEND_DELAY", "0"))
+        with open(os.environ["LINLI_TEST_MAIL_LOG"], "a", encoding="utf-8") as log:
+            for message in messages:
+                time.sleep(delay)
+                log.write(f"{message.extra_headers['Message-ID']} {message.to[0]}\n")
+                log.flush()
+        return len(messages)
