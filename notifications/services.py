@@ -533,9 +533,10 @@ def message_send(*, message_id: int) -> DeliveryOutcome:
     never recorded as a failure. Followers waiting in the thread are woken at the end.
     """
     now = timezone.now()
-    finished: list[int] = []
-    outcome = None
-    with transaction.atomic():
+    finished: list[int] = []  # messages this call finished: their followers are woken
+
+    def claim() -> tuple[Message | None, DeliveryOutcome | None]:
+        finished.clear()
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("station")
@@ -543,14 +544,16 @@ def message_send(*, message_id: int) -> DeliveryOutcome:
             .first()
         )
         if message is None:
-            return DeliveryOutcome("missing", message_id)
+            return None, DeliveryOutcome("missing", message_id)
         if message.status == MessageStatus.SENDING and _lease_expired(message, now=now):
             _attempt_interrupted(message=message, now=now)
             if message.status == MessageStatus.POSSIBLY_SENT:
                 finished.append(message.pk)
-                outcome = DeliveryOutcome("possibly_sent", message.pk)
-        if outcome is None:
-            outcome = _claim(message=message, now=now, finished=finished)
+                return message, DeliveryOutcome("possibly_sent", message.pk)
+        return message, _claim(message=message, now=now, finished=finished)
+
+    # Nothing is sent yet: a dropped connection here costs a retry, not the message.
+    message, outcome = _write_retrying(claim, what=f"the claim of message {message_id}")
     _followers_wake(message_ids=finished)
     if outcome is not None:
         return outcome

@@ -246,6 +246,20 @@ def test_save_failing_after_a_successful_send_is_retried_and_the_message_is_sent
 
 
 @pytest.mark.django_db(transaction=True)
+def test_connection_dropped_before_the_claim_costs_a_retry_not_the_message(outage, caplog):
+    message = MessageFactory()
+    outage.drop()  # the worker's connection died while it waited for this task
+
+    assert message_send(message_id=message.pk).result == "sent"
+
+    assert outage.drops == 2  # before the claim, and after the send (DroppingEmailBackend)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
+    assert len(mail.outbox) == 1
+    assert errors(caplog) == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_send_that_cannot_be_saved_at_all_is_sent_again_with_the_same_message_id(
     outage, django_capture_on_commit_callbacks
 ):
