@@ -162,8 +162,7 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 
 
 def _expired_end(pks: list[int], *, today: datetime.date, outcome: RuleOutcome) -> None:
-    """End the registrations ``pks`` (read as expired a moment ago) that still are; queue
-    their messages."""
+    """End those of the registrations ``pks`` that are still active and expired; tell them."""
     rule = outcome.rule
     specs: list[MessageSpec] = []
     with transaction.atomic():
