@@ -6,12 +6,13 @@ from django.db.models import Count
 from django.http import Http404
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.defaultfilters import linebreaksbr
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.constants import Channel, MessageStatus
+from notifications.constants import RETRYABLE_STATUSES, Channel, MessageStatus
 from notifications.models import Message
 from notifications.rendering import message_render
 from notifications.selectors import messages_for_user
@@ -80,11 +81,15 @@ class MessageAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "status",
+                    "held_by",
+                    "superseded_by",
                     "attempts",
+                    "uncertain_attempts",
                     "last_error",
                     "send_after",
                     "next_attempt_at",
                     "first_attempt_at",
+                    "sending_started_at",
                     "sent_at",
                     "reference",
                 ]
@@ -97,6 +102,8 @@ class MessageAdmin(admin.ModelAdmin):
                 "classes": ["collapse"],
                 "fields": [
                     "idempotency_key",
+                    "thread",
+                    "attempt_id",
                     "published_at",
                     "secrets_erased",
                     "created_at",
@@ -133,9 +140,19 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        if obj.status == MessageStatus.FAILED:
-            return format_html("<strong>⚠ {}</strong>", obj.get_status_display())
-        return obj.get_status_display()
+        label = obj.get_status_display()
+        if obj.status in (MessageStatus.FAILED, MessageStatus.POSSIBLY_SENT):
+            return format_html("<strong>⚠ {}</strong>", label)
+        if obj.status == MessageStatus.SUPERSEDED and obj.superseded_by_id:
+            return _("%(status)s: replaced by message #%(id)s") % {
+                "status": label,
+                "id": obj.superseded_by_id,
+            }
+        if obj.status == MessageStatus.CREATED and obj.held_by_id:
+            return _("%(status)s, after message #%(id)s") % {"status": label, "id": obj.held_by_id}
+        if obj.may_have_been_sent:
+            return format_html("{} <em>({})</em>", label, _("may have been sent"))
+        return label
 
     @admin.display(description=_("last error"))
     def error_summary(self, obj):
@@ -170,6 +187,11 @@ class MessageAdmin(admin.ModelAdmin):
         location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
     )
     def retry_messages(self, request, queryset):
+        # A message that may have reached its recipient would reach them twice: say so and
+        # ask first (the copy carries the same Message-ID, but not every client drops it).
+        uncertain = [m for m in queryset if m.may_have_been_sent and m.status in RETRYABLE_STATUSES]
+        if uncertain and request.POST.get("confirm") != "yes":
+            return self._retry_confirmation(request, uncertain)
         done, refused = self._apply(queryset, message_retry)
         if done:
             self.message_user(
@@ -182,19 +204,51 @@ class MessageAdmin(admin.ModelAdmin):
                 % {"count": done},
                 messages.SUCCESS,
             )
+        if uncertain:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d of them may have been sent already: its recipient may get it twice.",
+                    "%(count)d of them may have been sent already: their recipients may get "
+                    "them twice.",
+                    len(uncertain),
+                )
+                % {"count": len(uncertain)},
+                messages.WARNING,
+            )
         if refused:
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d message was skipped: only failed or cancelled messages can be "
-                    "sent again.",
-                    "%(count)d messages were skipped: only failed or cancelled messages can be "
-                    "sent again.",
+                    "%(count)d message was skipped: only failed, cancelled or possibly sent "
+                    "messages can be sent again.",
+                    "%(count)d messages were skipped: only failed, cancelled or possibly sent "
+                    "messages can be sent again.",
                     refused,
                 )
                 % {"count": refused},
                 messages.WARNING,
             )
+
+    def _retry_confirmation(self, request, uncertain):
+        """Ask before sending again messages that may have reached their recipients."""
+        # The same POST again, confirmed: works from the list and from the change page.
+        repost = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in ("csrfmiddlewaretoken", "confirm")
+            for value in values
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send again messages that may have been sent?"),
+            "opts": self.model._meta,
+            "uncertain": uncertain,
+            "repost": repost,
+        }
+        return TemplateResponse(
+            request, "admin/notifications/message/retry_confirmation.html", context
+        )
 
     @admin.action(
         description=_("Cancel this message"),

@@ -27,4 +27,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from notifications import checks  # noqa: F401  (registers the system checks)
+
         post_migrate.connect(grant_group_permissions, sender=self)

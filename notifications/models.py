@@ -21,7 +21,11 @@ class Message(models.Model):
     The owning app records it in its own transaction (``message_queue``); a Celery task
     delivers it after commit. The unique ``idempotency_key`` makes recording the same
     message twice (a reminder rule run twice, two beat processes) create one row, and the
-    status, changed under a row lock, makes a task run twice send once.
+    status, changed under a row lock, makes a task run twice send once. An attempt holds
+    the message for a lease (``sending_started_at``): if its worker dies, a later attempt
+    takes over and sends it again with the same identity (``notifications.identity``).
+    Messages about one record to one recipient form a ``thread``, delivered in the order
+    they were recorded (``notifications.ordering``).
     """
 
     idempotency_key = models.CharField(
@@ -135,6 +139,57 @@ class Message(models.Model):
         default=False,
         help_text=_("Whether private values such as private links were erased."),
     )
+    thread = models.CharField(
+        _("thread"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_(
+            "Messages about the same record to the same recipient through the same channel: "
+            "they are delivered in the order they were made."
+        ),
+    )
+    held_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("waiting for"),
+        help_text=_("Earlier message of the same thread this one waits for, while it does."),
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("no longer needed because of"),
+        help_text=_("Later message of the same thread that made this one pointless to send."),
+    )
+    attempt_id = models.UUIDField(
+        _("current attempt"),
+        null=True,
+        blank=True,
+        help_text=_("Identifies the delivery attempt that holds the message while it is sending."),
+    )
+    sending_started_at = models.DateTimeField(
+        _("sending since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the current attempt started; if it is still sending after the lease, its "
+            "worker stopped and the message is sent again."
+        ),
+    )
+    uncertain_attempts = models.PositiveIntegerField(
+        _("interrupted attempts"),
+        default=0,
+        help_text=_(
+            "Attempts that stopped without a result (worker stopped, result not saved): each "
+            "may have reached the recipient. Every attempt carries the same Message-ID."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     sent_at = models.DateTimeField(
@@ -152,6 +207,9 @@ class Message(models.Model):
             models.Index(fields=["station", "-created_at"], name="message_station_created"),
             models.Index(fields=["concerning_type", "concerning_id"], name="message_concerning"),
             models.Index(fields=["template", "-created_at"], name="message_template_created"),
+            models.Index(
+                fields=["thread", "id"], condition=~models.Q(thread=""), name="message_thread"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -166,3 +224,10 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.to} ({self.get_status_display()})"
+
+    @property
+    def may_have_been_sent(self) -> bool:
+        """Whether the recipient may already have this message though it is not recorded sent."""
+        return self.status == MessageStatus.POSSIBLY_SENT or (
+            self.status != MessageStatus.SENT and self.uncertain_attempts > 0
+        )

@@ -3,12 +3,28 @@ Writes of the notifications app: record messages, deliver them, retry, cancel, s
 
 Other apps call ``message_queue`` inside their own transaction; everything else is driven by
 the Celery tasks in ``notifications.tasks`` and by the admin.
+
+Delivery is at least once, never zero times, and in order within a thread:
+
+- an attempt claims a message (``sending``) for a lease (``NOTIFICATIONS_SENDING_LEASE``);
+  if its worker dies, a redelivered task or the sweep takes the message over once the lease
+  expired and sends it again, with the same identity (``notifications.identity``: the
+  email's Message-ID, the SMS gateway's key) so that a duplicate can be dropped downstream;
+  after ``NOTIFICATIONS_MAX_INTERRUPTED`` such attempts the message stops as "may have
+  been sent" for staff to decide;
+- the result of a successful send is saved with a bounded retry on a fresh database
+  connection; a send is never recorded as a failure;
+- a message waits for the earlier undelivered messages of its thread, and a message that
+  a later one made pointless is dropped (``notifications.ordering``).
 """
 
+import contextlib
 import datetime
 import json
 import logging
 import smtplib
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
@@ -20,19 +36,30 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, connections, transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
 from notifications import sms
-from notifications.constants import SECRET_PREFIX, Channel, ErrorCode, MessageStatus
+from notifications.constants import (
+    RETRYABLE_STATUSES,
+    SECRET_PREFIX,
+    Channel,
+    ErrorCode,
+    MessageStatus,
+)
 from notifications.exceptions import DeliveryError, PermanentDeliveryError
+from notifications.identity import email_message_id, message_identity
 from notifications.models import Message
+from notifications.ordering import thread_key, thread_position
 from notifications.rendering import language_resolve, message_render, station_name
 from notifications.timing import quiet_hours_end, retry_deadline, retry_delay
 
 logger = logging.getLogger(__name__)
+
+# What a dropped connection or a restarting database server raises.
+DATABASE_FAULTS = (DatabaseError, InterfaceError)
 
 
 def _due_time(*, channel: str, moment: datetime.datetime) -> datetime.datetime:
@@ -88,8 +115,15 @@ def _message_fields(spec: MessageSpec, *, now: datetime.datetime) -> dict:
         "next_attempt_at": _due_time(channel=spec.channel, moment=due),
     }
     if spec.concerning is not None:
-        fields["concerning_type"] = ContentType.objects.get_for_model(spec.concerning)
+        content_type = ContentType.objects.get_for_model(spec.concerning)
+        fields["concerning_type"] = content_type
         fields["concerning_id"] = str(spec.concerning.pk)
+        # Messages about one record to one recipient are delivered in the order made.
+        fields["thread"] = thread_key(
+            subject=f"{content_type.app_label}.{content_type.model}:{spec.concerning.pk}",
+            channel=spec.channel,
+            to=fields["to"],
+        )
     return fields
 
 
@@ -308,7 +342,11 @@ def messages_publish_each(*, message_ids: list[int]) -> int:
 
 @dataclass
 class DeliveryOutcome:
-    """What one delivery attempt did: sent, retry, failed, postponed, skipped or missing."""
+    """
+    What one delivery attempt did: sent, retry, failed, possibly_sent, postponed (quiet
+    hours), waiting (for an earlier message of its thread), superseded, unrecorded (sent,
+    but the database would not record it), skipped or missing.
+    """
 
     result: str
     message_id: int
@@ -326,13 +364,16 @@ def _email_send(message: Message, rendered) -> str:
         reply_to = [message.station.email] if message.station.email else []
     else:
         sender, reply_to = settings.DEFAULT_FROM_EMAIL, []
+    # The same Message-ID on every attempt: a second copy (worker killed after the mail
+    # server took the first) is recognisably the same message.
+    message_id = email_message_id(message.idempotency_key)
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=sender,
         to=[message.to],
         reply_to=reply_to,
-        headers={"X-Linli-Message": message.idempotency_key[:200]},
+        headers={"Message-ID": message_id, "X-Linli-Message": message.idempotency_key[:200]},
     )
     if rendered.html:
         email.attach_alternative(rendered.html, "text/html")
@@ -345,7 +386,7 @@ def _email_send(message: Message, rendered) -> str:
         if 500 <= error.smtp_code < 600:
             raise PermanentDeliveryError(text) from error
         raise DeliveryError(text) from error
-    return ""
+    return message_id
 
 
 def _sms_send(message: Message, rendered) -> str:
@@ -356,7 +397,12 @@ def _sms_send(message: Message, rendered) -> str:
     if not phonenumbers.is_possible_number(number):
         raise PermanentDeliveryError(f"Not a possible phone number: {message.to!r}")
     sender = station_name(message.station, message.language) if message.station_id else "Linli"
-    return sms.send_sms(to=message.to, body=rendered.text, sender=sender)
+    return sms.send_sms(
+        to=message.to,
+        body=rendered.text,
+        sender=sender,
+        key=message_identity(message.idempotency_key),
+    )
 
 
 # One sender per channel; a WeChat official-account channel adds its function here.
@@ -370,16 +416,127 @@ def _is_permanent(error: Exception) -> bool:
     return isinstance(error, TemplateDoesNotExist | TemplateSyntaxError | ValueError | KeyError)
 
 
+# Saving the result of an attempt: tries, and the first wait between them (doubling).
+SAVE_TRIES = 5
+SAVE_BACKOFF = 0.2
+
+
+def _write_retrying(write, *, what: str):
+    """
+    Run ``write()`` in a transaction and return its result; on a database error (the
+    connection dropped, the server restarted) try again on a fresh connection, a few times.
+
+    Inside a caller's transaction the connection cannot be replaced: the error is raised.
+    """
+    connection = connections[Message.objects.db]
+    for attempt in range(1, SAVE_TRIES + 1):
+        try:
+            with transaction.atomic(using=Message.objects.db):
+                return write()
+        except DATABASE_FAULTS:
+            if connection.in_atomic_block:
+                raise
+            # A broken connection may fail to close; the next query opens a new one anyway.
+            with contextlib.suppress(*DATABASE_FAULTS):
+                connection.close()
+            if attempt == SAVE_TRIES:
+                raise
+            logger.warning(
+                "Could not save %s (try %s of %s); trying again on a new database connection.",
+                what,
+                attempt,
+                SAVE_TRIES,
+                exc_info=True,
+            )
+            time.sleep(SAVE_BACKOFF * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.NOTIFICATIONS_SENDING_LEASE)
+
+
+def _lease_expired(message: Message, *, now: datetime.datetime) -> bool:
+    # Rows claimed before leases existed have no start time: their last change stands in.
+    started = message.sending_started_at or message.updated_at
+    return started <= now - _lease()
+
+
+def _finish(message: Message, status: str, **values) -> list[str]:
+    """Put ``message`` in the final ``status`` (not saved); return the fields to save."""
+    message.status = status
+    message.context = _erase_secrets(message.context)
+    message.secrets_erased = True
+    message.held_by = None
+    message.attempt_id = None
+    message.sending_started_at = None
+    for name, value in values.items():
+        setattr(message, name, value)
+    return [
+        "status",
+        "context",
+        "secrets_erased",
+        "held_by",
+        "attempt_id",
+        "sending_started_at",
+        "updated_at",
+        *values,
+    ]
+
+
+def _attempt_interrupted(*, message: Message, now: datetime.datetime) -> None:
+    """
+    Record that the attempt holding ``message`` (locked) stopped without a result — its
+    worker died, or the sending could not be saved — and queue the message again at once.
+    After ``NOTIFICATIONS_MAX_INTERRUPTED`` such attempts, stop: "may have been sent".
+    """
+    message.uncertain_attempts += 1
+    count = message.uncertain_attempts
+    if count >= settings.NOTIFICATIONS_MAX_INTERRUPTED:
+        message.last_error = (
+            f"{count} attempts stopped without a result (worker stopped); the message may "
+            "have been sent. Check with the recipient before sending it again."
+        )
+        fields = _finish(message, MessageStatus.POSSIBLY_SENT)
+        logger.error("Message %s: %s", message.pk, message.last_error)
+    else:
+        message.last_error = (
+            "An attempt stopped without a result (worker stopped) and may have reached the "
+            "recipient; the message is sent again with the same Message-ID."
+        )
+        message.status = MessageStatus.CREATED
+        message.attempt_id = None
+        message.sending_started_at = None
+        message.published_at = None
+        message.next_attempt_at = _due_time(channel=message.channel, moment=now)
+        fields = [
+            "status",
+            "attempt_id",
+            "sending_started_at",
+            "published_at",
+            "next_attempt_at",
+            "updated_at",
+        ]
+        logger.warning("Message %s: an attempt stopped without a result; queued again.", message.pk)
+    message.save(update_fields=[*fields, "uncertain_attempts", "last_error"])
+
+
 def message_send(*, message_id: int) -> DeliveryOutcome:
     """
-    Deliver one message if it is still waiting and due; safe to call twice.
+    Deliver one message if it is waiting, due and first in its thread; safe to call twice.
 
-    The message is claimed (``created`` → ``sending``) under a row lock, so a second run of
-    the same task finds it ``sending`` or ``sent`` and does nothing. The network call happens
-    after the claim is committed, so no lock is held while the channel answers.
+    The message is claimed (``created`` → ``sending``, with a new attempt id and start time)
+    under a row lock and the claim is committed before the network call, so no lock is held
+    while the channel answers. A second run of the task finds it ``sending`` (left alone
+    while the attempt's lease runs; taken over and sent again once it expired: the worker
+    died) or ``sent``. The result is saved with retries on a fresh connection; a send is
+    never recorded as a failure. Followers waiting in the thread are woken at the end.
     """
     now = timezone.now()
-    with transaction.atomic():
+    finished: list[int] = []  # messages this call finished: their followers are woken
+
+    def claim() -> tuple[Message | None, DeliveryOutcome | None]:
+        finished.clear()
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("station")
@@ -387,115 +544,300 @@ def message_send(*, message_id: int) -> DeliveryOutcome:
             .first()
         )
         if message is None:
-            return DeliveryOutcome("missing", message_id)
-        if message.status != MessageStatus.CREATED or message.next_attempt_at > now:
-            return DeliveryOutcome("skipped", message_id)
-        if message.channel == Channel.SMS and (morning := quiet_hours_end(now)):
-            message.next_attempt_at = morning
-            message.save(update_fields=["next_attempt_at", "updated_at"])
-            return DeliveryOutcome("postponed", message_id)
-        message.status = MessageStatus.SENDING
-        message.attempts += 1
-        message.first_attempt_at = message.first_attempt_at or now
-        message.save(update_fields=["status", "attempts", "first_attempt_at", "updated_at"])
+            return None, DeliveryOutcome("missing", message_id)
+        if message.status == MessageStatus.SENDING and _lease_expired(message, now=now):
+            _attempt_interrupted(message=message, now=now)
+            if message.status == MessageStatus.POSSIBLY_SENT:
+                finished.append(message.pk)
+                return message, DeliveryOutcome("possibly_sent", message.pk)
+        return message, _claim(message=message, now=now, finished=finished)
+
+    # Nothing is sent yet: a dropped connection here costs a retry, not the message.
+    message, outcome = _write_retrying(claim, what=f"the claim of message {message_id}")
+    _followers_wake(message_ids=finished)
+    if outcome is not None:
+        return outcome
     try:
         rendered = message_render(message)
         reference = CHANNEL_SENDERS[message.channel](message, rendered)
     except Exception as error:
         return _attempt_failed(message=message, error=error)
-    message.status = MessageStatus.SENT
-    message.sent_at = timezone.now()
-    message.reference = (reference or "")[:100]
-    message.last_error = ""
-    message.context = _erase_secrets(message.context)
-    message.secrets_erased = True
-    message.save(
-        update_fields=[
-            "status",
-            "sent_at",
-            "reference",
-            "last_error",
-            "context",
-            "secrets_erased",
-            "updated_at",
-        ]
-    )
+    if not _sent_record(message=message, reference=reference):
+        return DeliveryOutcome("unrecorded", message.pk)
     logger.info("Sent message %s (%s) to %s.", message.pk, message.template, message.channel)
+    _followers_wake(message_ids=[message.pk])
     return DeliveryOutcome("sent", message.pk)
 
 
-def _attempt_failed(*, message: Message, error: Exception) -> DeliveryOutcome:
-    """Record a failed attempt: retry later with backoff, or fail for good."""
+def _claim(
+    *, message: Message, now: datetime.datetime, finished: list[int]
+) -> DeliveryOutcome | None:
+    """
+    Claim the locked ``message`` for a new attempt and return None; or return why not
+    (not waiting or not due, quiet hours, superseded, waiting for an earlier message).
+    Messages this finishes (dropped) are appended to ``finished``.
+    """
+    if message.status != MessageStatus.CREATED or message.next_attempt_at > now:
+        return DeliveryOutcome("skipped", message.pk)
+    if message.channel == Channel.SMS and (morning := quiet_hours_end(now)):
+        message.next_attempt_at = morning
+        message.save(update_fields=["next_attempt_at", "updated_at"])
+        return DeliveryOutcome("postponed", message.pk)
+    if message.thread:
+        position = thread_position(pk=message.pk, template=message.template, thread=message.thread)
+        for earlier, replaced_by in position.pointless:
+            if _drop(message_id=earlier.pk, superseded_by=replaced_by):
+                finished.append(earlier.pk)
+        if position.superseded_by is not None:
+            message.save(
+                update_fields=_finish(
+                    message, MessageStatus.SUPERSEDED, superseded_by_id=position.superseded_by
+                )
+            )
+            finished.append(message.pk)
+            logger.info(
+                "Message %s (%s) dropped: the later message %s makes it pointless.",
+                message.pk,
+                message.template,
+                position.superseded_by,
+            )
+            return DeliveryOutcome("superseded", message.pk)
+        if position.blocker is not None:
+            return _hold(message=message, blocker=position.blocker, now=now)
+    message.status = MessageStatus.SENDING
+    message.attempts += 1
+    message.first_attempt_at = message.first_attempt_at or now
+    message.sending_started_at = now
+    message.attempt_id = uuid.uuid4()
+    message.held_by = None
+    message.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "first_attempt_at",
+            "sending_started_at",
+            "attempt_id",
+            "held_by",
+            "updated_at",
+        ]
+    )
+    return None
+
+
+def _drop(*, message_id: int, superseded_by: int) -> bool:
+    """Drop the waiting message ``message_id`` that ``superseded_by`` made pointless."""
+    # skip_locked: never wait for a row another attempt holds (no lock cycles); that
+    # attempt sees the later message itself and drops its message.
+    message = (
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(pk=message_id, status=MessageStatus.CREATED)
+        .first()
+    )
+    if message is None:
+        return False
+    message.save(
+        update_fields=_finish(message, MessageStatus.SUPERSEDED, superseded_by_id=superseded_by)
+    )
+    logger.info(
+        "Message %s dropped: the later message %s makes it pointless.", message_id, superseded_by
+    )
+    return True
+
+
+def _hold(*, message: Message, blocker, now: datetime.datetime) -> DeliveryOutcome:
+    """Make ``message`` wait for ``blocker``, the earlier undelivered message of its thread."""
+    if blocker.status == MessageStatus.SENDING:
+        blocker_due = (blocker.sending_started_at or now) + _lease()
+    else:
+        blocker_due = blocker.next_attempt_at
+    # The blocker wakes its followers when it is finished; this is the fallback.
+    wait_until = max(
+        now + datetime.timedelta(seconds=settings.NOTIFICATIONS_ORDER_WAIT), blocker_due
+    )
+    message.held_by_id = blocker.pk
+    message.next_attempt_at = wait_until
+    message.save(update_fields=["held_by", "next_attempt_at", "updated_at"])
+    message_publish_on_commit(message=message)
+    return DeliveryOutcome("waiting", message.pk, retry_in=(wait_until - now).total_seconds())
+
+
+def _followers_wake(*, message_ids: list[int]) -> None:
+    """Hand to the queue now the messages that wait for any of ``message_ids`` (finished)."""
+    if not message_ids:
+        return
     now = timezone.now()
+    try:
+        followers = list(
+            Message.objects.filter(held_by_id__in=message_ids, status=MessageStatus.CREATED)
+        )
+        for follower in followers:
+            moment = max(now, follower.send_after) if follower.send_after else now
+            follower.next_attempt_at = _due_time(channel=follower.channel, moment=moment)
+            Message.objects.filter(pk=follower.pk, status=MessageStatus.CREATED).update(
+                next_attempt_at=follower.next_attempt_at, updated_at=now
+            )
+            message_publish_on_commit(message=follower)
+    except DATABASE_FAULTS:
+        # They wake by themselves a little later (NOTIFICATIONS_ORDER_WAIT, the sweep).
+        logger.warning("Could not wake the messages waiting for %s.", message_ids, exc_info=True)
+
+
+def _sent_record(*, message: Message, reference: str) -> bool:
+    """Save that ``message`` was sent, retrying on a fresh connection; return whether it was."""
+    now = timezone.now()
+    values = {
+        "status": MessageStatus.SENT,
+        "sent_at": now,
+        "reference": (reference or "")[:100],
+        "last_error": "",
+        "context": _erase_secrets(message.context),
+        "secrets_erased": True,
+        "held_by": None,
+        "attempt_id": None,
+        "sending_started_at": None,
+        "updated_at": now,
+    }
+    try:
+        # Whichever attempt holds it now: the channel took the message, so it is sent.
+        _write_retrying(
+            lambda: (
+                Message.objects.filter(pk=message.pk)
+                .exclude(status=MessageStatus.SENT)
+                .update(**values)
+            ),
+            what=f"that message {message.pk} was sent",
+        )
+    except DATABASE_FAULTS:
+        logger.error(
+            "Message %s was sent but that could not be saved: it stays 'sending' and, once "
+            "its lease expires, is sent again with the same Message-ID.",
+            message.pk,
+            exc_info=True,
+        )
+        return False
+    for name, value in values.items():
+        setattr(message, name, value)
+    return True
+
+
+def _attempt_failed(*, message: Message, error: Exception) -> DeliveryOutcome:
+    """Record a failed attempt: retry later with backoff, or stop for good."""
+    now = timezone.now()
+    attempt = message.attempt_id
     text = f"{type(error).__name__}: {error}"[:2000]
     delay = retry_delay(message.attempts)
-    give_up = _is_permanent(error) or now + delay > retry_deadline(message.first_attempt_at)
+    permanent = _is_permanent(error)
+    give_up = permanent or now + delay > retry_deadline(message.first_attempt_at)
     message.last_error = text
     if give_up:
-        logger.error("Message %s failed for good: %s", message.pk, text)
-        message.status = MessageStatus.FAILED
-        message.context = _erase_secrets(message.context)
-        message.secrets_erased = True
-        message.save(
-            update_fields=["status", "last_error", "context", "secrets_erased", "updated_at"]
+        # An earlier attempt that stopped without a result may have reached the recipient.
+        status = (
+            MessageStatus.POSSIBLY_SENT
+            if message.uncertain_attempts and not permanent
+            else MessageStatus.FAILED
         )
-        return DeliveryOutcome("failed", message.pk)
+        fields = [*_finish(message, status), "last_error"]
+        result = "failed" if status == MessageStatus.FAILED else "possibly_sent"
+    else:
+        message.status = MessageStatus.CREATED
+        message.next_attempt_at = _due_time(channel=message.channel, moment=now + delay)
+        message.attempt_id = None
+        message.sending_started_at = None
+        fields = [
+            "status",
+            "last_error",
+            "next_attempt_at",
+            "attempt_id",
+            "sending_started_at",
+            "updated_at",
+        ]
+        result = "retry"
+    message.updated_at = now
+    values = {name: getattr(message, name) for name in fields}
+    written = _write_retrying(
+        # Only if this attempt still holds the message (no other took it over meanwhile).
+        lambda: Message.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, attempt_id=attempt
+        ).update(**values),
+        what=f"the failed attempt of message {message.pk}",
+    )
+    if not written:
+        logger.info(
+            "Message %s: another attempt holds it now; this one's error: %s", message.pk, text
+        )
+        return DeliveryOutcome("skipped", message.pk)
+    if give_up:
+        logger.error("Message %s stopped (%s): %s", message.pk, status, text)
+        _followers_wake(message_ids=[message.pk])
+        return DeliveryOutcome(result, message.pk)
     logger.warning("Message %s will be tried again in %s: %s", message.pk, delay, text)
-    message.status = MessageStatus.CREATED
-    message.next_attempt_at = _due_time(channel=message.channel, moment=now + delay)
-    message.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
     message_publish_on_commit(message=message)
     return DeliveryOutcome("retry", message.pk, retry_in=delay.total_seconds())
 
 
 @dataclass
 class SweepOutcome:
-    """What a sweep did: messages handed to the queue again, and stuck ones given up."""
+    """
+    What a sweep did: tasks handed to the queue (or not: broker away), attempts whose
+    worker died queued again, and messages stopped as "may have been sent".
+    """
 
     published: int = 0
     unpublished: int = 0
     interrupted: int = 0
+    possibly_sent: int = 0
 
 
 def messages_sweep(
     *, older_than: datetime.timedelta | None = None, limit: int | None = None
 ) -> SweepOutcome:
     """
-    Hand to the queue again the due messages whose task was lost (broker down, restart).
+    Take over attempts whose worker died, and hand lost messages to the queue again.
 
+    An attempt is taken over when its message has been ``sending`` longer than the lease
+    (``NOTIFICATIONS_SENDING_LEASE``, twice the time a delivery task may run, and far below
+    the broker's visibility timeout): the message is queued again at once and sent with the
+    same identity, or stopped as "may have been sent" after too many such attempts.
     A message counts as lost when it is due and was never published, or was published more
     than ``older_than`` (``NOTIFICATIONS_SWEEP_AFTER`` seconds) ago. A second task for a
-    message already delivered does nothing. Messages left ``sending`` far longer than a task
-    may run (worker killed mid-send) are marked failed for staff to check and retry: they may
-    have been sent, and sending twice is worse than asking a person.
+    message already delivered does nothing.
     """
     now = timezone.now()
     if older_than is None:
         older_than = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER)
     limit = limit or settings.NOTIFICATIONS_SWEEP_BATCH
     stale = now - older_than
+    expired = now - _lease()
     outcome = SweepOutcome()
-    stuck_before = now - datetime.timedelta(seconds=settings.NOTIFICATIONS_STUCK_AFTER)
+    requeued: list[int] = []
+    finished: list[int] = []
     with transaction.atomic():
-        stuck = Message.objects.select_for_update().filter(
-            status=MessageStatus.SENDING, updated_at__lt=stuck_before
-        )[:limit]
+        stuck = (
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SENDING)
+            .filter(
+                Q(sending_started_at__lte=expired)
+                | Q(sending_started_at__isnull=True, updated_at__lte=expired)
+            )
+            .order_by("pk")[:limit]
+        )
         for message in stuck:
-            message.status = MessageStatus.FAILED
-            message.last_error = (
-                "Delivery was interrupted (worker stopped); the message may or may not have "
-                "been sent. Check with the recipient before sending it again."
-            )
-            message.context = _erase_secrets(message.context)
-            message.secrets_erased = True
-            message.save(
-                update_fields=["status", "last_error", "context", "secrets_erased", "updated_at"]
-            )
-            outcome.interrupted += 1
+            _attempt_interrupted(message=message, now=now)
+            if message.status == MessageStatus.POSSIBLY_SENT:
+                outcome.possibly_sent += 1
+                finished.append(message.pk)
+            else:
+                outcome.interrupted += 1
+                requeued.append(message.pk)
+    _followers_wake(message_ids=finished)
     lost = (
         Message.objects.due(now)
-        .filter(Q(published_at__isnull=True, created_at__lte=stale) | Q(published_at__lte=stale))
-        .order_by("next_attempt_at")
+        .filter(
+            Q(pk__in=requeued)
+            | Q(published_at__isnull=True, created_at__lte=stale)
+            | Q(published_at__lte=stale)
+        )
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     for message_id in list(lost):
@@ -508,21 +850,30 @@ def messages_sweep(
 
 
 def message_retry(*, message: Message) -> Message:
-    """Send a failed or cancelled message again, now (staff action)."""
+    """
+    Send a failed, cancelled or possibly sent message again, now (staff action).
+
+    A possibly sent message may reach its recipient twice (with the same Message-ID): the
+    admin asks staff to confirm first.
+    """
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
-        if message.status not in (MessageStatus.FAILED, MessageStatus.CANCELLED):
+        if message.status not in RETRYABLE_STATUSES:
             raise ValidationError(ErrorCode.NOT_RETRYABLE.label, code=ErrorCode.NOT_RETRYABLE)
         message.status = MessageStatus.CREATED
         message.next_attempt_at = _due_time(channel=message.channel, moment=timezone.now())
         message.first_attempt_at = None
         message.published_at = None
+        message.held_by = None
+        message.uncertain_attempts = 0
         message.save(
             update_fields=[
                 "status",
                 "next_attempt_at",
                 "first_attempt_at",
                 "published_at",
+                "held_by",
+                "uncertain_attempts",
                 "updated_at",
             ]
         )
@@ -536,8 +887,8 @@ def message_cancel(*, message: Message) -> Message:
         message = Message.objects.select_for_update().get(pk=message.pk)
         if message.status != MessageStatus.CREATED:
             raise ValidationError(ErrorCode.NOT_CANCELLABLE.label, code=ErrorCode.NOT_CANCELLABLE)
-        message.status = MessageStatus.CANCELLED
-        message.context = _erase_secrets(message.context)
-        message.secrets_erased = True
-        message.save(update_fields=["status", "context", "secrets_erased", "updated_at"])
+        message.save(update_fields=_finish(message, MessageStatus.CANCELLED))
+        message_id = message.pk
+        # The messages waiting for this one in its thread need not wait any more.
+        transaction.on_commit(lambda: _followers_wake(message_ids=[message_id]))
     return message

@@ -8,6 +8,10 @@ SMS backends, chosen by the ``SMS_BACKEND`` setting like Django's ``EMAIL_BACKEN
 - ``notifications.sms.HttpGatewayBackend`` POSTs JSON to ``SMS_GATEWAY_URL`` with
   ``SMS_GATEWAY_TOKEN`` (production). A 4xx answer is permanent (the number or the text
   is refused); a 5xx answer, a timeout or a refused connection is temporary.
+
+Each message carries a ``key``, the same on every attempt to send it
+(``notifications.identity``): the gateway gets it as ``key`` in the JSON and as the
+``Idempotency-Key`` header, so that it can drop a second copy sent after a worker died.
 """
 
 import datetime
@@ -32,11 +36,13 @@ outbox: list["SmsMessage"] = []
 
 @dataclass
 class SmsMessage:
-    """One text message: recipient phone number (E.164), text and sender name."""
+    """One text message: recipient phone number (E.164), text, sender name and its key."""
 
     to: str
     body: str
     sender: str = ""
+    # Same on every attempt to send this message, so that a duplicate can be dropped.
+    key: str = ""
 
 
 class BaseBackend:
@@ -53,7 +59,13 @@ class ConsoleBackend(BaseBackend):
 
     def send(self, message: SmsMessage) -> str:
         stream = self.stream or sys.stdout
-        text = f"SMS to {message.to} from {message.sender}:\n{message.body}\n{'-' * 40}\n"
+        text = (
+            f"SMS to {message.to} from {message.sender} [{message.key}]:
+"
+            f"{message.body}
+{'-' * 40}
+"
+        )
         stream.write(redact_secrets(text))
         stream.flush()
         return ""
@@ -69,7 +81,8 @@ class FileBackend(ConsoleBackend):
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
         reference = f"{stamp}-{uuid.uuid4().hex[:8]}"
         (folder / f"{reference}.txt").write_text(
-            f"To: {message.to}\nFrom: {message.sender}\n\n{message.body}\n", encoding="utf-8"
+            f"To: {message.to}\nFrom: {message.sender}\nKey: {message.key}\n\n{message.body}\n",
+            encoding="utf-8",
         )
         return reference
 
@@ -86,24 +99,26 @@ class LocmemBackend(BaseBackend):
 
 
 class HttpGatewayBackend(BaseBackend):
-    """POST ``{"to", "text", "sender"}`` as JSON with a bearer token to ``SMS_GATEWAY_URL``."""
+    """
+    POST ``{"to", "text", "sender", "key"}`` as JSON with a bearer token to
+    ``SMS_GATEWAY_URL``; the key also goes as the ``Idempotency-Key`` header.
+    """
 
     def send(self, message: SmsMessage) -> str:
         url = getattr(settings, "SMS_GATEWAY_URL", "")
         if not url:
             raise PermanentDeliveryError("SMS_GATEWAY_URL is not set.")
-        payload = json.dumps(
-            {"to": message.to, "text": message.body, "sender": message.sender}
-        ).encode()
+        payload = {"to": message.to, "text": message.body, "sender": message.sender}
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {getattr(settings, 'SMS_GATEWAY_TOKEN', '')}",
+        }
+        if message.key:
+            payload["key"] = message.key
+            headers["Idempotency-Key"] = message.key
         request = urllib.request.Request(  # noqa: S310 (the URL comes from settings)
-            url,
-            data=payload,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "Authorization": f"Bearer {getattr(settings, 'SMS_GATEWAY_TOKEN', '')}",
-            },
+            url, data=json.dumps(payload).encode(), method="POST", headers=headers
         )
         timeout = getattr(settings, "SMS_GATEWAY_TIMEOUT", 10)
         try:
@@ -129,6 +144,9 @@ def get_backend() -> BaseBackend:
     return import_string(path)()
 
 
-def send_sms(*, to: str, body: str, sender: str = "") -> str:
-    """Send one text message through the configured backend; return its reference."""
-    return get_backend().send(SmsMessage(to=to, body=body, sender=sender))
+def send_sms(*, to: str, body: str, sender: str = "", key: str = "") -> str:
+    """
+    Send one text message through the configured backend; return its reference.
+    ``key`` is the message's identity, the same on every attempt (``notifications.identity``).
+    """
+    return get_backend().send(SmsMessage(to=to, body=body, sender=sender, key=key))

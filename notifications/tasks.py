@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from notifications.reminders import reminders_run
@@ -11,9 +12,21 @@ from notifications.services import message_send, messages_publish_each, messages
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="notifications.message_deliver", acks_late=True)
+# The time limit bounds an attempt, so that its lease (NOTIFICATIONS_SENDING_LEASE, twice
+# as long) tells a live attempt from one whose worker died.
+@shared_task(
+    name="notifications.message_deliver",
+    acks_late=True,
+    time_limit=settings.NOTIFICATIONS_DELIVERY_TIME_LIMIT,
+    soft_time_limit=settings.NOTIFICATIONS_DELIVERY_TIME_LIMIT * 5 // 6,
+)
 def message_deliver(message_id: int) -> str:
-    """Deliver one message of the outbox; running it twice sends once."""
+    """
+    Deliver one message of the outbox; running it twice sends once.
+
+    If the worker of a first run died after the channel took the message, a later run sends
+    it again with the same identity (Message-ID, SMS key).
+    """
     return message_send(message_id=message_id).result
 
 
@@ -32,12 +45,13 @@ def messages_deliver_batch(message_ids: list[int]) -> int:
 
 @shared_task(name="notifications.messages_sweep")
 def messages_sweep_task() -> dict:
-    """Hand lost messages to the queue again (beat, every few minutes)."""
+    """Take over attempts whose worker died; hand lost messages to the queue (beat, 2 min)."""
     outcome = messages_sweep()
     return {
         "published": outcome.published,
         "unpublished": outcome.unpublished,
         "interrupted": outcome.interrupted,
+        "possibly_sent": outcome.possibly_sent,
     }
 
 

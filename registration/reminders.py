@@ -132,9 +132,11 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """
     End registrations whose visa or permit expired without an update; tell the resident.
 
-    A chunk at a time in one transaction: each registration is ended (its own savepoint: one
-    bad row does not stop the others) and the residents' messages are queued together with
-    ``message_queue_many``, so an ending and its message are committed together.
+    A chunk at a time in one transaction (``_expired_end``): each registration is ended (its
+    own savepoint: one bad row does not stop the others) and the residents' messages are
+    queued together with ``message_queue_many``, so an ending and its message are committed
+    together. Another run at the same time (a second beat, a manual run) is no error: the
+    rows it ended, or is ending, are skipped quietly.
     """
     rule = "registration.visa_expired"
     outcome = RuleOutcome(rule=rule)
@@ -145,28 +147,6 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         .iterator(chunk_size=CHUNK)
     )
     pending: list[int] = []
-
-    def flush() -> None:
-        specs: list[MessageSpec] = []
-        with transaction.atomic():
-            for pk in pending:
-                try:
-                    registration = registration_end(
-                        registration=Registration(pk=pk), reason=EndReason.VISA_EXPIRED
-                    )
-                except Exception:  # one bad row must not stop the others
-                    logger.exception("Could not end registration %s after visa expiry.", pk)
-                    continue
-                outcome.queued += 1
-                specs += resident_message_specs(
-                    registration=registration,
-                    template="ended_visa_expired",
-                    key=reminder_key(rule, registration, registration.visa_valid_until),
-                    context={"end_reason": EndReason.VISA_EXPIRED},
-                )
-            message_queue_many(messages=specs)
-        pending.clear()
-
     for pk, reference in rows:
         outcome.due += 1
         outcome.details.append(reference)
@@ -174,10 +154,50 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
             continue
         pending.append(pk)
         if len(pending) >= CHUNK:
-            flush()
+            _expired_end(pending, today=today, outcome=outcome)
+            pending = []
     if pending:
-        flush()
+        _expired_end(pending, today=today, outcome=outcome)
     return outcome
+
+
+def _expired_end(pks: list[int], *, today: datetime.date, outcome: RuleOutcome) -> None:
+    """End those of the registrations ``pks`` that are still active and expired; tell them."""
+    rule = outcome.rule
+    specs: list[MessageSpec] = []
+    with transaction.atomic():
+        # Re-read under lock what is still to end: a concurrent run may have ended some rows
+        # since they were read (their status says so), or be ending them now (locked:
+        # skipped, that run tells the resident). SQLite serialises writers instead.
+        still = list(
+            Registration.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=pks, status__in=ACTIVE_STATUSES, visa_valid_until__lt=today)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if len(still) < len(pks):
+            logger.info(
+                "%s: %s of %s registrations were ended by another run meanwhile; skipped.",
+                rule,
+                len(pks) - len(still),
+                len(pks),
+            )
+        for pk in still:
+            try:
+                registration = registration_end(
+                    registration=Registration(pk=pk), reason=EndReason.VISA_EXPIRED
+                )
+            except Exception:  # one bad row must not stop the others
+                logger.exception("Could not end registration %s after visa expiry.", pk)
+                continue
+            outcome.queued += 1
+            specs += resident_message_specs(
+                registration=registration,
+                template="ended_visa_expired",
+                key=reminder_key(rule, registration, registration.visa_valid_until),
+                context={"end_reason": EndReason.VISA_EXPIRED},
+            )
+        message_queue_many(messages=specs)
 
 
 def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome:

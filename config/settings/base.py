@@ -563,11 +563,26 @@ NOTIFICATIONS_RETRY_MAX_DELAY = 3600
 # Waits up to this long are handed to the broker as a countdown; longer ones are picked up
 # by the sweep (keeps ETA tasks well below the Redis visibility timeout).
 NOTIFICATIONS_MAX_COUNTDOWN = 600
-# The sweep re-queues due messages not handed to the broker for this many seconds, and
-# gives up messages stuck in "sending" longer than a task may run (see the time limit).
+# The sweep (beat, every 2 min) re-queues due messages not handed to the broker for this
+# many seconds.
 NOTIFICATIONS_SWEEP_AFTER = 5 * 60
 NOTIFICATIONS_SWEEP_BATCH = 1000
-NOTIFICATIONS_STUCK_AFTER = 30 * 60
+# One delivery attempt may run this long (time limit of the notifications.message_deliver
+# task; SMTP and the SMS gateway time out after 10 s).
+NOTIFICATIONS_DELIVERY_TIME_LIMIT = 60
+# An attempt holds its message ("sending") for this lease. A message still "sending" after
+# it lost its worker (kill -9, a pool child lost): a redelivered task or the sweep takes it
+# over and sends it again with the same Message-ID / SMS key. Twice the time limit, so a
+# live attempt is never taken over; lease + sweep interval (≈ 4 min) stay far below the
+# Redis visibility_timeout (3600 s, CELERY section), after which the broker would hand the
+# unacknowledged task out again anyway (checked: notifications.W001/W002).
+NOTIFICATIONS_SENDING_LEASE = 2 * NOTIFICATIONS_DELIVERY_TIME_LIMIT
+# After this many attempts that stopped without a result, a message stops as "may have been
+# sent" for staff to decide (a message that kills its worker every time must not loop).
+NOTIFICATIONS_MAX_INTERRUPTED = 3
+# A message waiting for an earlier one of its thread looks again after at least this many
+# seconds (the earlier one wakes it as soon as it is finished; this is the fallback).
+NOTIFICATIONS_ORDER_WAIT = 60
 # No text messages to residents at night (local time); they wait until the morning.
 NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"

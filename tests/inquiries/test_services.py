@@ -149,9 +149,9 @@ def test_bulk_assignment_is_all_or_nothing(submit, officer, other_station):
 def test_internal_notes_are_never_shown_or_sent_to_the_resident(
     submit, officer, django_capture_on_commit_callbacks, outbox
 ):
-    submitted = submit()
-    inquiry = submitted.inquiry
     with django_capture_on_commit_callbacks(execute=True):
+        # The receipt goes first: the reply would wait for it (messages of a case keep order).
+        inquiry = submit().inquiry
         inquiry_assign(inquiry=inquiry, assignee=officer, by=officer)
         inquiry_note_add(inquiry=inquiry, body="NOTE-Resident seemed upset", by=officer)
         inquiry_reply(inquiry=inquiry, body="REPLY-We will call you", by=officer)

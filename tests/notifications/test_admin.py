@@ -225,3 +225,94 @@ def test_a_failed_message_can_be_sent_again_from_its_own_page(
     assert response.status_code == 302
     failed.refresh_from_db()
     assert failed.status == MessageStatus.SENT
+
+
+# --- may have been sent, waiting, no longer needed ----------------------------------------
+
+
+def possibly_sent(station, **overrides):
+    values = {
+        "station": station,
+        "status": MessageStatus.POSSIBLY_SENT,
+        "uncertain_attempts": 3,
+        "last_error": "3 attempts stopped without a result (worker stopped)",
+    }
+    values.update(overrides)
+    return MessageFactory(**values)
+
+
+def test_possibly_sent_is_shown_apart_from_failed(client, officer, station):
+    client.force_login(officer)
+    possibly_sent(station)
+    MessageFactory(station=station, status=MessageStatus.FAILED)
+    response = client.get(CHANGELIST, {"status__exact": "possibly_sent"})
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
+    body = response.content.decode()
+    assert "⚠ may have been sent" in body
+    chinese = client.get(CHANGELIST, headers={"accept-language": "zh-hans"}).content.decode()
+    assert "可能已发送" in chinese
+
+
+def test_sending_again_a_message_that_may_have_been_sent_asks_first(
+    client, officer, station, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    uncertain = possibly_sent(station)
+    failed = MessageFactory(station=station, status=MessageStatus.FAILED)
+    post = {"action": "retry_messages", "_selected_action": [uncertain.pk, failed.pk]}
+
+    response = client.post(CHANGELIST, post)
+
+    assert response.status_code == 200
+    assert "admin/notifications/message/retry_confirmation.html" in [
+        t.name for t in response.templates
+    ]
+    body = response.content.decode()
+    assert "may have been sent already" in body
+    assert "Yes, send again" in body
+    assert mail.outbox == []
+    assert set(Message.objects.values_list("status", flat=True)) == {
+        MessageStatus.POSSIBLY_SENT,
+        MessageStatus.FAILED,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CHANGELIST, {**post, "confirm": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert len(mail.outbox) == 2
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert warnings == ["1 of them may have been sent already: its recipient may get it twice."]
+
+
+def test_sending_again_a_possibly_sent_message_from_its_page_asks_first(
+    client, officer, station, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    uncertain = possibly_sent(station)
+    url = reverse("admin:notifications_message_change", args=[uncertain.pk])
+    post = {"CHANGE_FORM-action": "retry_messages", "_selected_action": [uncertain.pk]}
+    response = client.post(url, post, headers={"accept-language": "zh-hans"})
+    assert response.status_code == 200
+    assert "可能已经发送" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**post, "confirm": "yes"})
+    assert response.status_code == 302
+    uncertain.refresh_from_db()
+    assert uncertain.status == MessageStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_dropped_and_waiting_messages_say_why(client, officer, station):
+    client.force_login(officer)
+    first = MessageFactory(station=station, thread="t")
+    waiting = MessageFactory(station=station, thread="t", held_by=first)
+    dropped = MessageFactory(
+        station=station, status=MessageStatus.SUPERSEDED, superseded_by=waiting
+    )
+    body = client.get(CHANGELIST).content.decode()
+    assert f"waiting to be sent, after message #{first.pk}" in body
+    assert f"no longer needed: replaced by message #{waiting.pk}" in body
+    page = client.get(reverse("admin:notifications_message_change", args=[dropped.pk]))
+    assert page.status_code == 200
+    assert "no longer needed because of" in page.content.decode().lower()

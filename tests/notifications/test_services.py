@@ -382,23 +382,6 @@ def test_sweep_requeues_only_due_messages_not_handed_over_recently():
     assert len(mail.outbox) == 2
 
 
-def test_sweep_gives_up_messages_stuck_in_sending(settings):
-    now = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
-    with time_machine.travel(now - datetime.timedelta(hours=1), tick=False):
-        stuck = MessageFactory(status=MessageStatus.SENDING)
-        MessageFactory(status=MessageStatus.SENDING, idempotency_key="fresh")
-    Message.objects.filter(idempotency_key="fresh").update(updated_at=now)
-    with time_machine.travel(now, tick=False):
-        outcome = messages_sweep()
-    assert outcome.interrupted == 1
-    stuck.refresh_from_db()
-    assert stuck.status == MessageStatus.FAILED
-    assert "interrupted" in stuck.last_error
-    assert stuck.context == {}
-    assert Message.objects.get(idempotency_key="fresh").status == MessageStatus.SENDING
-    assert mail.outbox == []
-
-
 def test_sweep_when_the_broker_is_down_keeps_messages_and_stops(monkeypatch):
     from notifications import tasks
 

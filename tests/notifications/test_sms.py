@@ -1,14 +1,21 @@
 """SMS backends, the HTTP gateway one against a real HTTP server on loopback."""
 
+import datetime
 import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from notifications import sms
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
+from notifications.identity import message_identity
+from notifications.models import Message
+from notifications.services import message_send
+from tests.notifications.factories import MessageFactory
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -128,3 +135,23 @@ def test_file_backend_keeps_each_message_as_a_file(settings, tmp_path, monkeypat
     files = list((tmp_path / "sms").iterdir())
     assert [f.stem for f in files] == [reference]
     assert "你好" in files[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+def test_gateway_gets_the_messages_key_on_every_attempt(gateway):
+    """A re-send (the first worker died after the gateway took the text) carries the same
+    key in the JSON and in the Idempotency-Key header, so that the gateway drops it."""
+    message = MessageFactory(channel="sms", to="+8613800138000", idempotency_key="case:9:sms")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert message_send(message_id=message.pk).result == "sent"
+    # The worker is killed before it records the send: the outbox still says "sending".
+    Message.objects.filter(pk=message.pk).update(status="sending", sending_started_at=start)
+    with time_machine.travel(start + datetime.timedelta(hours=1), tick=False):
+        assert message_send(message_id=message.pk).result == "sent"
+
+    key = message_identity("case:9:sms")
+    assert [r["body"]["key"] for r in gateway.requests] == [key, key]
+    assert [r["headers"]["Idempotency-Key"] for r in gateway.requests] == [key, key]
+    assert "case:9" not in str(gateway.requests)  # the key names no record
+    assert Message.objects.get(pk=message.pk).reference == "msg-42"
