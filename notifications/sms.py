@@ -60,11 +60,8 @@ class ConsoleBackend(BaseBackend):
     def send(self, message: SmsMessage) -> str:
         stream = self.stream or sys.stdout
         text = (
-            f"SMS to {message.to} from {message.sender} [{message.key}]:
-"
-            f"{message.body}
-{'-' * 40}
-"
+            f"SMS to {message.to} from {message.sender} [{message.key}]:\n"
+            f"{message.body}\n{'-' * 40}\n"
         )
         stream.write(redact_secrets(text))
         stream.flush()

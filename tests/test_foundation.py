@@ -141,10 +141,15 @@ def test_embedded_default_needs_no_environment():
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local';"
         "django.setup(); from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.DEBUG)"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_TRANSPORT,"
+        " s.CELERY_BROKER_URL, s.DEBUG)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "True"]
+    engine, transport, broker, debug = result.stdout.split()
+    assert (engine, debug) == ("django.db.backends.sqlite3", "True")
+    # The embedded broker is a SQLite file beside the database (core/broker.py).
+    assert transport == "core.broker:Transport"
+    assert broker == f"sqlite:///{BASE_DIR / 'var' / 'test-embedded' / 'broker.sqlite3'}"
