@@ -278,6 +278,7 @@ class RegistrationTally:
     lost: int = 0  # told "done" but not stored, or a server/network error and not stored
     stored_not_told: int = 0  # stored, but the resident never saw the receipt
     statuses: Counter = field(default_factory=Counter)
+    failed_at: Counter = field(default_factory=Counter)  # "step answer" of flows cut short
 
     def line(self) -> str:
         text = (
@@ -288,6 +289,10 @@ class RegistrationTally:
             text += f", {self.refused} clearly refused"
         if self.stored_not_told:
             text += f", {self.stored_not_told} stored without a receipt shown"
+        if self.failed_at:
+            text += ", flows cut short at " + ", ".join(
+                f"{where}×{n}" for where, n in self.failed_at.most_common()
+            )
         return text
 
 
@@ -308,12 +313,14 @@ def registrations_tally(results: list[tuple[int, object]]) -> RegistrationTally:
         reached = result.step in ("submit", "receipt")
         is_stored = stored.get(f"Bench{n}", 0) > 0
         tally.stored += is_stored
+        last = result.statuses[-1] if result.statuses else None
+        if not result.ok:
+            tally.failed_at[f"{result.step} {last}"] += 1
         if not reached:
             continue
         tally.attempted += 1
         tally.confirmed += result.submitted
         tally.receipts += result.ok
-        last = result.statuses[-1] if result.statuses else None
         if is_stored:
             if not result.ok:
                 tally.stored_not_told += 1
@@ -521,7 +528,7 @@ def drill_redis_down(ctx: Context) -> Row:
     finally:
         ctx.stack.redis.start()
     log("   Redis is back; waiting for the messages")
-    restarted = ctx.stack.ensure_up()
+    ctx.stack.ensure_up()
     settle(first, args.settle)
     regs = registrations_tally(registered)
     help_statuses = Counter(s for _n, r in helped for s in r.statuses)
@@ -529,21 +536,16 @@ def drill_redis_down(ctx: Context) -> Row:
     row.server_errors = server_errors(regs.statuses) + server_errors(help_statuses)
     stored_help, lost_help, help_not_told = helps_tally(helped)
     row.lost_registrations = regs.lost + lost_help
-    row.notes.append(
-        regs.line()
-        + ", answers "
-        + " ".join(f"{s}×{n}" for s, n in sorted(regs.statuses.items(), key=str))
-    )
+    row.notes.append(regs.line())
     row.notes.append(
         f"help: {stored_help}/{helpers} stored ({lost_help} lost), answers "
         + " ".join(f"{s}×{n}" for s, n in sorted(help_statuses.items(), key=str))
     )
     row.notes.append(messages.line())
     if regs.stored_not_told:
-        row.missed_own.append(f"{regs.stored_not_told} stored registrations without a receipt")
+        row.missed_own.append(f"stored registrations without a receipt: {regs.stored_not_told}")
     if help_not_told:
-        row.missed_own.append(f"{help_not_told} stored help requests without their page")
-    row.notes += restarted
+        row.missed_own.append(f"stored help requests without their page: {help_not_told}")
     _messages_into(row, messages)
     return row
 
@@ -553,7 +555,7 @@ def _messages_into(row: Row, messages: MessageTally) -> None:
     row.duplicates = messages.extra
     row.out_of_order = messages.out_of_order
     if messages.delivered_but_failed:
-        row.missed_own.append(f"{messages.delivered_but_failed} delivered but recorded failed")
+        row.missed_own.append(f"delivered but recorded failed: {messages.delivered_but_failed}")
 
 
 def _reminders_in_background(ctx: Context) -> subprocess.Popen:
@@ -692,7 +694,7 @@ def drill_db_terminated(ctx: Context) -> Row:
     row.notes.append(regs.line())
     row.notes.append(messages.line())
     if regs.stored_not_told:
-        row.missed_own.append(f"{regs.stored_not_told} stored registrations without a receipt")
+        row.missed_own.append(f"stored registrations without a receipt: {regs.stored_not_told}")
     if pending:
         row.notes.append(f"{pending} still waiting after {args.settle:.0f} s")
     return row
@@ -722,7 +724,7 @@ def drill_overlapping_runs(ctx: Context) -> Row:
         f"(exit {runs[0].returncode}/{runs[1].returncode})"
     )
     if run_errors:
-        row.missed_own.append(f"{run_errors} ERROR lines from overlapping runs")
+        row.missed_own.append(f"ERROR lines from overlapping runs: {run_errors}")
     if pending:
         row.notes.append(f"{pending} still waiting after {ctx.args.settle:.0f} s")
     return row
@@ -791,7 +793,7 @@ def drill_shutdown(ctx: Context) -> Row:
         with lock:
             results.extend(registered)
 
-    log(f"   {count} residents register (0.4 s between steps); SIGTERM to gunicorn meanwhile")
+    log(f"   {count} residents register (0.4 s to fill the form); SIGTERM to gunicorn meanwhile")
     threads = [
         threading.Thread(target=resident, args=(i * 0.25,), daemon=True) for i in range(count)
     ]
@@ -824,7 +826,7 @@ def drill_shutdown(ctx: Context) -> Row:
     row.notes.append(f"{resets} requests reset, {refused} refused (server gone)")
     row.notes.append(regs.line())
     if regs.stored_not_told:
-        row.missed_own.append(f"{regs.stored_not_told} stored registrations without a receipt")
+        row.missed_own.append(f"stored registrations without a receipt: {regs.stored_not_told}")
     return row
 
 
@@ -915,7 +917,7 @@ def drill_soak(args) -> Row:
     if args.soak_minutes <= 0:
         return Row(name, skipped=True, notes=["skipped: --soak-minutes 0 (the short form)"])
     options = _options(script)
-    argv = ["--minutes", str(args.soak_minutes)]
+    argv = ["--minutes", f"{args.soak_minutes:g}"]
     argv += ["--json"] if "--json" in options else []
     log_path = VAR / "soak_embedded.log"
     rc, found, last = external(script, argv, args.soak_minutes * 60 + 900, log_path)
@@ -1011,6 +1013,9 @@ def main() -> int:
     postgres = False
     try:
         if needs_stack:
+            if not shutil.which("redis-server"):
+                log("redis-server is required (apt-get install redis-server); stopping.")
+                return 2
             if not bench_run.pg_setup(PG_DB):
                 log("PostgreSQL is required on 127.0.0.1:5432 (user postgres).")
                 return 2
@@ -1040,16 +1045,14 @@ def main() -> int:
             )
             ctx = Context(stack=stack, args=args, files=files)
             for number in (1, 2, 3, 4, 5, 7, 6):
-                if number not in local:
+                if number not in local or (number == 6 and shutdown_script):
                     continue
-                if number == 6:
-                    if shutdown_script:
-                        continue
-                    rows.append(guarded(6, drill_shutdown, ctx))
-                else:
-                    rows.append(guarded(number, DRILLS[number], ctx))
+                seen = len(stack.restarts)
+                row = guarded(number, DRILLS.get(number, drill_shutdown), ctx)
                 with contextlib.suppress(Exception):
                     stack.ensure_up()
+                row.notes += stack.restarts[seen:]  # what died on its own during the drill
+                rows.append(row)
     finally:
         stack.stop()
     if 6 in wanted and shutdown_script:
