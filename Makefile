@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 # Apps with their own translation catalogue (app/locale/); the rest goes to locale/.
 APPS := stations privacy notifications registration inquiries workspace
 
-.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench
+.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill
 
 help:
 	@echo "make run   - set up everything and serve Linli on http://127.0.0.1:$(PORT) with its worker and beat"
@@ -86,6 +86,13 @@ test: venv compilemessages check-messages
 # table of ratios. BENCH_ARGS="--quick" for a short check, "--no-load" without the load test.
 bench: venv compilemessages
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Fault drills on the production settings with their own PostgreSQL database and redis-server
+# (bench/README.md, "Fault drills"): one table of what residents would notice; fails when a
+# goal is missed. DRILL_ARGS="--short" for the under-two-minutes form, "--report-only" to
+# print without failing, "--soak-minutes 30" for the `make run` soak.
+drill: venv compilemessages
+	$(PY) bench/drill.py $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -164,3 +164,62 @@ def register(
     except OSError as error:
         result.statuses.append(type(error).__name__)
     return result
+
+
+@dataclass
+class HelpResult:
+    ok: bool = False
+    step: str = ""
+    statuses: list = field(default_factory=list)
+    server_errors: int = 0
+    submitted: bool = False  # the POST was answered 302: a help request is stored
+
+
+def help_fields(n: int, *, by_sms: bool = False) -> list[tuple[str, str]]:
+    """A valid help request of visitor ``n``; answered by SMS or by email."""
+    return [
+        ("website", ""),
+        ("category", "healthcare"),
+        ("subject", f"Need an English-speaking doctor ({n})"),
+        ("description", "My child has a fever. Which hospital nearby speaks English?"),
+        ("urgency", "normal"),
+        ("contact_name", f"Helper{n}"),
+        ("contact_method", "phone" if by_sms else "email"),
+        ("phone", "13800138000" if by_sms else ""),
+        ("email", "" if by_sms else f"helper{n}@example.org"),
+        ("wechat_id", ""),
+        ("contact_time", "morning"),
+        ("language", "en"),
+    ]
+
+
+def ask_for_help(client: Client, code: str, n: int, *, by_sms: bool = False) -> HelpResult:
+    """Send help request ``n`` at station ``code`` through the real form; never raises."""
+    result = HelpResult()
+    path = f"/s/{code}/help/"
+
+    def record(response):
+        result.statuses.append(response.status)
+        if response.status >= 500:
+            result.server_errors += 1
+
+    try:
+        result.step = "form"
+        page = client.get(path)
+        record(page)
+        if page.status != 200:
+            return result
+        result.step = "send"
+        fields = [("csrfmiddlewaretoken", csrf_token(page.text)), *help_fields(n, by_sms=by_sms)]
+        sent = client.post_form(path, fields)
+        record(sent)
+        if sent.status != 302:
+            return result
+        result.submitted = True
+        result.step = "case"
+        case = client.get(sent.header("Location").removeprefix("https://linli.bench"))
+        record(case)
+        result.ok = case.status == 200
+    except OSError as error:
+        result.statuses.append(type(error).__name__)
+    return result

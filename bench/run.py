@@ -67,25 +67,27 @@ def log(message: str) -> None:
 # ------------------------------------------------------------------------------
 # Environment: PostgreSQL database, Redis db, settings
 # ------------------------------------------------------------------------------
-def pg_setup() -> bool:
-    """Drop and create the benchmark database; return whether PostgreSQL is reachable."""
+def pg_setup(name: str = "") -> bool:
+    """Drop and create the benchmark database (or ``name``); return whether PostgreSQL is
+    reachable."""
+    name = name or PG_DB
     try:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
         return True
     except Exception as error:
         log(f"PostgreSQL not reachable ({type(error).__name__}: {error}); using SQLite.")
         return False
 
 
-def pg_drop() -> None:
+def pg_drop(name: str = "") -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name or PG_DB}" WITH (FORCE)')
 
 
 def redis_flush() -> bool:
@@ -99,14 +101,21 @@ def redis_flush() -> bool:
         return False
 
 
-def child_env(database_url: str) -> dict:
+def child_env(
+    database_url: str,
+    *,
+    redis_url: str = "",
+    var: Path | None = None,
+    settings: str = "config.settings.bench",
+) -> dict:
+    """The environment of the benchmark's processes: only BENCH_* variables point at data."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+            "DJANGO_SETTINGS_MODULE": settings,
             "BENCH_DATABASE_URL": database_url,
-            "BENCH_REDIS_URL": REDIS_URL,
-            "BENCH_VAR_DIR": str(VAR),
+            "BENCH_REDIS_URL": redis_url or REDIS_URL,
+            "BENCH_VAR_DIR": str(var or VAR),
             "PYTHONPATH": str(ROOT),
         }
     )
