@@ -998,7 +998,7 @@ def main() -> int:
             "BENCH_LOG_LEVEL": "INFO",
             "DRILL_LEDGER_DIR": str(LEDGER),
             "DRILL_SWEEP_AFTER": compressed[0],
-            "DRILL_STUCK_AFTER": compressed[1],
+            "DRILL_SENDING_LEASE": compressed[1],
             "DRILL_SWEEP_EVERY": compressed[2],
             "WEB_CONCURRENCY": str(args.web_workers or (2 if args.short else 3)),
         }

@@ -10,7 +10,9 @@ Fault-drill profile (``make drill``, ``bench/drill.py``): the benchmark profile,
   message delivered once, never or twice;
 - **time compressed**: the outbox sweep runs every ``DRILL_SWEEP_EVERY`` seconds (beat) and
   takes messages after ``DRILL_SWEEP_AFTER`` seconds instead of minutes, a message stuck in
-  "sending" counts as stuck after ``DRILL_STUCK_AFTER`` seconds and retries wait seconds
+  "sending" is taken over after its lease of ``DRILL_SENDING_LEASE`` seconds (a delivery
+  may run half of it), a later message waits ``DRILL_ORDER_WAIT`` seconds for an earlier
+  one, and retries wait seconds
   (``DRILL_RETRY_BASE_DELAY``, ``DRILL_RETRY_MAX_DELAY``) — otherwise a
   drill would wait half an hour to see what production does after half an hour. The broker's
   visibility timeout is left as in production (an hour): nothing may depend on it;
@@ -34,7 +36,10 @@ DRILL_SEND_SECONDS = float(os.environ.get("DRILL_SEND_SECONDS") or 0.2)
 NOTIFICATIONS_SMS_QUIET_HOURS = None
 
 NOTIFICATIONS_SWEEP_AFTER = int(os.environ.get("DRILL_SWEEP_AFTER") or 10)
-NOTIFICATIONS_STUCK_AFTER = int(os.environ.get("DRILL_STUCK_AFTER") or 20)
+# A killed worker's "sending" message is taken over after its lease: seconds, not minutes.
+NOTIFICATIONS_SENDING_LEASE = int(os.environ.get("DRILL_SENDING_LEASE") or 20)
+NOTIFICATIONS_DELIVERY_TIME_LIMIT = max(1, NOTIFICATIONS_SENDING_LEASE // 2)
+NOTIFICATIONS_ORDER_WAIT = int(os.environ.get("DRILL_ORDER_WAIT") or 5)
 # Retries (and a message waiting for an earlier one) after seconds, not minutes.
 NOTIFICATIONS_RETRY_BASE_DELAY = int(os.environ.get("DRILL_RETRY_BASE_DELAY") or 2)
 NOTIFICATIONS_RETRY_MAX_DELAY = int(os.environ.get("DRILL_RETRY_MAX_DELAY") or 10)

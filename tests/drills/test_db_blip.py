@@ -106,12 +106,6 @@ def test_connection_cut_between_requests_is_replaced(client, station, on_own_red
     _resident_sees_a_stored_registration_or_a_clear_refusal(client, response)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14: nothing retries a service transaction on a dropped connection (500), "
-    "and a registration stored before the session save shows 400 'session was deleted' — "
-    "fixed by the database-blip branch",
-)
 @pytest.mark.parametrize(
     "where",
     [
@@ -135,11 +129,6 @@ def test_connection_cut_during_the_confirm_costs_the_resident_nothing(
     _resident_sees_a_stored_registration_or_a_clear_refusal(client, response)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14: the save after a successful send raises and the sweep records the "
-    "message failed (a staff re-send would duplicate it) — fixed by the database-blip branch",
-)
 def test_message_sent_before_the_connection_drops_is_recorded_sent(
     station, on_own_redis, in_process_worker
 ):
@@ -166,7 +155,7 @@ def test_message_sent_before_the_connection_drops_is_recorded_sent(
 
     # Later sweeps and workers (compressed time) must not fail it, nor send it again.
     with (
-        override_settings(NOTIFICATIONS_SWEEP_AFTER=0, NOTIFICATIONS_STUCK_AFTER=0),
+        override_settings(NOTIFICATIONS_SWEEP_AFTER=0, NOTIFICATIONS_SENDING_LEASE=0),
         in_process_worker(),
     ):
         deadline = time.monotonic() + 10

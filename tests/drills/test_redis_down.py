@@ -43,11 +43,6 @@ def _delivered_once_after_redis_returns(own_redis, in_process_worker, message: M
     assert message.status == MessageStatus.SENT
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14: registration/ratelimit.py lets the cache's ConnectionError escape "
-    "(500, nothing stored) — fixed by the rate-limiter branch",
-)
 def test_registration_is_stored_and_confirmed_while_redis_is_down(
     client, station, on_own_redis, in_process_worker
 ):

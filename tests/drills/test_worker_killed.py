@@ -81,11 +81,6 @@ def _statuses(ids) -> dict[str, int]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14: a message left 'sending' by a killed worker is failed by the sweep, "
-    "never re-attempted — fixed by the outbox branch",
-)
 def test_worker_killed_mid_batch_delivers_every_message_once(real_worker):
     station = StationFactory(code="shipai")
     with transaction.atomic():
@@ -117,7 +112,7 @@ def test_worker_killed_mid_batch_delivers_every_message_once(real_worker):
     # The sweep (beat, every few minutes in production; compressed here) takes up whatever
     # the killed worker left behind, until every message is finished.
     deadline = time.monotonic() + 20
-    with override_settings(NOTIFICATIONS_SWEEP_AFTER=1, NOTIFICATIONS_STUCK_AFTER=2):
+    with override_settings(NOTIFICATIONS_SWEEP_AFTER=1, NOTIFICATIONS_SENDING_LEASE=2):
         while _statuses(ids).get(MessageStatus.CREATED) or _statuses(ids).get(
             MessageStatus.SENDING
         ):

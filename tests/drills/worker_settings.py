@@ -15,3 +15,6 @@ SMS_BACKEND = "bench.drill_backends.LedgerSmsBackend"
 DRILL_LEDGER_DIR = Path(os.environ["DRILL_LEDGER_DIR"])
 # An SMTP round trip: a worker killed meanwhile leaves its message "sending".
 DRILL_SEND_SECONDS = float(os.environ.get("DRILL_SEND_SECONDS") or 0.2)
+# A killed worker's "sending" message is taken over after its lease: seconds, not minutes.
+NOTIFICATIONS_DELIVERY_TIME_LIMIT = 1
+NOTIFICATIONS_SENDING_LEASE = 2
