@@ -255,7 +255,9 @@ def message_publish_many_on_commit(*, messages: list[Message]) -> None:
             continue  # the sweep hands it over when it is due
         groups.setdefault(round(delay), []).append(message.pk)
     if groups:
-        transaction.on_commit(lambda: _publish_groups(groups))
+        # Robust: the registration is already stored; a failure here must not become a
+        # 500 for it (the sweep publishes whatever was not handed over).
+        transaction.on_commit(lambda: _publish_groups(groups), robust=True)
 
 
 def _publish_groups(groups: dict[float, list[int]]) -> None:
@@ -270,7 +272,9 @@ def message_publish_on_commit(*, message: Message) -> None:
     if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
         return  # the sweep hands it over when it is due
     message_id = message.pk
-    transaction.on_commit(lambda: message_publish(message_id=message_id, countdown=max(0, delay)))
+    transaction.on_commit(
+        lambda: message_publish(message_id=message_id, countdown=max(0, delay)), robust=True
+    )
 
 
 def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True) -> bool:
@@ -293,9 +297,7 @@ def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True)
         )
         return False
     if mark:
-        Message.objects.filter(pk=message_id, status=MessageStatus.CREATED).update(
-            published_at=timezone.now()
-        )
+        _published_mark(message_ids=[message_id])
     return True
 
 
@@ -322,10 +324,22 @@ def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> boo
             exc_info=True,
         )
         return False
-    Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
-        published_at=timezone.now()
-    )
+    _published_mark(message_ids=message_ids)
     return True
+
+
+def _published_mark(*, message_ids: list[int]) -> None:
+    """
+    Note when ``message_ids`` were handed to the broker. Best effort: the task is already
+    queued, and a lost mark only lets the sweep publish them once more, which the delivery
+    task ignores for a message already sent (never a 500 after a stored submission).
+    """
+    try:
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
+            published_at=timezone.now()
+        )
+    except DatabaseError:
+        logger.warning("Could not note that messages %s were published.", message_ids)
 
 
 def messages_publish_each(*, message_ids: list[int]) -> int:

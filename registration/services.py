@@ -235,6 +235,7 @@ def resident_notify(
 # ------------------------------------------------------------------------------
 # Submission attempts and photos
 # ------------------------------------------------------------------------------
+@retry_on_lost_connection
 def attempt_start(*, station=None) -> tuple[str, SubmissionAttempt]:
     """Start a form attempt; return the raw key (for the session only) and the attempt."""
     raw, hashed = token_new()
@@ -242,6 +243,7 @@ def attempt_start(*, station=None) -> tuple[str, SubmissionAttempt]:
     return raw, attempt
 
 
+@retry_on_lost_connection(atomic=False)
 def attempt_get(*, key: str | None) -> SubmissionAttempt | None:
     """Return the attempt of the raw session key ``key``, or ``None``."""
     if not key:

@@ -78,6 +78,7 @@ def _photos_save(request, attempt, kinds) -> dict[str, ValidationError]:
     return errors
 
 
+@retry_on_lost_connection(atomic=False)
 def _photos(attempt) -> dict:
     if attempt is None:
         return {}

@@ -101,6 +101,28 @@ def test_backend_terminated_while_a_photo_is_recorded_keeps_it_once_and_no_orpha
     assert _files() - stored == {d.file.name for d in Document.objects.all()}
 
 
+def test_backend_terminated_after_the_commit_while_marking_the_publish_still_shows_receipt(
+    client, station
+):
+    """Found by the drill: the stored registration answered 500 from its on-commit publish."""
+    _review(client, station)
+    with backend_terminated_before(r'^UPDATE "notifications_message" SET "published_at"') as killed:
+        response = _send(client, station)
+    assert killed.killed
+    _receipt_shows(client, response)
+    assert Message.objects.count() == 1
+
+
+def test_backend_terminated_while_the_review_reads_the_photos_shows_the_review(client, station):
+    """Found by the drill: reading the attempt's photos on a dead connection answered 500."""
+    client.post(_register_url(station), {**form_data(), **photos()})
+    with backend_terminated_before(r'FROM "registration_document"') as killed:
+        response = client.post(_register_url(station), form_data())
+    assert killed.killed
+    assert response.status_code == 200
+    assert response.context["photos"]
+
+
 def test_backend_terminated_before_the_station_is_read_shows_the_form(client, station):
     with backend_terminated_before(r'FROM "stations_station"') as killed:
         response = client.get(_register_url(station))
