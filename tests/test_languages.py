@@ -19,7 +19,13 @@ from django.utils.translation import to_locale
 
 from core.collation import collation_key
 from core.languages import language_codes, language_is_bidi, language_menu
+from inquiries.constants import Category, ContactMethod, ContactTime, Urgency
+from inquiries.services import inquiry_submit
+from notifications.rendering import message_render
 from registration.forms import _country_choices
+from tests.notifications.factories import MessageFactory
+from tests.registration.factories import RegistrationFactory, ResidentFactory
+from tests.stations.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,10 +178,7 @@ def test_references_phone_numbers_and_back_arrows_keep_their_direction_in_arabic
     assert re.search(r'\[dir="rtl"\] \.linli-flip \{[^}]*scaleX\(-1\)', css)
 
 
-def test_arabic_confirmation_email_is_right_to_left(django_capture_on_commit_callbacks):
-    from notifications.rendering import message_render
-    from tests.notifications.factories import MessageFactory
-
+def test_arabic_confirmation_email_is_right_to_left():
     rendered = message_render(
         MessageFactory.build(
             template="registration/confirmation",
@@ -258,3 +261,39 @@ def test_dates_and_numbers_follow_the_language(language, date, number):
     with translation.override(language):
         assert formats.date_format(datetime.date(2026, 11, 25)) == date
         assert formats.number_format(1234.5, decimal_pos=1, force_grouping=True) == number
+
+
+# ------------------------------------------------------------------------------
+# Staff see which language each resident reads
+# ------------------------------------------------------------------------------
+def test_staff_see_and_filter_the_language_each_resident_reads(client, station):
+    RegistrationFactory(station=station, resident=ResidentFactory(preferred_language="ko"))
+    RegistrationFactory(station=station, resident=ResidentFactory(preferred_language="ar"))
+    client.force_login(StaffUserFactory(station=station))
+    changelist = "/admin/registration/registration/"
+    page = client.get(changelist, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert page.status_code == 200
+    assert "韩语" in page.text and "阿拉伯语" in page.text  # named in the officer's language
+    korean = client.get(f"{changelist}?resident__preferred_language__exact=ko")
+    assert korean.status_code == 200
+    assert korean.context["cl"].result_count == 1
+
+
+def test_a_case_shows_the_language_its_replies_go_out_in(client, station):
+    inquiry_submit(
+        station=station,
+        category=Category.HOUSING,
+        subject="집주인이 보증금을 돌려주지 않아요",
+        description="한 달 전에 이사했는데 보증금을 아직 못 받았어요.",
+        urgency=Urgency.NORMAL,
+        contact_name="Kim Minji",
+        contact_method=ContactMethod.EMAIL,
+        contact_time=ContactTime.ANY,
+        language="ko",
+        email="minji@example.org",
+    )
+    client.force_login(StaffUserFactory(station=station))
+    page = client.get("/admin/inquiries/inquiry/?language__exact=ko", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 1
+    assert '<td class="field-language">Korean</td>' in page.text
