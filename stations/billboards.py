@@ -69,9 +69,11 @@ class Said(str):
 # ------------------------------------------------------------------------------
 # Text fitting
 # ------------------------------------------------------------------------------
-# Chinese, Japanese and Korean characters (and their punctuation) may break anywhere.
+# Chinese and Japanese characters (and their punctuation) may break anywhere. Korean puts
+# spaces between words and a sign reads better broken there, so Hangul breaks like Latin
+# (a word wider than the line is still broken between characters).
 _TOKEN = re.compile(
-    r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\uac00-\ud7af]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\uac00-\ud7af]+|\s+"
+    r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+|\s+"
 )
 
 

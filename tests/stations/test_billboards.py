@@ -303,7 +303,7 @@ def test_wrap_breaks_words_cjk_and_overlong_tokens():
         return len(text)
 
     assert billboards.wrap("one two three", 7, measure) == ["one two", "three"]
-    assert billboards.wrap("숙박 등록하기", 3, measure) == ["숙박", "등록하", "기"]
+    assert billboards.wrap("숙박 등록하기 센터", 6, measure) == ["숙박", "등록하기", "센터"]
     assert billboards.wrap("石牌街境外人员服务站", 4, measure) == ["石牌街境", "外人员服", "务站"]
     assert billboards.wrap("https://x.example/s/abc/", 10, measure) == [
         "https://x.",
