@@ -220,6 +220,7 @@ class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmi
         "assigned_to",
         "first_response_due",
         "overdue",
+        "language",
         "created_at",
     ]
     list_filter = [
@@ -229,6 +230,7 @@ class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmi
         "category",
         "urgency",
         "source",
+        "language",  # the resident's: every reply goes out in it
         StationListFilter,
     ]
     list_select_related = ["station", "assigned_to"]

@@ -99,7 +99,7 @@ class Author(models.TextChoices):
 
     STAFF = "staff", _("station officer")
     RESIDENT = "resident", _("resident")
-    SYSTEM = "system", _("Linli")
+    SYSTEM = "system", pgettext_lazy("author of a case entry", "Linli (automatic)")
 
 
 class RoundStatus(models.TextChoices):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.languages import language_choices
 from inquiries.constants import (
     OPEN_STATUSES,
     Author,
@@ -146,7 +147,7 @@ class Inquiry(models.Model):
     language = models.CharField(
         _("preferred language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         help_text=_("Language of every message sent to the resident about this case."),
     )
     photo = models.FileField(
@@ -339,7 +340,7 @@ class ReplyTemplate(models.Model):
     language = models.CharField(
         _("language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         help_text=_("Offered for cases in this language."),
     )
     title = models.CharField(
@@ -493,7 +494,7 @@ class CheckInRoundIntro(models.Model):
     language = models.CharField(
         _("language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         help_text=_("Language of this introduction."),
     )
     text = models.TextField(
@@ -539,7 +540,7 @@ class CheckInInvitation(models.Model):
     language = models.CharField(
         _("language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         help_text=_("The resident's language when invited."),
     )
     channel = models.CharField(

@@ -199,6 +199,7 @@ class RegistrationAdmin(
         "arrival",
         "deadline",
         "visa_valid_until",
+        "resident_language",
     ]
     list_filter = [
         "status",
@@ -208,6 +209,8 @@ class RegistrationAdmin(
         "visa_type",
         "stay_reason",
         "accommodation_type",
+        # Which language each resident reads: messages and replies go out in it.
+        "resident__preferred_language",
         ("arrival_at", admin.DateFieldListFilter),
     ]
     search_fields = [
@@ -349,6 +352,10 @@ class RegistrationAdmin(
     @admin.display(description=_("nationality"))
     def nationality(self, obj):
         return obj.resident.nationality.name
+
+    @admin.display(description=_("preferred language"), ordering="resident__preferred_language")
+    def resident_language(self, obj):
+        return obj.resident.get_preferred_language_display()
 
     @admin.display(description=_("station"), ordering="station__code")
     def station_name(self, obj):

@@ -10,11 +10,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries import countries
 from phonenumber_field.phonenumber import to_python as phone_to_python
 
+from core.collation import collation_key
+from core.languages import local_language_choices
 from notifications.constants import Channel
 from registration.constants import (
     REQUIRED_DOCUMENT_KINDS,
@@ -55,14 +57,16 @@ DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M
 
 
 def _country_choices():
-    # Evaluated at each rendering: country names in the visitor's language.
-    return [("", "—")] + [(code, name) for code, name in countries]
+    # Evaluated at each rendering: country names in the visitor's language, in the order a
+    # reader of that language expects (django-countries sorts by code point without pyuca).
+    language = get_language() or settings.LANGUAGE_CODE
+    named = sorted(countries, key=lambda country: collation_key(str(country.name), language))
+    return [("", "—")] + [(code, name) for code, name in named]
 
 
 def _language_choices():
-    from django.utils.translation import get_language_info
-
-    return [(code, get_language_info(code)["name_local"]) for code, _label in settings.LANGUAGES]
+    # Each language named in itself: a resident finds their own even if they read no other.
+    return local_language_choices()
 
 
 def _with_blank(choices):

@@ -20,6 +20,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from core.languages import language_choices
 from notifications.constants import Channel
 from registration.constants import (
     ACTIVE_STATUSES,
@@ -100,7 +101,7 @@ class Resident(models.Model):
     preferred_language = models.CharField(
         _("preferred language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         default=settings.LANGUAGE_CODE,
         help_text=_("Language of the messages the resident receives."),
     )
@@ -337,7 +338,7 @@ class Registration(models.Model):
     language = models.CharField(
         _("form language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         default=settings.LANGUAGE_CODE,
         help_text=_("Language the form was filled in."),
     )

@@ -79,7 +79,10 @@ class StationAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "district", "is_active"]}),
         (_("Contact"), {"fields": ["phone", "email", "wechat_id", "languages_spoken"]}),
-        (_("QR codes and billboards"), {"fields": ["qr_preview_large", "files"]}),
+        (
+            _("QR codes and billboards"),
+            {"fields": ["billboard_languages", "qr_preview_large", "files"]},
+        ),
         (_("Visits"), {"fields": ["visits_recent"]}),
     ]
 
@@ -103,7 +106,7 @@ class StationAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # nothing to show about QR codes or visits before the station exists
-            return self.fieldsets[:2]
+            return [*self.fieldsets[:2], (_("Billboards"), {"fields": ["billboard_languages"]})]
         return self.fieldsets
 
     def has_change_permission(self, request, obj=None):

@@ -2,17 +2,17 @@
 Printable billboards (vector PDF in A4, A3, A2) and the WeChat poster (PNG, 1080×1920).
 
 One layout draws both, through a small renderer interface (ReportLab for the PDF, Pillow for
-the PNG). Every text appears in **every language of** ``settings.LANGUAGES`` (each rendered
-inside ``translation.override``), and every text block is shrunk to fit its own rectangle,
-so nothing overflows or collides, whatever the number of languages or the length of a name.
-The CJK font is a TrueType-outline font shipped in ``stations/fonts/`` and embedded (subset)
-in every PDF, so the Chinese prints on any printer.
+the PNG). Every text appears in **each language the station chose** for its billboards
+(``Station.billboard_languages``, each rendered inside ``translation.override``), and every
+text block is shrunk to fit its own rectangle, so nothing overflows or collides, whatever
+the languages or the length of a name. A paragraph in a right-to-left language is aligned
+to the right. Fonts, shaping and right-to-left ordering: ``stations.typesetting``; the fonts
+are embedded (subset) in every PDF, so every script prints on any printer.
 """
 
 import hashlib
 import io
 import re
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,20 +20,18 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from reportlab.lib import pagesizes
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from core.languages import language_is_bidi
+from stations import typesetting
 from stations.caching import cache_get, cache_set
 from stations.constants import POSTER_SIZE, BillboardPurpose, BillboardSize, QrTarget
 from stations.qr import QUIET_ZONE, dark_runs, qr_matrix, short_url, station_url
 
-FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular.ttf"
-PDF_FONT_NAME = "NotoSansSC"
 # Part of every cache key: change it whenever the drawing changes.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 BILLBOARD_CACHE_TIMEOUT = 30 * 24 * 60 * 60
 
 PAGE_SIZES = {
@@ -51,29 +49,31 @@ LEADING = 1.3  # line box height as a multiple of the font size
 ASCENT = 0.88  # the font's ascender, as a fraction of the font size
 ELLIPSIS = "…"
 
-_font_lock = threading.Lock()
-
 
 def pdf_font() -> str:
-    """Register the billboard font with ReportLab once and return its name."""
-    with _font_lock:
-        if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(PDF_FONT_NAME, str(FONT_PATH)))
-    return PDF_FONT_NAME
+    """Register the main billboard font (Latin, Cyrillic, Chinese) and return its name."""
+    return typesetting.pdf_font_register(typesetting.SC)
 
 
-@lru_cache(maxsize=64)
-def pillow_font(size: int) -> ImageFont.FreeTypeFont:
-    """Return the billboard font for Pillow at ``size`` pixels."""
-    return ImageFont.truetype(str(FONT_PATH), size)
+class Said(str):
+    """A text of the billboard and the language it is in (fonts, direction, alignment)."""
+
+    language: str
+
+    def __new__(cls, text: str, language: str):
+        said = super().__new__(cls, text)
+        said.language = language
+        return said
 
 
 # ------------------------------------------------------------------------------
 # Text fitting
 # ------------------------------------------------------------------------------
-# Chinese, Japanese and Korean characters (and their punctuation) may break anywhere.
+# Chinese and Japanese characters (and their punctuation) may break anywhere. Korean puts
+# spaces between words and a sign reads better broken there, so Hangul breaks like Latin
+# (a word wider than the line is still broken between characters).
 _TOKEN = re.compile(
-    r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\uac00-\ud7af]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\uac00-\ud7af]+|\s+"
+    r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+|\s+"
 )
 
 
@@ -109,6 +109,14 @@ class Para:
     scale: float = 1.0
     bold: bool = False
     color: tuple = INK
+    language: str = ""
+
+    def __post_init__(self):
+        self.language = self.language or getattr(self.text, "language", "") or "en"
+
+    @property
+    def rtl(self) -> bool:
+        return language_is_bidi(self.language)
 
 
 @dataclass
@@ -120,6 +128,10 @@ class Region:
     top: float
     width: float
     height: float
+    # Of a text block: the smallest font size used (points or pixels), and whether text
+    # had to be cut to fit.
+    font_size: float = 0.0
+    cut: bool = False
 
     def contains(self, x0, top0, x1, top1, tolerance=1.0) -> bool:
         return (
@@ -142,12 +154,15 @@ def fit_block(paras: list[Para], width, height, max_size, min_size, measure):
     """
     Return ``(size, [(para, lines)])``: the largest font size at which all paragraphs fit.
 
-    At ``min_size`` the text that still does not fit is cut with an ellipsis: a block never
-    overflows its rectangle.
+    ``measure(text, size, language)`` gives a line's width. At ``min_size`` the text that
+    still does not fit is cut with an ellipsis: a block never overflows its rectangle.
     """
     size = max_size
     while True:
-        laid = [(p, wrap(p.text, width, lambda t, s=size * p.scale: measure(t, s))) for p in paras]
+        laid = [
+            (p, wrap(p.text, width, lambda t, s=size * p.scale, p=p: measure(t, s, p.language)))
+            for p in paras
+        ]
         used = sum(len(lines) * size * p.scale * LEADING for p, lines in laid)
         if used <= height or size <= min_size:
             break
@@ -166,7 +181,7 @@ def _truncate(laid, size, width, height, measure):
             break
         if room < len(lines):
             last = lines[room - 1]
-            while last and measure(last + ELLIPSIS, size * para.scale) > width:
+            while last and measure(last + ELLIPSIS, size * para.scale, para.language) > width:
                 last = last[:-1]
             lines = [*lines[: room - 1], last + ELLIPSIS]
         kept.append((para, lines))
@@ -180,19 +195,20 @@ def _truncate(laid, size, width, height, measure):
 class PdfRenderer:
     def __init__(self, canvas: Canvas, width: float, height: float):
         self.canvas, self.width, self.height = canvas, width, height
-        self.font = pdf_font()
 
-    def measure(self, text: str, size: float) -> float:
-        return pdfmetrics.stringWidth(text, self.font, size)
+    def measure(self, text: str, size: float, language: str) -> float:
+        return typesetting.pdf_width(text, language, size)
 
-    def text(self, x, baseline, text, size, *, bold=False, color=INK):
+    def text(self, x, baseline, text, size, language, *, bold=False, color=INK):
         c = self.canvas
-        c.setFont(self.font, size)
         c.setFillColorRGB(*(v / 255 for v in color))
         if bold:  # one font file: bold is the outline stroked in the text colour
             c.setStrokeColorRGB(*(v / 255 for v in color))
             c.setLineWidth(size * 0.03)
-        c.drawString(x, self.height - baseline, text, mode=2 if bold else 0)
+        for run in typesetting.visual_runs(text, language):
+            c.setFont(typesetting.pdf_font_register(run.font), size)
+            c.drawString(x, self.height - baseline, run.text, mode=2 if bold else 0)
+            x += c.stringWidth(run.text, run.font.name, size)
 
     def rect(self, x, top, width, height, color):
         self.canvas.setFillColorRGB(*(v / 255 for v in color))
@@ -216,20 +232,23 @@ class PngRenderer:
         self.image = Image.new("RGB", (width, height), WHITE)
         self.draw = ImageDraw.Draw(self.image)
 
-    def measure(self, text: str, size: float) -> float:
-        return pillow_font(max(1, round(size))).getlength(text)
+    def measure(self, text: str, size: float, language: str) -> float:
+        return typesetting.pillow_width(text, language, max(1, round(size)))
 
-    def text(self, x, baseline, text, size, *, bold=False, color=INK):
+    def text(self, x, baseline, text, size, language, *, bold=False, color=INK):
         size = max(1, round(size))
-        self.draw.text(
-            (x, baseline),
-            text,
-            font=pillow_font(size),
-            fill=color,
-            anchor="ls",
-            stroke_width=round(size * 0.03) if bold else 0,
-            stroke_fill=color,
-        )
+        for run in typesetting.visual_runs(text, language):
+            font = typesetting.pillow_font(run.font, size)
+            self.draw.text(
+                (x, baseline),
+                run.text,
+                font=font,
+                fill=color,
+                anchor="ls",
+                stroke_width=round(size * 0.03) if bold else 0,
+                stroke_fill=color,
+            )
+            x += font.getlength(run.text)
 
     def rect(self, x, top, width, height, color):
         self.draw.rectangle([x, top, x + width - 1, top + height - 1], fill=color)
@@ -307,10 +326,19 @@ def _unique(items: list[str]) -> list[str]:
     return result
 
 
-def billboard_content(station, purpose: str = BillboardPurpose.BOTH) -> BillboardContent:
-    """Gather everything a billboard of ``station`` says, in every language of the site."""
+def _ltr(value: str) -> str:
+    # A phone number or code inside a right-to-left sentence keeps its own order: the
+    # bidi algorithm would otherwise reverse its groups ("+86 20 1234" as "1234 20 +86").
+    return f"\u2066{value}\u2069"  # LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE
+
+
+def billboard_content(
+    station, purpose: str = BillboardPurpose.BOTH, languages: list[str] | None = None
+) -> BillboardContent:
+    """Gather everything a billboard of ``station`` says, in each of its billboard languages."""
     purpose = BillboardPurpose(purpose)
-    languages = [code for code, _label in settings.LANGUAGES]
+    if languages is None:
+        languages = station.billboard_language_codes()
     headlines, names, rules, info, footer, emergency = [], [], [], [], [], []
     targets = {
         BillboardPurpose.BOTH: [QrTarget.REGISTER, QrTarget.HELP],
@@ -321,30 +349,39 @@ def billboard_content(station, purpose: str = BillboardPurpose.BOTH) -> Billboar
     captions: dict[str, list[str]] = {target: [] for target in targets}
     for language in languages:
         with translation.override(language):
+
+            def said(value: str, language=language) -> Said:
+                return Said(value, language)
+
             text = station.text(language)
-            headlines.append(_headline(purpose))
-            names.append(text.name if text else station.code)
-            rules.append(_("Foreign residents register their stay within 24 hours of arrival."))
+            headlines.append(said(_headline(purpose)))
+            names.append(Said(text.name, text.language) if text else said(station.code))
+            rules.append(
+                said(_("Foreign residents register their stay within 24 hours of arrival."))
+            )
             for target in targets:
-                captions[target].append(_caption(target))
+                captions[target].append(said(_caption(target)))
             if text and text.address:
-                info.append(_("Address: %(address)s") % {"address": " ".join(text.address.split())})
+                address = " ".join(text.address.split())
+                info.append(Said(_("Address: %(address)s") % {"address": address}, language))
             if text and text.opening_hours:
                 hours = "; ".join(
                     line.strip() for line in text.opening_hours.splitlines() if line.strip()
                 )
-                info.append(_("Opening hours: %(hours)s") % {"hours": hours})
+                info.append(said(_("Opening hours: %(hours)s") % {"hours": hours}))
             contact = []
             if station.phone:
-                contact.append(_("Phone: %(phone)s") % {"phone": station.phone})
+                contact.append(_("Phone: %(phone)s") % {"phone": _ltr(station.phone)})
             if station.wechat_id:
-                contact.append(_("WeChat: %(wechat_id)s") % {"wechat_id": station.wechat_id})
+                contact.append(_("WeChat: %(wechat_id)s") % {"wechat_id": _ltr(station.wechat_id)})
             if contact:
-                info.append(" · ".join(contact))
-            footer.append(_("Station code: %(code)s") % {"code": station.code})
+                info.append(said(" · ".join(contact)))
+            footer.append(said(_("Station code: %(code)s") % {"code": _ltr(station.code)}))
             emergency.append(
-                _(
-                    "Emergency: police 110 · fire 119 · ambulance 120 · city hotline 12345 · immigration 12367"
+                said(
+                    _(
+                        "Emergency: police 110 · fire 119 · ambulance 120 · city hotline 12345 · immigration 12367"
+                    )
                 )
             )
     qrs = [
@@ -372,6 +409,11 @@ def billboard_content(station, purpose: str = BillboardPurpose.BOTH) -> Billboar
 # ------------------------------------------------------------------------------
 def _draw_block(r, region: Region, paras, max_size, min_size, *, align="center", valign="center"):
     size, laid = fit_block(paras, region.width, region.height, max_size, min_size, r.measure)
+    region.font_size = min((size * p.scale for p, _lines in laid), default=size)
+    region.cut = len(laid) < len(paras) or any(
+        lines and lines[-1].endswith(ELLIPSIS) and not p.text.endswith(ELLIPSIS)
+        for p, lines in laid
+    )
     used = sum(len(lines) * size * p.scale * LEADING for p, lines in laid)
     top = region.top + (region.height - used) / 2 if valign == "center" else region.top
     for para, lines in laid:
@@ -379,9 +421,12 @@ def _draw_block(r, region: Region, paras, max_size, min_size, *, align="center",
         line_height = line_size * LEADING
         for line in lines:
             baseline = top + (line_height - line_size) / 2 + ASCENT * line_size
-            width = r.measure(line, line_size)
-            x = region.x + (region.width - width) / 2 if align == "center" else region.x
-            r.text(x, baseline, line, line_size, bold=para.bold, color=para.color)
+            width = r.measure(line, line_size, para.language)
+            if align == "center":
+                x = region.x + (region.width - width) / 2
+            else:  # "start": the side a line of this language begins on
+                x = region.x + region.width - width if para.rtl else region.x
+            r.text(x, baseline, line, line_size, para.language, bold=para.bold, color=para.color)
             top += line_height
     return region
 
@@ -431,7 +476,7 @@ def draw_billboard(r, content: BillboardContent) -> list[Region]:
             [Para(t, color=MUTED) for t in content.info],
             12 * s,
             min_size,
-            align="left",
+            align="start",
         )
     )
     top += info_h + gap
@@ -442,7 +487,7 @@ def draw_billboard(r, content: BillboardContent) -> list[Region]:
         _draw_block(
             r,
             Region("footer", m, H - footer_h + 0.01 * H, inner, footer_h - 0.02 * H),
-            [Para("  ·  ".join(content.footer), scale=1.25, bold=True)]
+            [Para("  ·  ".join(content.footer), scale=1.25, bold=True, language="en")]
             + [Para(t, color=MUTED) for t in content.emergency],
             11 * s,
             min_size,
@@ -482,7 +527,7 @@ def _draw_qrs(r, qrs: list[QrSpec], x, top, width, height, s, min_size) -> list[
             height - qr_side - 0.01 * height,
         )
         paras = [Para(c, bold=True) for c in spec.captions]
-        paras.append(Para(short_url(spec.url), scale=0.85, color=MUTED))
+        paras.append(Para(short_url(spec.url), scale=0.85, color=MUTED, language="en"))
         regions.append(
             _draw_block(r, caption, paras, (16 if spec.large else 13) * s, min_size, valign="top")
         )
@@ -541,7 +586,7 @@ def station_fingerprint(station) -> str:
         LAYOUT_VERSION,
         catalogue_digest(),
         settings.SITE_URL,
-        ",".join(code for code, _label in settings.LANGUAGES),
+        ",".join(station.billboard_language_codes()),
         station.code,
         station.phone,
         station.wechat_id,
@@ -558,7 +603,7 @@ def billboard_file(
     Return ``(content, etag)`` of a station's billboard PDF (``kind="pdf"``) or poster PNG.
 
     Cached under a fingerprint of what it shows: built once, again only when the station,
-    its texts, ``SITE_URL`` or the languages change.
+    its texts, its billboard languages or ``SITE_URL`` change.
     """
     digest = hashlib.sha256(
         f"{kind}|{size}|{purpose}|{station_fingerprint(station)}".encode()

@@ -66,6 +66,12 @@ QR_PNG_MAX_SIZE = 2048
 # How long browsers and proxies may keep a QR image or billboard (seconds).
 QR_MAX_AGE = 24 * 60 * 60
 
+# Languages a billboard prints unless its station chooses others, and the most it may hold:
+# with five, the smallest text of an A4 sheet falls under 6 pt (stations.models'
+# validate_billboard_languages; measured in tests/stations/test_billboards.py).
+BILLBOARD_DEFAULT_LANGUAGES = ("zh-hans", "en")
+BILLBOARD_MAX_LANGUAGES = 4
+
 # The WeChat poster: phone-screen proportions.
 POSTER_SIZE = (1080, 1920)
 

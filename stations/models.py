@@ -7,8 +7,15 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from stations.constants import STATION_CODE_REGEX, MembershipRole
+from core.languages import language_choices, language_codes
+from stations.constants import (
+    BILLBOARD_DEFAULT_LANGUAGES,
+    BILLBOARD_MAX_LANGUAGES,
+    STATION_CODE_REGEX,
+    MembershipRole,
+)
 
 station_code_validator = RegexValidator(
     STATION_CODE_REGEX,
@@ -20,6 +27,42 @@ station_code_validator = RegexValidator(
 STATION_CODE_IMMUTABLE_MESSAGE = _(
     "The station code cannot be changed: it is printed on billboards and in QR codes."
 )
+
+
+def billboard_languages_default() -> list[str]:
+    """Return the languages a new station's billboards print (Chinese and English)."""
+    return list(BILLBOARD_DEFAULT_LANGUAGES)
+
+
+def validate_billboard_languages(value) -> None:
+    """
+    Accept a list of one to ``BILLBOARD_MAX_LANGUAGES`` different languages of the site.
+
+    More would shrink the text of an A4 billboard below what can be read from a step away
+    (``tests/stations/test_billboards.py`` measures it); the layout scales with the page,
+    so what is legible at A4 is legible at A3 and A2.
+    """
+    if not isinstance(value, list) or not value:
+        raise ValidationError(
+            _("Choose at least one language for the billboards."), code="billboard_no_language"
+        )
+    unknown = [code for code in value if code not in language_codes()]
+    if unknown or len(set(value)) != len(value):
+        raise ValidationError(
+            _("Choose languages from the list."), code="billboard_unknown_language"
+        )
+    if len(value) > BILLBOARD_MAX_LANGUAGES:
+        raise ValidationError(
+            ngettext_lazy(
+                "A billboard holds at most %(limit)d language: more would be too small to "
+                "read on A4 paper.",
+                "A billboard holds at most %(limit)d languages: more would be too small to "
+                "read on A4 paper.",
+                "limit",
+            ),
+            code="billboard_too_many_languages",
+            params={"limit": BILLBOARD_MAX_LANGUAGES},
+        )
 
 
 class StationQuerySet(models.QuerySet):
@@ -64,6 +107,15 @@ class Station(models.Model):
         max_length=200,
         blank=True,
         help_text=_("Languages spoken at the counter, e.g. “中文, English, Français”."),
+    )
+    billboard_languages = models.JSONField(
+        _("billboard languages"),
+        default=billboard_languages_default,
+        validators=[validate_billboard_languages],
+        help_text=_(
+            "Languages printed on this station's billboards and poster, in the order of the "
+            "site's languages."
+        ),
     )
     is_active = models.BooleanField(
         _("active"),
@@ -128,6 +180,12 @@ class Station(models.Model):
                 return by_language[candidate]
         return texts[0]
 
+    def billboard_language_codes(self) -> list[str]:
+        """Return the billboard's languages that the site still offers, in the site's order."""
+        chosen = set(self.billboard_languages or ())
+        codes = [code for code in language_codes() if code in chosen]
+        return codes or [code for code in language_codes() if code in BILLBOARD_DEFAULT_LANGUAGES]
+
     @property
     def name(self) -> str:
         text = self.text()
@@ -135,7 +193,7 @@ class Station(models.Model):
 
     def names(self) -> list[tuple[str, str]]:
         """Return ``(language, name)`` for every language the station has a name in."""
-        order = [code for code, _label in settings.LANGUAGES]
+        order = language_codes()
         texts = sorted(
             self.texts.all(),
             key=lambda t: order.index(t.language) if t.language in order else len(order),
@@ -155,7 +213,7 @@ class StationText(models.Model):
     language = models.CharField(
         _("language"),
         max_length=15,
-        choices=settings.LANGUAGES,
+        choices=language_choices,
         help_text=_("Language of these texts."),
     )
     name = models.CharField(

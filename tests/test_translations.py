@@ -20,7 +20,20 @@ from django_countries.fields import CountryField
 LINLI_APPS = ["stations", "privacy", "notifications", "registration", "inquiries", "workspace"]
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 # Texts that are the same in every language (codes, proper names, symbols).
-SAME_EVERYWHERE = {"WeChat", "SMS", "Email", "URL", "ID", "QR", "PDF", "CSV", "PNG", "SVG"}
+# "WeChat ID" is a brand and a code: Japanese keeps it as written.
+SAME_EVERYWHERE = {
+    "WeChat",
+    "WeChat ID",
+    "SMS",
+    "Email",
+    "URL",
+    "ID",
+    "QR",
+    "PDF",
+    "CSV",
+    "PNG",
+    "SVG",
+}
 
 
 def _is_text(value) -> bool:

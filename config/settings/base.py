@@ -63,11 +63,23 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
 # Adding a language is one line here plus its catalogues (see README, "Adding a language").
+# Nothing else lists them: the language menu names each one in itself (Django's LANG_INFO,
+# core.languages), right-to-left ones get dir="rtl" and Bootstrap's RTL stylesheet
+# (Django's LANGUAGES_BIDI), model fields take core.languages.language_choices (so no
+# migration), billboards let each station pick among them, and the catalogue tests check
+# every one. The names here are translated: staff read them in the admin's lists.
 LANGUAGES = [
     ("en", _("English")),
     ("zh-hans", _("Simplified Chinese")),
+    ("ko", _("Korean")),
+    ("ja", _("Japanese")),
+    ("ru", _("Russian")),
+    ("fr", _("French")),
+    ("ar", _("Arabic")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The browser's Accept-Language picks the language (LocaleMiddleware); a choice made in
+# the language menu is remembered for a year in this cookie.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 
 # ------------------------------------------------------------------------------
@@ -144,6 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context_processors.languages",
             ],
         },
     },

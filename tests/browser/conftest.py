@@ -44,6 +44,9 @@ PHONE = {
 }
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 ACCEPT_LANGUAGE = {"en": "en-GB,en;q=0.9", "zh-hans": "zh-CN,zh;q=0.9"}
+# The phone's own language setting. For the languages above the header is also set by
+# hand; any other language reaches the server only as the browser itself sends it.
+LOCALES = {"en": "en-GB", "zh-hans": "zh-CN", "ko": "ko-KR", "ja": "ja-JP", "ar": "ar-EG"}
 
 
 def _require_browser() -> bool:
@@ -89,10 +92,9 @@ class Traffic:
 
 
 def _open_context(browser, live_server, *, device: dict, language: str):
+    headers = {"Accept-Language": ACCEPT_LANGUAGE[language]} if language in ACCEPT_LANGUAGE else {}
     context = browser.new_context(
-        **device,
-        locale="zh-CN" if language.startswith("zh") else "en-GB",
-        extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE[language]},
+        **device, locale=LOCALES.get(language, language), extra_http_headers=headers
     )
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(live_server.url))
     traffic = Traffic(allowed_origin=origin)

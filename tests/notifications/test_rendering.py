@@ -17,6 +17,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 EXPECTED = {
     "en": "This is a test message from Linli.",
     "zh-hans": "这是邻里发送的测试消息。",
+    "ko": "린리에서 보낸 테스트 메시지입니다.",
 }
 
 

@@ -34,6 +34,15 @@ TEXTS = {
         "subject_confirmation": "住宿登记回执",
         "subject_registered": "您的住宿已登记",
     },
+    # A Korean student's phone: every page and every message in Korean.
+    "ko": {
+        "register": "숙박 등록하기",
+        "check": "입력 내용을 확인하세요",
+        "receipt": "개인 링크",
+        "kept": "사진은 저장되어 있습니다",
+        "subject_confirmation": "숙박 등록 확인서",
+        "subject_registered": "숙박 등록 완료",
+    },
 }
 
 
@@ -41,7 +50,7 @@ def _link_path(url: str) -> str:
     return re.sub(r"^https://linli\.example\.org", "", url)
 
 
-@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("language", list(TEXTS))
 def test_resident_registers_updates_address_and_is_told_when_registered(
     client, station, officer, language, django_capture_on_commit_callbacks
 ):

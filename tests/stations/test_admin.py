@@ -5,7 +5,8 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from stations.constants import GROUP_CITY_ADMIN, MembershipRole
+from core.languages import language_codes
+from stations.constants import BILLBOARD_MAX_LANGUAGES, GROUP_CITY_ADMIN, MembershipRole
 from stations.models import Station, StationMembership
 from stations.services import station_visit_record
 from tests.stations.factories import StaffUserFactory, UserFactory
@@ -28,6 +29,7 @@ def change_form_data(station, **overrides):
         "email": "",
         "wechat_id": "",
         "languages_spoken": station.languages_spoken,
+        "billboard_languages": station.billboard_languages,
         "is_active": "on",
         "texts-TOTAL_FORMS": "0",
         "texts-INITIAL_FORMS": "0",
@@ -197,6 +199,7 @@ def test_city_administrator_adds_a_station_and_officers_cannot(client, station):
         "email": "",
         "wechat_id": "",
         "languages_spoken": "",
+        "billboard_languages": ["zh-hans", "en"],
         "is_active": "on",
         "texts-TOTAL_FORMS": "1",
         "texts-INITIAL_FORMS": "0",
@@ -224,3 +227,43 @@ def test_officer_does_not_see_the_membership_inline(client, station):
     client.force_login(officer)
     page = client.get(change_url(station)).text
     assert "memberships-TOTAL_FORMS" not in page
+
+
+def test_manager_chooses_billboard_languages_within_what_a4_can_hold(client, station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    client.force_login(manager)
+    too_many = language_codes()[: BILLBOARD_MAX_LANGUAGES + 1]
+    response = client.post(
+        change_url(station), change_form_data(station, billboard_languages=too_many)
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()["billboard_languages"]
+    assert errors[0].code == "billboard_too_many_languages"
+    response = client.post(change_url(station), change_form_data(station, billboard_languages=[]))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.as_data()["billboard_languages"]
+    station.refresh_from_db()
+    assert station.billboard_languages == ["zh-hans", "en"]  # nothing half-saved
+
+    ticked = ["ar", "ko", "zh-hans"]  # in any order: stored in the site's order
+    response = client.post(
+        change_url(station), change_form_data(station, billboard_languages=ticked)
+    )
+    assert response.status_code == 302
+    station.refresh_from_db()
+    assert station.billboard_languages == [c for c in language_codes() if c in ticked]
+    page = client.get(change_url(station)).text
+    assert 'name="billboard_languages" value="ko"' in page
+    assert f"at most {BILLBOARD_MAX_LANGUAGES}" in page
+
+
+def test_a_forged_unknown_billboard_language_is_refused(client, station):
+    manager = StaffUserFactory(station=station, station__role=MembershipRole.MANAGER)
+    client.force_login(manager)
+    response = client.post(
+        change_url(station), change_form_data(station, billboard_languages=["en", "xx"])
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.as_data()["billboard_languages"]
+    station.refresh_from_db()
+    assert "xx" not in station.billboard_languages

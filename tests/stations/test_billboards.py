@@ -1,23 +1,26 @@
 """Printable billboards: vector PDF with the CJK font embedded, QR codes that scan, no overflow."""
 
 import io
+import itertools
 import re
+import unicodedata
 from unittest import mock
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from PIL import Image
 
-from stations import billboards
+from core.languages import language_codes
+from stations import billboards, typesetting
 from stations.billboards import build_pdf, build_poster
-from stations.constants import POSTER_SIZE
+from stations.constants import BILLBOARD_MAX_LANGUAGES, POSTER_SIZE
 from tests.stations.factories import StationFactory
 from tests.stations.qr_decoding import decode_pdf_page, decode_png, pdf_pages
 
 pytestmark = pytest.mark.django_db
 
 SITE = "https://linli.example.org"
+# The smallest text of an A4 billboard a person reads from a step away.
+BILLBOARD_MIN_FONT_SIZE = 6
 
 
 def test_a3_billboard_qr_codes_open_register_and_help_in_every_language(client, station):
@@ -66,19 +69,140 @@ def test_billboard_speaks_every_language_at_once(station):
     assert "020-1234-5678" in text
 
 
-@override_settings(
-    LANGUAGES=[*settings.LANGUAGES, ("fr", "French")],
-)
-def test_a_third_language_gets_its_own_lines(station):
+def test_a_station_prints_the_languages_it_chose_and_no_other(station):
     StationFactory(
         code="shipai",
         texts={"fr": {"name": "Station de services de Shipai", "address": "Rue Shipai"}},
     )
     station.refresh_from_db()
+    assert station.billboard_language_codes() == ["en", "zh-hans"]  # the default, site order
+    station.billboard_languages = ["fr", "ko", "zh-hans"]
+    station.save()
     text = pdf_pages(build_pdf([station], "A4").content)[0].get_textpage().get_text_range()
+    compact = re.sub(r"\s+", "", text)
     assert "Station de services de Shipai" in text
-    assert "Shipai Street Expat Service Station" in text
-    assert "石牌" in text or "shipai街" in text
+    assert "숙박등록" in compact  # Korean from the catalogue
+    assert "住宿登记" in compact
+    assert "スキャン" not in text  # Japanese was not chosen
+
+
+def test_a_language_the_site_dropped_is_skipped_on_old_stations(station):
+    station.billboard_languages = ["xx", "zh-hans"]  # stored before the site dropped "xx"
+    assert station.billboard_language_codes() == ["zh-hans"]
+    station.billboard_languages = ["xx"]
+    assert station.billboard_language_codes() == ["en", "zh-hans"]  # never an empty sheet
+
+
+KOREAN_NAME = "스파이 거리 외국인 서비스센터"
+ARABIC_NAME = "مركز خدمة الأجانب في شارع شيباي"
+ARABIC_ADDRESS = "شارع شيباي، منطقة تيانخه، قوانغتشو"
+
+
+def _korean_and_arabic_station():
+    station = StationFactory(
+        code="shipai",
+        phone="+86 20 1234 5678",
+        texts={
+            "ko": {"name": KOREAN_NAME, "address": "광저우시 톈허구 스파이가"},
+            "ar": {"name": ARABIC_NAME, "address": ARABIC_ADDRESS},
+        },
+    )
+    station.billboard_languages = ["ko", "ar"]
+    station.save()
+    return station
+
+
+def test_korean_and_arabic_billboard_reads_back_in_logical_order():
+    built = build_pdf([_korean_and_arabic_station()], "A4")
+    content = built.content
+    # Hangul and Arabic come from their own embedded (subset) fonts.
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansKR", content)
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansArabic", content)
+    text = unicodedata.normalize("NFKC", pdf_pages(content)[0].get_textpage().get_text_range())
+    assert KOREAN_NAME in text
+    assert "QR을 스캔해 숙박 등록" in text
+    assert "외국인은 도착 후 24시간 이내에 숙박 등록을 해야 합니다." in text
+    # Shaped and joined on paper, yet the text layer gives the words in reading order.
+    assert ARABIC_NAME in text
+    assert ARABIC_ADDRESS in text
+    assert "+86 20 1234 5678" in text
+    assert all(not region.cut for region in built.pages[0])
+
+
+def test_arabic_is_drawn_with_joined_letters_right_to_left():
+    runs = typesetting.visual_runs("شارع شيباي", "ar")
+    assert [run.font for run in runs] == [typesetting.ARABIC]
+    drawn = runs[0].text
+    # Presentation forms (joined shapes), the last word first from the left.
+    assert all("\ufe70" <= char <= "\ufeff" or char == " " for char in drawn)
+    assert unicodedata.normalize("NFKC", drawn) == "يابيش عراش"
+
+
+def test_a_phone_number_inside_arabic_keeps_its_digit_groups_in_order():
+    isolated = billboards._ltr("+86 20 1234 5678")
+    drawn = "".join(run.text for run in typesetting.visual_runs(f"الهاتف: {isolated}", "ar"))
+    assert "+86 20 1234 5678" in drawn
+    assert "\u2066" not in drawn and "\u2069" not in drawn  # no box for a control character
+
+
+def test_japanese_takes_japanese_glyph_forms_and_latin_stays_in_one_font():
+    fonts = {run.font for run in typesetting.visual_runs("宿泊登記 24時間 ABC", "ja")}
+    assert fonts == {typesetting.JP, typesetting.SC}
+    assert typesetting.visual_runs("宿泊登记", "zh-hans")[0].font == typesetting.SC
+
+
+def test_right_to_left_paragraphs_start_on_the_right():
+    station = _korean_and_arabic_station()
+    content = billboards.billboard_content(station)
+    arabic_info = [t for t in content.info if t.language == "ar"]
+    korean_info = [t for t in content.info if t.language == "ko"]
+    assert arabic_info and korean_info
+
+    class Recorder(billboards.PngRenderer):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.drawn = []
+
+        def text(self, x, baseline, text, size, language, **kwargs):
+            end = x + self.measure(text, size, language)
+            self.drawn.append((language, baseline, x, end))
+
+    renderer = Recorder(*POSTER_SIZE)
+    regions = billboards.draw_billboard(renderer, content)
+    info = next(region for region in regions if region.kind == "info")
+    lines = [d for d in renderer.drawn if info.top <= d[1] <= info.top + info.height]
+    arabic = [(x, end) for language, _baseline, x, end in lines if language == "ar"]
+    korean = [(x, end) for language, _baseline, x, end in lines if language == "ko"]
+    assert arabic and korean
+    assert all(abs(end - (info.x + info.width)) < 2 for _x, end in arabic)
+    assert all(abs(x - info.x) < 2 for x, _end in korean)
+
+
+@pytest.mark.parametrize(
+    "languages",
+    list(itertools.combinations(language_codes(), BILLBOARD_MAX_LANGUAGES)),
+    ids="+".join,
+)
+def test_the_most_languages_a_station_may_choose_stay_legible_on_a4(languages):
+    station = StationFactory(
+        code="shipai",
+        phone="+86 20 1234 5678",
+        wechat_id="linli_shipai",
+        texts={
+            language: {
+                "name": f"Shipai Street Expat Service Station ({language})",
+                "address": "Building 12, Shipai Street, Tianhe District, Guangzhou",
+                "opening_hours": "Monday–Friday 9:00–12:00, 14:00–17:30",
+            }
+            for language in languages
+        },
+    )
+    station.billboard_languages = list(languages)
+    regions = build_pdf([station], "A4").pages[0]
+    for region in regions:
+        if region.kind != "qr":
+            assert region.font_size >= BILLBOARD_MIN_FONT_SIZE, region
+            assert not region.cut, region
 
 
 @pytest.mark.parametrize("size", ["A4", "A3", "A2"])
@@ -179,6 +303,7 @@ def test_wrap_breaks_words_cjk_and_overlong_tokens():
         return len(text)
 
     assert billboards.wrap("one two three", 7, measure) == ["one two", "three"]
+    assert billboards.wrap("숙박 등록하기 센터", 6, measure) == ["숙박", "등록하기", "센터"]
     assert billboards.wrap("石牌街境外人员服务站", 4, measure) == ["石牌街境", "外人员服", "务站"]
     assert billboards.wrap("https://x.example/s/abc/", 10, measure) == [
         "https://x.",
