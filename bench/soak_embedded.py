@@ -184,7 +184,7 @@ def _env(var: Path, port: int) -> dict:
             "PORT": str(port),
             "SITE_URL": f"http://127.0.0.1:{port}",
             # Each simulated resident has its own address (X-Forwarded-For), as on a street.
-            "TRUSTED_PROXY_COUNT": "1",
+            "TRUSTED_PROXIES": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
         }
     )
