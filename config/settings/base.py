@@ -74,8 +74,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 # APPS — Django / third party / local
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "config.apps.LinliAdminConfig",  # the admin site with Linli's dashboard
-    "config.apps.LinliConfig",  # the wiring's own start-up (Celery log signals)
+    "workspace.apps.WorkspaceAdminConfig",  # the admin site with Linli's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -95,6 +94,7 @@ THIRD_PARTY_APPS = [
     "django_otp.plugins.otp_static",  # recovery codes
 ]
 LOCAL_APPS = [
+    "core",  # shared infrastructure; its start-up connects the Celery log signals
     "stations",
     "privacy",
     "notifications",
@@ -108,7 +108,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # MIDDLEWARE — https://docs.djangoproject.com/en/6.1/topics/http/middleware/
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "config.middleware.RequestIDMiddleware",
+    "core.middleware.RequestIDMiddleware",
     "core.client.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -355,7 +355,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # translated, HTTP 429
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"  # translated, HTTP 429
 AXES_HTTP_RESPONSE_CODE = 429
 # The same client address as the rate limits and the logs (core.client).
 AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
@@ -385,7 +385,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Error reports (500 emails, debug pages) hide residents' personal data by field name.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "config.security.PersonalDataExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.security.PersonalDataExceptionReporterFilter"
 # Django's built-in Content Security Policy: only this site's own assets, inline scripts
 # only with the per-request nonce. No external host anywhere (offline front end).
 from django.utils.csp import CSP  # noqa: E402
@@ -621,7 +621,7 @@ INQUIRY_STAFF_MESSAGE_LANGUAGE = env.str("INQUIRY_STAFF_MESSAGE_LANGUAGE", defau
 # ------------------------------------------------------------------------------
 # LOGGING — https://docs.djangoproject.com/en/6.1/topics/logging/
 # ------------------------------------------------------------------------------
-# Every line carries the request ID (X-Request-ID, config.middleware). `LOG_FORMAT=json`
+# Every line carries the request ID (X-Request-ID, core.middleware). `LOG_FORMAT=json`
 # gives one JSON object per line (the default in production); the `request` object that
 # Django attaches to error records is reduced to method and path, never the POST body.
 # No line carries a secret (core.logs.redact_secrets): the filter redacts each record, the
