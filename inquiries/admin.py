@@ -44,7 +44,7 @@ from inquiries.services import (
     transition_allowed,
 )
 from privacy.constants import AuditAction
-from privacy.export import CsvExportAdminMixin
+from privacy.export import AuditedCsvExportAdminMixin
 from privacy.services import audit_record
 from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
 from stations.constants import MembershipRole
@@ -192,7 +192,7 @@ class InquiryAdminForm(forms.ModelForm):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
+class InquiryAdmin(AuditedCsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     form = InquiryAdminForm
     export_filename = "help-requests"
     # Figures for follow-up and statistics; residents' contact details stay out of exports.

@@ -118,7 +118,7 @@ class HelpRequestForm(forms.ModelForm):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        from registration.images import image_sanitize
+        from core.images import image_sanitize
 
         return image_sanitize(photo)
 

@@ -6,6 +6,7 @@ from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.tokens import token_hash, token_looks_valid
 from inquiries.constants import EntryKind
 from inquiries.models import (
     CheckInAnswer,
@@ -18,7 +19,6 @@ from inquiries.models import (
 )
 from notifications.constants import MessageStatus
 from notifications.models import Message
-from registration.tokens import token_hash, token_looks_valid
 from stations.selectors import station_ids_for_user, user_sees_all_stations
 
 
@@ -157,7 +157,7 @@ def inquiries_figures_for_user(user) -> dict[str, int]:
 
 def inquiry_photo_bytes(*, inquiry: Inquiry) -> bytes:
     """Return the case's photo (a sanitised JPEG), decrypted from private storage."""
-    from registration.crypto import decrypt_bytes
+    from core.crypto import decrypt_bytes
 
     with inquiry.photo.open("rb") as handle:
         return decrypt_bytes(handle.read())

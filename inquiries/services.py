@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from core.crypto import encrypt_bytes
 from core.db import retry_on_lost_connection
+from core.tokens import token_new
 from inquiries.constants import (
     NOTHING_TROUBLES_ME,
     TRANSITIONS,
@@ -42,8 +44,6 @@ from inquiries.models import (
 from notifications.constants import Channel
 from notifications.services import message_queue
 from registration.constants import REFERENCE_ALPHABET
-from registration.crypto import encrypt_bytes
-from registration.tokens import token_new
 from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from notifications.selectors import messages_concerning
 from privacy.admin_audit import AuditedLooksAdminMixin
 from privacy.constants import AuditAction
-from privacy.export import CsvExportAdminMixin
+from privacy.export import AuditedCsvExportAdminMixin
 from privacy.services import audit_record
 from registration import services
 from registration.constants import (
@@ -184,7 +184,7 @@ def _search_terms(search_term: str) -> tuple[Q, bool]:
 
 @admin.register(Registration)
 class RegistrationAdmin(
-    CsvExportAdminMixin,
+    AuditedCsvExportAdminMixin,
     AuditedLooksAdminMixin,
     StationScopedAdminMixin,
     ReadOnlyScopedHistoryMixin,

@@ -170,20 +170,7 @@ class ErrorCode(models.TextChoices):
     )
     HONEYPOT = "honeypot", _("Your form could not be sent. Please try again.")
     RATE_LIMITED = "rate_limited", _("Too many attempts. Please wait a while and try again.")
-    # Images
-    IMAGE_EMPTY = "image_empty", _("The file is empty.")
-    IMAGE_TOO_LARGE = "image_too_large", _("The file is larger than %(max)s MB.")
-    IMAGE_INVALID = (
-        "image_invalid",
-        _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
-    )
-    IMAGE_TOO_MANY_PIXELS = (
-        "image_too_many_pixels",
-        _(
-            "This photo has more than %(max)s million pixels. Take it again at your camera's "
-            "usual size, or send a screenshot of it."
-        ),
-    )
+    # Images: core.images.ImageError
     PHOTO_QUOTA = (
         "photo_quota",
         _("Too many photos were sent from here. Please wait an hour and try again."),

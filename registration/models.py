@@ -20,6 +20,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from core.fields import EncryptedCharField
 from notifications.constants import Channel
 from registration.constants import (
     ACTIVE_STATUSES,
@@ -33,7 +34,6 @@ from registration.constants import (
     StayReason,
     VisaType,
 )
-from registration.fields import EncryptedCharField
 
 
 class Resident(models.Model):

@@ -3,10 +3,10 @@
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from core.crypto import blind_index
+from core.tokens import token_hash, token_looks_valid
 from registration.constants import ACTIVE_STATUSES, REFERENCE_ALPHABET
-from registration.crypto import blind_index
 from registration.models import Amendment, Document, Registration, Resident
-from registration.tokens import token_hash, token_looks_valid
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"
 VISA_NUMBER_PURPOSE = "visa_number"

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db import retry_on_lost_connection
+from core.images import image_sanitize
+from core.tokens import token_hash, token_looks_valid, token_new
 from notifications.constants import Channel
 from notifications.services import MessageSpec, message_queue_many
 from registration.constants import (
@@ -33,10 +35,8 @@ from registration.constants import (
     RegistrationStatus,
 )
 from registration.documents import document_file_save
-from registration.images import image_sanitize
 from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
 from registration.selectors import document_number_index, visa_number_index
-from registration.tokens import token_hash, token_looks_valid, token_new
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus

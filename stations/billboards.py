@@ -26,7 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from stations.caching import cache_get, cache_set
+from core.caching import cache_get, cache_set
 from stations.constants import POSTER_SIZE, BillboardPurpose, BillboardSize, QrTarget
 from stations.qr import QUIET_ZONE, dark_runs, qr_matrix, short_url, station_url
 

@@ -12,8 +12,8 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
+from core.caching import cache_add, cache_get, cache_set
 from core.db import retry_on_lost_connection
-from stations.caching import cache_add, cache_get, cache_set
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationVisitDay
 

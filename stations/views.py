@@ -16,8 +16,8 @@ from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.caching import LocalLRU
 from stations import billboards, qr
-from stations.caching import LocalLRU
 from stations.constants import (
     EMERGENCY_NUMBERS,
     QR_MAX_AGE,

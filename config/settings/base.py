@@ -261,7 +261,7 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
 # Language of reminders to station staff (officers work in Chinese).
 REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
-# Uploaded photos (registration/images.py): largest file; largest image in pixels, read
+# Uploaded photos (core/images.py): largest file; largest image in pixels, read
 # from the file's header and refused before anything is decoded; longest side kept after
 # re-encoding. 40 MP holds every phone's default photo (12-24 MP) and a 200 MP sensor's
 # binned output; a full decode of the largest allowed PNG takes 4 bytes a pixel (160 MB),

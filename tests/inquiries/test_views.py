@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.crypto import decrypt_bytes
 from inquiries.constants import ErrorCode, Status
 from inquiries.models import Inquiry, InquiryEntry
-from registration.crypto import decrypt_bytes
 from tests.inquiries.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from core.tokens import token_new
 from registration.constants import CONSENT_NOTICE_VERSION, RegistrationStatus
 from registration.models import Registration, Resident
 from registration.selectors import document_number_index, visa_number_index
 from registration.services import reference_new
-from registration.tokens import token_new
 from tests.stations.factories import StationFactory
 
 

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from core.crypto import normalise_document_number
 from registration import services
 from registration.constants import TRANSITIONS, AmendmentKind, EndReason, RegistrationStatus
-from registration.crypto import normalise_document_number
 from registration.forms import RegistrationForm
 from registration.models import Amendment, Document, Resident
 from registration.selectors import registration_get_by_token, residents_for_check_in

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from registration.crypto import InvalidToken, decrypt_text, encrypt_text
+from core.crypto import InvalidToken, decrypt_text, encrypt_text
 
 
 class EncryptedCharField(models.TextField):
