@@ -41,25 +41,6 @@ def station_membership_set(*, user, station: Station, role: str) -> StationMembe
     return membership
 
 
-def group_permissions_grant(*, group_name: str, permissions: list[str]) -> None:
-    """
-    Give the group ``group_name`` the permissions ``"app_label.codename"`` (if they exist).
-
-    Each app calls this from a ``post_migrate`` handler for its own models, so the groups
-    created by the stations app learn every app's permissions without importing them.
-    """
-    from django.contrib.auth.models import Permission
-
-    group, _created = Group.objects.get_or_create(name=group_name)
-    wanted = [p.split(".", 1) for p in permissions]
-    found = Permission.objects.none()
-    for app_label, codename in wanted:
-        found = found | Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        )
-    group.permissions.add(*found)
-
-
 @transaction.atomic
 def station_membership_remove(*, membership: StationMembership) -> None:
     """End ``user``'s work at a station (the user keeps the account and other memberships)."""
