@@ -7,18 +7,18 @@ notifications outbox in the same transaction and are delivered after commit.
 
 import datetime
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.crypto import encrypt_bytes
 from core.db import retry_on_lost_connection
+from core.references import reference_save
 from core.tokens import token_new
 from inquiries.constants import (
     NOTHING_TROUBLES_ME,
@@ -43,7 +43,6 @@ from inquiries.models import (
 )
 from notifications.constants import Channel
 from notifications.services import message_queue
-from registration.constants import REFERENCE_ALPHABET
 from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)
@@ -54,12 +53,6 @@ REFERENCE_PREFIX = "HL"
 # ------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------
-def reference_new() -> str:
-    """Return a new case reference like ``HL-7K3M-9Q2X`` (easy to read aloud)."""
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{REFERENCE_PREFIX}-{body[:4]}-{body[4:]}"
-
-
 def first_response_due_compute(*, urgency: str, received: datetime.datetime) -> datetime.datetime:
     """Return when the first reply is due, from ``INQUIRY_FIRST_RESPONSE_TARGETS``."""
     targets = settings.INQUIRY_FIRST_RESPONSE_TARGETS
@@ -194,16 +187,7 @@ def inquiry_submit(
             first_response_due=first_response_due_compute(urgency=urgency, received=now),
         )
         inquiry.full_clean(exclude=["reference", "token_hash", "photo", "resident", "station"])
-        for _attempt in range(5):
-            inquiry.reference = reference_new()
-            try:
-                with transaction.atomic():
-                    inquiry.save()
-                break
-            except IntegrityError:
-                if Inquiry.objects.filter(reference=inquiry.reference).exists():
-                    continue
-                raise
+        reference_save(inquiry, prefix=REFERENCE_PREFIX)
         if photo is not None:
             # Stored encrypted like registration documents: a photo may show a face, a
             # document or a home (PIPL art. 51). Read back through inquiry_photo_bytes.

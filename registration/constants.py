@@ -10,11 +10,6 @@ from privacy.constants import PRIVACY_NOTICE_VERSION
 # privacy app's notice version. Each registration keeps the version it was given under.
 CONSENT_NOTICE_VERSION = PRIVACY_NOTICE_VERSION
 
-# References like ``SP-7K3M-9Q2X``: no 0/O, 1/I/L or U, so they survive being read aloud,
-# handwritten or typed from a photo.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-REFERENCE_BODY_LENGTH = 8
-
 
 class Sex(models.TextChoices):
     FEMALE = "female", pgettext_lazy("sex", "female")

@@ -4,8 +4,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from core.crypto import blind_index
+from core.references import REFERENCE_ALPHABET
 from core.tokens import token_hash, token_looks_valid
-from registration.constants import ACTIVE_STATUSES, REFERENCE_ALPHABET
+from registration.constants import ACTIVE_STATUSES
 from registration.models import Amendment, Document, Registration, Resident
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"

@@ -13,20 +13,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.db import retry_on_lost_connection
 from core.images import image_sanitize
+from core.references import reference_save
 from core.tokens import token_hash, token_looks_valid, token_new
 from notifications.constants import Channel
 from notifications.services import MessageSpec, message_queue_many
 from registration.constants import (
     ACTIVE_STATUSES,
     CONSENT_NOTICE_VERSION,
-    REFERENCE_ALPHABET,
-    REFERENCE_BODY_LENGTH,
     TRANSITIONS,
     AmendmentKind,
     DocumentKind,
@@ -99,14 +98,9 @@ class Submitted:
 # Helpers
 # ------------------------------------------------------------------------------
 def reference_prefix(station) -> str:
+    """Return the two letters of ``station``'s references (``SP`` in ``SP-7K3M-9Q2X``)."""
     letters = [ch for ch in station.code.upper() if ch.isalpha()]
     return "".join(letters[:2]).ljust(2, "X")
-
-
-def reference_new(*, station) -> str:
-    """Return a fresh reference such as ``SP-7K3M-9Q2X`` (unambiguous characters)."""
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_BODY_LENGTH))
-    return f"{reference_prefix(station)}-{body[:4]}-{body[4:]}"
 
 
 def private_link_url(token: str) -> str:
@@ -365,17 +359,7 @@ def _registration_create(
         token_hash=hashed,
     )
     _registration_fill(registration, data)
-    for _try in range(5):
-        registration.reference = reference_new(station=station)
-        try:
-            with transaction.atomic():
-                registration.save()
-            break
-        except IntegrityError:
-            if Registration.objects.filter(reference=registration.reference).exists():
-                registration.pk = None
-                continue
-            raise
+    reference_save(registration, prefix=reference_prefix(station))
     _adopt_photos(registration=registration, attempt=attempt)
     amendment = _amend(
         registration,
