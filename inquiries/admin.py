@@ -31,7 +31,6 @@ from inquiries.selectors import (
     reply_templates_for,
     round_statistics,
     staff_for_stations,
-    station_staff,
 )
 from inquiries.services import (
     check_in_round_send_request,
@@ -134,7 +133,9 @@ class InquiryAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         inquiry = self.instance
         if inquiry.pk:
-            self.fields["assigned_to"].queryset = station_staff(station=inquiry.station)
+            self.fields["assigned_to"].queryset = staff_for_stations(
+                station_ids=[inquiry.station_id]
+            )
             templates = reply_templates_for(inquiry=inquiry)
             self.fields["reply_template"].queryset = templates
             self.fields["reply_template"].widget.attrs["data-reply-templates"] = "1"

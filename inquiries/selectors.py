@@ -19,7 +19,7 @@ from inquiries.models import (
 )
 from notifications.constants import MessageStatus
 from notifications.models import Message
-from stations.selectors import station_ids_for_user, user_sees_all_stations
+from stations.selectors import station_ids_for_user, station_staff, user_sees_all_stations
 
 
 def inquiries_for_user(user) -> QuerySet[Inquiry]:
@@ -74,25 +74,11 @@ def inquiry_thread(*, inquiry: Inquiry) -> QuerySet[InquiryEntry]:
     return InquiryEntry.objects.filter(inquiry=inquiry).select_related("author")
 
 
-def station_staff(*, station) -> QuerySet:
-    """Return the active staff members of ``station`` (who may be assigned its cases)."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, station_memberships__station=station)
-        .order_by("username")
-        .distinct()
-    )
-
-
 def staff_for_stations(*, station_ids) -> QuerySet:
-    """Return the users who are members of every station in ``station_ids``."""
+    """Return the users who staff every station in ``station_ids`` (who may take its cases)."""
     users = get_user_model().objects.filter(is_active=True)
     for station_id in set(station_ids):
-        users = users.filter(
-            pk__in=get_user_model()
-            .objects.filter(station_memberships__station_id=station_id)
-            .values("pk")
-        )
+        users = users.filter(pk__in=station_staff(station_ids=[station_id]).values("user_id"))
     return users.order_by("username")
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from core.caching import cache_add, cache_get, cache_set
 from core.db import retry_on_lost_connection
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
-from stations.models import Station, StationVisitDay
+from stations.models import Station, StationMembership, StationVisitDay
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ def stations_for_user(user, *, role: str | None = None) -> QuerySet[Station]:
 def station_ids_for_user(user, *, role: str | None = None) -> list[int]:
     """Return the primary keys of ``stations_for_user`` as a list (for ``__in`` filters)."""
     return list(stations_for_user(user, role=role).values_list("pk", flat=True))
+
+
+def station_staff(*, station_ids, role: str | None = None) -> QuerySet[StationMembership]:
+    """
+    Return who staffs the stations ``station_ids`` (with ``role``, if given): the
+    memberships of active users, each with its user, by station then username.
+
+    The one rule of "the staff of a station": who may be assigned a case and who is told
+    about late registrations or overdue cases.
+    """
+    memberships = StationMembership.objects.filter(station_id__in=station_ids, user__is_active=True)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return memberships.select_related("user").order_by("station_id", "user__username")
 
 
 def user_is_member(user, station: Station, *, role: str | None = None) -> bool:
