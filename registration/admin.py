@@ -6,8 +6,6 @@ search, photos. Fields are read-only here; decisions go through the review actio
 call the services (status rules, history, message to the resident).
 """
 
-import datetime
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +27,6 @@ from privacy.export import AuditedCsvExportAdminMixin
 from privacy.services import audit_record
 from registration import services
 from registration.constants import (
-    ACTIVE_STATUSES,
     TRANSITIONS,
     WAITING_STATUSES,
     ErrorCode,
@@ -44,6 +41,7 @@ from registration.selectors import (
     reference_normalise,
     registration_changes,
     registration_other_stays,
+    registrations_visa_expiring,
     resident_match_suggestions,
     visa_number_index,
 )
@@ -96,11 +94,7 @@ class QueueFilter(admin.SimpleListFilter):
             "waiting": Q(status__in=WAITING_STATUSES),
             "overdue": Q(status__in=WAITING_STATUSES, deadline_at__lt=now),
             "corrections": Q(status=RegistrationStatus.CORRECTION_REQUESTED),
-            "expiring": Q(
-                status__in=ACTIVE_STATUSES,
-                visa_valid_until__gte=today,
-                visa_valid_until__lte=today + datetime.timedelta(days=30),
-            ),
+            "expiring": registrations_visa_expiring(today=today),
             "mine": Q(decided_by=request.user),
         }
         if self.value() in queues:

@@ -88,6 +88,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_STATUSES = (S.SUBMITTED, S.REGISTERED, S.CORRECTION_REQUESTED, S.RESUBMITTED)
 # Waiting for a decision of the station's staff.
 WAITING_STATUSES = (S.SUBMITTED, S.RESUBMITTED)
+# A visa or permit ending within this many days is "expiring" (dashboard, admin queue;
+# the queue's label says 30 days).
+VISA_EXPIRING_DAYS = 30
 
 
 class EndReason(models.TextChoices):

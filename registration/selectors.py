@@ -1,12 +1,14 @@
 """Reads of the registration app."""
 
+import datetime
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from core.crypto import blind_index
 from core.references import REFERENCE_ALPHABET
 from core.tokens import token_hash, token_looks_valid
-from registration.constants import ACTIVE_STATUSES
+from registration.constants import ACTIVE_STATUSES, VISA_EXPIRING_DAYS
 from registration.models import Amendment, Document, Registration, Resident
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"
@@ -39,6 +41,18 @@ def reference_looks_valid(value: str) -> bool:
         len(parts) == 3
         and parts[0].isalpha()
         and all(ch in REFERENCE_ALPHABET for ch in parts[1] + parts[2])
+    )
+
+
+def registrations_visa_expiring(*, today: datetime.date) -> Q:
+    """
+    Return the filter of active registrations whose visa or permit ends between ``today``
+    and ``VISA_EXPIRING_DAYS`` later (the dashboard's figure and the admin's queue).
+    """
+    return Q(
+        status__in=ACTIVE_STATUSES,
+        visa_valid_until__gte=today,
+        visa_valid_until__lte=today + datetime.timedelta(days=VISA_EXPIRING_DAYS),
     )
 
 
