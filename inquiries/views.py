@@ -29,6 +29,7 @@ from inquiries.services import (
 )
 from registration.selectors import registration_get_by_token
 from stations.selectors import station_get_by_code
+from stations.shortcuts import station_closed_response
 
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
 
@@ -66,7 +67,7 @@ def help_request(request, code):
     if station is None:
         raise Http404
     if not station.is_active:
-        return render(request, "inquiries/station_closed.html", {"station": station}, status=410)
+        return station_closed_response(request, code=station.code)
     language = translation.get_language()
     token = request.POST.get("r") or request.GET.get("r") or ""
     registration = registration_get_by_token(token=token) if token else None

@@ -33,6 +33,7 @@ from registration.selectors import (
 )
 from stations.qr import qr_svg
 from stations.selectors import station_get_by_code
+from stations.shortcuts import station_closed_response
 
 ATTEMPTS_SESSION_KEY = "registration_attempts"
 RECEIPT_SESSION_KEY = "registration_receipt"
@@ -117,7 +118,7 @@ def register(request, code):
     if station is None:
         raise Http404
     if not station.is_active:
-        return render(request, "registration/station_inactive.html", {"station": station})
+        return station_closed_response(request, code=station.code)
     flow = f"register:{station.pk}"
     if request.method == "GET":
         attempt = _attempt(request, flow, create=False)

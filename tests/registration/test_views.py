@@ -45,8 +45,10 @@ def test_inactive_station_takes_no_registrations(client, station):
     station.is_active = False
     station.save()
     response = client.get(_register_url(station))
-    assert response.status_code == 200
+    assert response.status_code == 410
     assert "form" not in response.context
+    assert "This station is closed" in response.text
+    assert client.post(_register_url(station), {}).status_code == 410
 
 
 def test_form_sections_and_native_inputs(client, station):

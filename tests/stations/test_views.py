@@ -74,7 +74,7 @@ def test_inactive_station_says_so_and_lists_the_nearest_active_ones(client):
     StationFactory(code="far", district="Yuexiu District")
     StationFactory(code="also-closed", district="Tianhe District", is_active=False)
     response = client.get("/s/closed/", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
+    assert response.status_code == 410
     page = response.text
     assert "This station is closed" in page
     links = re.findall(r'href="/s/([a-z0-9-]+)/"', page)
