@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -43,6 +44,7 @@ from inquiries.models import (
 )
 from notifications.constants import Channel
 from notifications.services import message_queue
+from registration.selectors import resident_route, residents_for_check_in
 from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)
@@ -462,22 +464,6 @@ def check_in_round_send_request(*, round: CheckInRound, by=None) -> CheckInRound
     return locked
 
 
-def _resident_contact(resident) -> tuple[str, str]:
-    """Return ``(channel, address)`` for a resident, following their preferred channel."""
-    email = getattr(resident, "email", "") or ""
-    phone = str(getattr(resident, "phone", "") or "")
-    preferred = getattr(resident, "preferred_channel", "") or ""
-    if preferred == Channel.SMS and phone:
-        return Channel.SMS, phone
-    if preferred == Channel.EMAIL and email:
-        return Channel.EMAIL, email
-    if email:
-        return Channel.EMAIL, email
-    if phone:
-        return Channel.SMS, phone
-    return "", ""
-
-
 def check_in_round_send(*, round_id: int) -> int:
     """
     Invite every eligible resident of the round's station not yet invited; return how many.
@@ -485,10 +471,6 @@ def check_in_round_send(*, round_id: int) -> int:
     Safe to run twice (late acks, a second click): the round is locked while inviting and
     a unique constraint allows one invitation per resident and round.
     """
-    from django.urls import reverse
-
-    from registration.selectors import residents_for_check_in
-
     batch_size = settings.INQUIRY_CHECK_IN_BATCH_SIZE
     created = 0
     with transaction.atomic():
@@ -508,7 +490,7 @@ def check_in_round_send(*, round_id: int) -> int:
         now = timezone.now()
         expires = now + datetime.timedelta(days=round.valid_days)
         for resident in residents.iterator(chunk_size=batch_size):
-            channel, to = _resident_contact(resident)
+            channel, to = resident_route(resident) or ("", "")
             language = resident.preferred_language or settings.LANGUAGE_CODE
             raw, digest = token_new()
             invitation = CheckInInvitation.objects.create(
@@ -631,10 +613,10 @@ def _check_in_case(*, answer: CheckInAnswer) -> Inquiry:
     email = getattr(resident, "email", "") or ""
     phone = str(getattr(resident, "phone", "") or "")
     wechat = getattr(resident, "wechat_id", "") or ""
-    channel, _address = _resident_contact(resident)
+    route = resident_route(resident)
     method = answer.contact_method or (
         ContactMethod.EMAIL
-        if channel == Channel.EMAIL
+        if route and route[0] == Channel.EMAIL
         else ContactMethod.PHONE
         if phone
         else ContactMethod.WECHAT

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from core.crypto import blind_index
 from core.references import REFERENCE_ALPHABET
 from core.tokens import token_hash, token_looks_valid
+from notifications.constants import Channel
 from registration.constants import ACTIVE_STATUSES, VISA_EXPIRING_DAYS
 from registration.models import Amendment, Document, Registration, Resident
 
@@ -54,6 +55,30 @@ def registrations_visa_expiring(*, today: datetime.date) -> Q:
         visa_valid_until__gte=today,
         visa_valid_until__lte=today + datetime.timedelta(days=VISA_EXPIRING_DAYS),
     )
+
+
+def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tuple[str, str]]:
+    """
+    Return how to reach ``resident``, as ``(channel, address)`` pairs: email whenever there
+    is an address, and SMS too when the resident prefers SMS or has no email (``sms``
+    forces it on or off). The one rule of "how to reach a resident", for every message.
+    """
+    email = resident.email or ""
+    phone = str(resident.phone or "")
+    want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)
+    routes = []
+    if email:
+        routes.append((Channel.EMAIL, email))
+    if want_sms and phone:
+        routes.append((Channel.SMS, phone))
+    return routes
+
+
+def resident_route(resident: Resident) -> tuple[str, str] | None:
+    """Return the one way to reach ``resident``: their preferred channel if it can be used."""
+    routes = resident_routes(resident)
+    preferred = [route for route in routes if route[0] == resident.preferred_channel]
+    return (preferred or routes or [None])[0]
 
 
 def registration_get_by_token(*, token: str) -> Registration | None:

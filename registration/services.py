@@ -21,7 +21,6 @@ from core.db import retry_on_lost_connection
 from core.images import image_sanitize
 from core.references import reference_save
 from core.tokens import token_hash, token_looks_valid, token_new
-from notifications.constants import Channel
 from notifications.services import MessageSpec, message_queue_many
 from registration.constants import (
     ACTIVE_STATUSES,
@@ -35,7 +34,7 @@ from registration.constants import (
 )
 from registration.documents import document_file_save
 from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
-from registration.selectors import document_number_index, visa_number_index
+from registration.selectors import document_number_index, resident_routes, visa_number_index
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus
@@ -181,16 +180,6 @@ def resident_message_specs(
     }
     if token:
         context["secret_link"] = private_link_url(token)
-    want_sms = (
-        sms
-        if sms is not None
-        else (resident.preferred_channel == Channel.SMS or not resident.email)
-    )
-    wanted = []
-    if resident.email:
-        wanted.append((Channel.EMAIL, resident.email))
-    if want_sms and resident.phone:
-        wanted.append((Channel.SMS, str(resident.phone)))
     return [
         MessageSpec(
             template=f"registration/{template}",
@@ -203,7 +192,7 @@ def resident_message_specs(
             concerning=registration,
             recipient_name=resident.full_name,
         )
-        for channel, to in wanted
+        for channel, to in resident_routes(resident, sms=sms)
     ]
 
 
