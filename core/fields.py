@@ -1,5 +1,6 @@
 """Model fields that keep their value encrypted in the database."""
 
+from django import forms
 from django.db import models
 
 from core.crypto import InvalidToken, decrypt_text, encrypt_text
@@ -38,8 +39,6 @@ class EncryptedCharField(models.TextField):
         return encrypt_text(str(value))
 
     def formfield(self, **kwargs):
-        from django import forms
-
         defaults = {"form_class": forms.CharField, "max_length": self.plain_max_length}
         defaults.update(kwargs)
         # Skip TextField.formfield (a textarea): these are short, one-line values.

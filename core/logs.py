@@ -99,6 +99,7 @@ def _task_finished(task_id=None, **kwargs):
 
 def connect_celery_signals() -> None:
     """Carry the request ID from the web request into the Celery task it queued."""
+    # Not at the top: logging config imports this module in every process.
     from celery import signals
 
     signals.before_task_publish.connect(_task_published, weak=False)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inquiries.constants import TRANSITIONS, EntryKind, RoundStatus, Status
+from inquiries.forms import CheckInAnswerForm
 from inquiries.models import (
     CheckInAnswer,
     CheckInRound,
@@ -673,8 +674,6 @@ class CheckInRoundAdmin(StationScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("questions"))
     def questions(self, obj):
-        from inquiries.forms import CheckInAnswerForm
-
         form = CheckInAnswerForm()
         return format_html(
             "<ol>{}</ol>",

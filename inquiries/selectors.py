@@ -6,8 +6,9 @@ from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.crypto import decrypt_bytes
 from core.tokens import token_hash, token_looks_valid
-from inquiries.constants import EntryKind
+from inquiries.constants import OPEN_STATUSES, EntryKind, Status
 from inquiries.models import (
     CheckInAnswer,
     CheckInInvitation,
@@ -122,8 +123,6 @@ def inquiries_overdue(*, now=None) -> QuerySet[Inquiry]:
 
 def inquiries_figures_for_user(user) -> dict[str, int]:
     """Return the case figures of the staff dashboard: new, unassigned, overdue, mine open."""
-    from inquiries.constants import OPEN_STATUSES, Status
-
     now = timezone.now()
     cases = inquiries_for_user(user)
     return cases.aggregate(
@@ -143,7 +142,5 @@ def inquiries_figures_for_user(user) -> dict[str, int]:
 
 def inquiry_photo_bytes(*, inquiry: Inquiry) -> bytes:
     """Return the case's photo (a sanitised JPEG), decrypted from private storage."""
-    from core.crypto import decrypt_bytes
-
     with inquiry.photo.open("rb") as handle:
         return decrypt_bytes(handle.read())

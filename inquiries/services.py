@@ -78,8 +78,6 @@ def _site_url(path: str) -> str:
 
 
 def case_url(raw_token: str) -> str:
-    from django.urls import reverse
-
     return _site_url(reverse("inquiries:case", kwargs={"token": raw_token}))
 
 
@@ -400,8 +398,6 @@ def _feedback_request(*, inquiry: Inquiry) -> InquiryFeedback:
         created_at=now,
         expires_at=now + datetime.timedelta(days=settings.INQUIRY_FEEDBACK_VALID_DAYS),
     )
-    from django.urls import reverse
-
     _message_resident(
         inquiry=inquiry,
         template="inquiries/resolved",
@@ -447,6 +443,7 @@ def feedback_submit(
 # ------------------------------------------------------------------------------
 def check_in_round_send_request(*, round: CheckInRound, by=None) -> CheckInRound:
     """Mark a round for sending and hand it to the worker after commit (admin action)."""
+    # Cycle: inquiries.tasks imports this module.
     from inquiries.tasks import check_in_round_send_task
 
     with transaction.atomic():

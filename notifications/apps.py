@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from core.permissions import group_permissions_on_migrate
+from notifications import checks  # noqa: F401  (registers the system checks on import)
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 # Staff see the outbox of their station and may send a failed message again or cancel one
@@ -20,6 +21,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from notifications import checks  # noqa: F401  (registers the system checks)
-
         group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from phonenumber_field.phonenumber import to_python
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.selectors import messages_concerning
@@ -155,8 +156,6 @@ class ReadOnlyScopedHistoryMixin:
 
 def _search_terms(search_term: str) -> tuple[Q, bool]:
     """Exact matches beyond ``search_fields``: reference, document/visa number, phone."""
-    from phonenumber_field.phonenumber import to_python
-
     term = search_term.strip()
     query = Q(pk__in=[])
     matched = False

@@ -29,6 +29,7 @@ class RegistrationConfig(AppConfig):
     verbose_name = _("Residence registration")
 
     def ready(self):
+        # Not at the top: the receivers' module imports models, loaded only once apps are.
         from registration import signals  # noqa: F401
 
         group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -10,8 +10,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import get_language_info, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries import countries
 from phonenumber_field.phonenumber import to_python as phone_to_python
 
@@ -60,8 +60,6 @@ def _country_choices():
 
 
 def _language_choices():
-    from django.utils.translation import get_language_info
-
     return [(code, get_language_info(code)["name_local"]) for code, _label in settings.LANGUAGES]
 
 
@@ -408,8 +406,6 @@ class RegistrationForm(
 
     def review_sections(self):
         """Return ``(title, [(label, value)])`` of what the resident is about to send."""
-        from django.utils.translation import gettext
-
         sections = []
         for key, title, names in self.SECTIONS:
             if key in ("photos", "consent"):

@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.crypto import blind_index
 from core.references import REFERENCE_ALPHABET
@@ -11,6 +12,7 @@ from core.tokens import token_hash, token_looks_valid
 from notifications.constants import Channel
 from registration.constants import ACTIVE_STATUSES, VISA_EXPIRING_DAYS
 from registration.models import Amendment, Document, Registration, Resident
+from stations.selectors import stations_for_user, user_sees_all_stations
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"
 VISA_NUMBER_PURPOSE = "visa_number"
@@ -217,8 +219,6 @@ def resident_match_suggestions(
 
 def registrations_for_user(user) -> QuerySet[Registration]:
     """Return the registrations of the stations ``user`` may see (staff scoping)."""
-    from stations.selectors import stations_for_user, user_sees_all_stations
-
     qs = Registration.objects.all()
     if user_sees_all_stations(user):
         return qs
@@ -254,8 +254,6 @@ def resident_data_export(*, registration: Registration) -> dict:
     Return what Linli holds about the resident of ``registration`` (PIPL art. 45): their
     identity and contact, and every registration reachable from this private link.
     """
-    from django.utils import timezone
-
     resident = registration.resident
 
     def iso(value):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,8 @@ from core.images import image_sanitize
 from core.references import reference_save
 from core.tokens import token_hash, token_looks_valid, token_new
 from notifications.services import MessageSpec, message_queue_many
+from privacy.constants import AuditAction
+from privacy.services import audit_record
 from registration.constants import (
     ACTIVE_STATUSES,
     CONSENT_NOTICE_VERSION,
@@ -34,7 +37,15 @@ from registration.constants import (
 )
 from registration.documents import document_file_save
 from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
-from registration.selectors import document_number_index, resident_routes, visa_number_index
+from registration.selectors import (
+    document_number_index,
+    registration_get_by_reference,
+    resident_match_suggestions,
+    resident_routes,
+    resident_same_person_ids,
+    visa_number_index,
+)
+from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus
@@ -252,8 +263,6 @@ def attempt_photo_add(*, attempt: SubmissionAttempt, kind: str, uploaded_file) -
             size=len(data),
         )
     except Exception:
-        from django.core.files.storage import default_storage
-
         default_storage.delete(name)
         raise
 
@@ -678,10 +687,6 @@ def resident_match_confirm(
     its own contact details. Raise ValidationError if ``other_resident`` is no suggestion
     of ``registration`` for ``actor`` (another station's, another document, already linked).
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-    from registration.selectors import resident_match_suggestions, resident_same_person_ids
-
     with transaction.atomic():
         registration = _lock(registration)
         resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
@@ -749,8 +754,6 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
     resident receive a message, never lock them out or learn the link. A newer request
     replaces a link sent earlier and not yet opened.
     """
-    from registration.selectors import registration_get_by_reference
-
     registration = registration_get_by_reference(reference=reference)
     if registration is None:
         return False
@@ -896,9 +899,6 @@ def _resident_anonymise_if_done(resident_id: int, now, *, actor=None) -> bool:
     Anonymise the resident once no station holds a registration of theirs that still keeps
     personal data; tell every station that holds them (one audit entry each).
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-
     # Locked before the check: two stations erasing their last registrations at once
     # take turns here, and the second sees the first's registration anonymised.
     resident = Resident.objects.select_for_update().get(pk=resident_id)
@@ -927,9 +927,6 @@ def _resident_anonymise_if_done(resident_id: int, now, *, actor=None) -> bool:
 
 def registration_anonymise(*, registration: Registration) -> int:
     """Anonymise one ended or rejected registration (retention); return files removed."""
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-
     now = timezone.now()
     with transaction.atomic():
         registration = _lock(registration)
@@ -960,10 +957,6 @@ def resident_erase(*, registration: Registration, actor) -> int:
     law requires keeping it; end it first). Another station's registrations are never
     touched, even of the same resident. Return how many registrations were erased.
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-    from stations.selectors import user_is_member
-
     now = timezone.now()
     with transaction.atomic():
         registration = _lock(registration)

@@ -3,9 +3,12 @@ Views of the residence-registration journey: the form (with review step), the re
 the private-link pages and the lost-link page. They translate HTTP into service calls.
 """
 
+import json
+
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,6 +33,7 @@ from registration.selectors import (
     registration_for_receipt,
     registration_get_by_token,
     registration_timeline,
+    resident_data_export,
 )
 from stations.qr import qr_svg
 from stations.selectors import station_get_by_code
@@ -329,8 +333,6 @@ def _update_page(request, registration, token, template, form, attempt=None, sta
 
 
 def _done(request, token, message):
-    from django.contrib import messages
-
     messages.success(request, message)
     return HttpResponseRedirect(reverse("registration:private", kwargs={"token": token}))
 
@@ -525,12 +527,6 @@ def update_correct(request, token):
 @never_cache
 def my_data(request, token):
     """Download a copy of everything held about the resident, as JSON (PIPL art. 45)."""
-    import json
-
-    from django.http import HttpResponse
-
-    from registration.selectors import resident_data_export
-
     registration = _by_token(token)
     data = resident_data_export(registration=registration)
     response = HttpResponse(

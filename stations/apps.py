@@ -48,6 +48,7 @@ class StationsConfig(AppConfig):
     verbose_name = _("Stations")
 
     def ready(self):
+        # Not at the top: models (and the services the receivers call) load only once apps are.
         from stations import signals
         from stations.models import Station, StationText
 

@@ -16,6 +16,7 @@ from core.caching import cache_add, cache_get, cache_set
 from core.db import retry_on_lost_connection
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationMembership, StationVisitDay
+from stations.visits import visit_buffer_peek
 
 logger = logging.getLogger(__name__)
 
@@ -210,8 +211,6 @@ def station_visits_pending(
     station_ids, day: datetime.date, *, include_buffer: bool = True
 ) -> dict[int, int]:
     """Return the page views counted (cache, this process) and not yet written to the database."""
-    from stations.visits import visit_buffer_peek
-
     station_ids = list(station_ids)
     keys = {visit_cache_key(pk, day): pk for pk in station_ids}
     try:

@@ -65,6 +65,7 @@ def visit_buffer_peek(station_ids, day: datetime.date) -> dict[int, int]:
 
 def visit_buffer_hand_over() -> int:
     """Move this process's buffered views to the cache counters; return how many moved."""
+    # Cycle: stations.services imports this module.
     from stations.services import station_visit_record_many
 
     taken = visit_buffer_take()

@@ -12,6 +12,8 @@ from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
+from workspace import checks  # noqa: F401  (registers the deploy check on import)
+
 
 class WorkspaceAdminConfig(admin_apps.AdminConfig):
     """Use Linli's admin site (titles, dashboard, two-step sign-in) as ``admin.site``."""
@@ -24,6 +26,3 @@ class WorkspaceConfig(AppConfig):
     default = True
     name = "workspace"
     verbose_name = _("Staff workspace")
-
-    def ready(self):
-        from workspace import checks  # noqa: F401  (registers the deploy check)
