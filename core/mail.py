@@ -83,7 +83,7 @@ def _mailer_backends() -> list[tuple[str, str]]:
 def mail_backends_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Refuse mail backends that would put private links in logs or keep mail undelivered."""
     errors = []
-    allowed = getattr(settings, "LINLI_ALLOW_CONSOLE_EMAIL", False)
+    allowed = settings.LINLI_ALLOW_CONSOLE_EMAIL
     for name, path in _mailer_backends():
         try:
             backend = import_string(path)

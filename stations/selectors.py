@@ -99,10 +99,9 @@ STATION_MISSING_CACHE_TIMEOUT = 60
 STATIONS_GENERATION_KEY = "stations:generation"
 
 
-# Each process remembers the generation for this long (seconds), so a warm station page or
-# QR code costs no cache round trip at all; a change made through another process shows
-# within that time, one made through this process at once (``stations_generation_set``).
-STATIONS_GENERATION_LOCAL_SECONDS = 1.0
+# Each process remembers the generation for settings.STATIONS_GENERATION_LOCAL_SECONDS, so
+# a warm station page or QR code costs no cache round trip at all; a change made through
+# another process shows within that time, one made through this process at once.
 _generation_memo: tuple[str | None, float] = (None, 0.0)
 
 
@@ -118,9 +117,7 @@ def stations_generation() -> str:
         generation = uuid.uuid4().hex
         cache_add(STATIONS_GENERATION_KEY, generation, timeout=None)
         generation = cache_get(STATIONS_GENERATION_KEY, generation)
-    seconds = getattr(
-        settings, "STATIONS_GENERATION_LOCAL_SECONDS", STATIONS_GENERATION_LOCAL_SECONDS
-    )
+    seconds = settings.STATIONS_GENERATION_LOCAL_SECONDS
     _generation_memo = (generation, now + seconds) if seconds > 0 else (None, 0.0)
     return generation
 

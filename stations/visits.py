@@ -29,8 +29,8 @@ _state = {"views": 0, "since": time.monotonic()}
 
 def _limits() -> tuple[float, int]:
     return (
-        float(getattr(settings, "STATION_VISIT_BUFFER_SECONDS", 5)),
-        int(getattr(settings, "STATION_VISIT_BUFFER_VIEWS", 1000)),
+        float(settings.STATION_VISIT_BUFFER_SECONDS),
+        int(settings.STATION_VISIT_BUFFER_VIEWS),
     )
 
 

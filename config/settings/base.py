@@ -199,6 +199,13 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Station pages (stations/): each process trusts the generation of the station data it read
+# from the cache for this many seconds (0: asks the cache on every view, as tests do).
+STATIONS_GENERATION_LOCAL_SECONDS = 1.0
+# Station page views are counted in process memory and handed to the cache counters after
+# this many seconds or views, whichever comes first (stations/visits.py).
+STATION_VISIT_BUFFER_SECONDS = 5.0
+STATION_VISIT_BUFFER_VIEWS = 1000
 
 # ------------------------------------------------------------------------------
 # STATIC AND PRIVATE FILES — https://docs.djangoproject.com/en/6.1/howto/static-files/

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
@@ -246,7 +247,7 @@ def test_another_process_change_shows_once_the_remembered_generation_expires(
     station.texts.filter(language="en").update(name="Renamed elsewhere")
     cache.set(selectors.STATIONS_GENERATION_KEY, "changed-by-another-process", timeout=None)
     assert "Renamed elsewhere" not in client.get(STATION_URL).text  # within the second
-    later = selectors.time.monotonic() + selectors.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
+    later = selectors.time.monotonic() + settings.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
     monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
     assert "Renamed elsewhere" in client.get(STATION_URL).text
 
