@@ -520,7 +520,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule, in one place. Each entry calls a task that calls a service.
+# The beat schedule, in one place. Each entry calls a task that calls a service. Task
+# names are ``<app>.<noun>_<verb>``, like services. Renaming one needs no alias: beat
+# entries are periodic and carry no state, so a message queued under an old name during a
+# deploy is only one run missed, made up by the next.
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE: dict = {
@@ -542,11 +545,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=40),
     },
     # Station page views are counted in the cache; this writes them to the database.
-    "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},
+    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
     # Cases past their first-response target (urgent ones are due within hours): hourly in
     # office hours. Idempotency keys make each reminder go out once whatever runs it.
     "inquiries-overdue": {
-        "task": "inquiries.overdue_remind",
+        "task": "inquiries.inquiries_overdue_remind",
         "schedule": crontab(minute=15, hour="8-20"),
     },
 }
