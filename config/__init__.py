@@ -1,4 +1,4 @@
-"""Wiring of the Linli project: settings, URLs, the admin site and the Celery app."""
+"""Wiring of the Linli project: settings, URLs, WSGI/ASGI, gunicorn and the Celery app."""
 
 from config.celery_app import app as celery_app
 

@@ -8,11 +8,11 @@ The station URLs printed on billboards never change meaning: ``/s/<code>/`` (sta
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from core import health
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # First of the apps: the station page and its QR codes are the busiest URLs, and no
     # other app's path can match theirs (``""`` and ``s/<code>/…`` endpoints only).
     path("", include("stations.urls")),
@@ -26,6 +26,6 @@ urlpatterns = [
     path("", include("privacy.urls")),
 ]
 
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.page_not_found"
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"

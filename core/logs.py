@@ -1,7 +1,7 @@
 """
 Structured logging: the request ID on every line, JSON in production, no secrets.
 
-``RequestIDMiddleware`` (config/middleware.py) puts the request's ID in a context variable;
+``RequestIDMiddleware`` (core/middleware.py) puts the request's ID in a context variable;
 ``RequestIDFilter`` copies it onto each log record (``-`` outside a request) and removes
 what must never reach a log: the ``request`` object Django attaches to error records
 (reduced to method and path) and every secret ``redact_secrets`` knows. ``PlainFormatter``
@@ -99,6 +99,7 @@ def _task_finished(task_id=None, **kwargs):
 
 def connect_celery_signals() -> None:
     """Carry the request ID from the web request into the Celery task it queued."""
+    # Not at the top: logging config imports this module in every process.
     from celery import signals
 
     signals.before_task_publish.connect(_task_published, weak=False)

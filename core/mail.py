@@ -10,7 +10,7 @@ size only) and passes that through ``core.logs.redact_secrets``.
 ``ConsoleAndFileEmailBackend`` is the embedded default: the redacted print plus the whole
 message as a file in ``var/mail/``, where a developer opens the private link.
 
-``mail_backends_check`` (registered by config/apps.py) refuses, in production, any backend
+``mail_backends_check`` (registered by core/apps.py) refuses, in production, any backend
 that keeps mail on this server instead of delivering it, unless the operator sets
 ``LINLI_ALLOW_CONSOLE_EMAIL``; and refuses everywhere a console backend that prints raw MIME.
 """
@@ -83,7 +83,7 @@ def _mailer_backends() -> list[tuple[str, str]]:
 def mail_backends_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Refuse mail backends that would put private links in logs or keep mail undelivered."""
     errors = []
-    allowed = getattr(settings, "LINLI_ALLOW_CONSOLE_EMAIL", False)
+    allowed = settings.LINLI_ALLOW_CONSOLE_EMAIL
     for name, path in _mailer_backends():
         try:
             backend = import_string(path)

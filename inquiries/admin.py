@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inquiries.constants import TRANSITIONS, EntryKind, RoundStatus, Status
+from inquiries.forms import CheckInAnswerForm
 from inquiries.models import (
     CheckInAnswer,
     CheckInRound,
@@ -31,7 +32,6 @@ from inquiries.selectors import (
     reply_templates_for,
     round_statistics,
     staff_for_stations,
-    station_staff,
 )
 from inquiries.services import (
     check_in_round_send_request,
@@ -44,7 +44,7 @@ from inquiries.services import (
     transition_allowed,
 )
 from privacy.constants import AuditAction
-from privacy.export import CsvExportAdminMixin
+from privacy.export import AuditedCsvExportAdminMixin
 from privacy.services import audit_record
 from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
 from stations.constants import MembershipRole
@@ -134,7 +134,9 @@ class InquiryAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         inquiry = self.instance
         if inquiry.pk:
-            self.fields["assigned_to"].queryset = station_staff(station=inquiry.station)
+            self.fields["assigned_to"].queryset = staff_for_stations(
+                station_ids=[inquiry.station_id]
+            )
             templates = reply_templates_for(inquiry=inquiry)
             self.fields["reply_template"].queryset = templates
             self.fields["reply_template"].widget.attrs["data-reply-templates"] = "1"
@@ -192,7 +194,7 @@ class InquiryAdminForm(forms.ModelForm):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
+class InquiryAdmin(AuditedCsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     form = InquiryAdminForm
     export_filename = "help-requests"
     # Figures for follow-up and statistics; residents' contact details stay out of exports.
@@ -674,8 +676,6 @@ class CheckInRoundAdmin(StationScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("questions"))
     def questions(self, obj):
-        from inquiries.forms import CheckInAnswerForm
-
         form = CheckInAnswerForm()
         return format_html(
             "<ol>{}</ol>",

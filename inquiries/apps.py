@@ -1,8 +1,10 @@
 """Help requests, cases, check-in rounds and feedback."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from core.permissions import group_permissions_on_migrate
+from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 _OFFICER = [
     "inquiries.view_inquiry",
@@ -28,17 +30,10 @@ _MANAGER = [
     "inquiries.delete_checkinroundintro",
 ]
 GROUP_PERMISSIONS = {
-    "Station officer": _OFFICER,
-    "Station manager": _MANAGER,
-    "City administrator": [*_MANAGER, "inquiries.delete_checkinround"],
+    GROUP_OFFICER: _OFFICER,
+    GROUP_MANAGER: _MANAGER,
+    GROUP_CITY_ADMIN: [*_MANAGER, "inquiries.delete_checkinround"],
 }
-
-
-def grant_group_permissions(sender, **kwargs):
-    from stations.services import group_permissions_grant
-
-    for group_name, permissions in GROUP_PERMISSIONS.items():
-        group_permissions_grant(group_name=group_name, permissions=permissions)
 
 
 class InquiriesConfig(AppConfig):
@@ -46,4 +41,4 @@ class InquiriesConfig(AppConfig):
     verbose_name = _("Help and outreach")
 
     def ready(self):
-        post_migrate.connect(grant_group_permissions, sender=self)
+        group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.images import image_sanitize
 from inquiries.constants import Category, ContactMethod, ErrorCode
 from inquiries.models import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH, Inquiry
 from inquiries.validators import validate_no_markup
@@ -118,8 +119,6 @@ class HelpRequestForm(forms.ModelForm):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        from registration.images import image_sanitize
-
         return image_sanitize(photo)
 
 

@@ -8,7 +8,6 @@ to each manager of its station (once per case, manager and due date).
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -18,6 +17,7 @@ from notifications.constants import Channel
 from notifications.reminders import RuleOutcome, reminder_key
 from notifications.services import MessageSpec, message_queue_many
 from stations.constants import MembershipRole
+from stations.selectors import station_staff
 
 RULE = "inquiries_overdue"
 BATCH_SIZE = 500
@@ -34,14 +34,9 @@ def _cut_off(today: datetime.date) -> datetime.datetime:
 
 def _managers_by_station(station_ids) -> dict[int, list]:
     users = (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            station_memberships__station_id__in=station_ids,
-            station_memberships__role=MembershipRole.MANAGER,
-        )
-        .exclude(email="")
-        .values_list("station_memberships__station_id", "pk", "email", "first_name", "username")
+        station_staff(station_ids=station_ids, role=MembershipRole.MANAGER)
+        .exclude(user__email="")
+        .values_list("station_id", "user_id", "user__email", "user__first_name", "user__username")
     )
     managers: dict[int, list] = {}
     for station_id, pk, email, first_name, username in users:

@@ -10,6 +10,7 @@ station whose cases or answers went gets an audit entry saying how many.
 import datetime
 from collections import Counter
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count
 
@@ -45,8 +46,6 @@ def cases_closed_expire(*, now: datetime.datetime, dry_run: bool) -> RetentionOu
             )
 
             def remove(names=photos):
-                from django.core.files.storage import default_storage
-
                 for name in names:
                     default_storage.delete(name)
 

@@ -6,7 +6,9 @@ from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from inquiries.constants import EntryKind
+from core.crypto import decrypt_bytes
+from core.tokens import token_hash, token_looks_valid
+from inquiries.constants import OPEN_STATUSES, EntryKind, Status
 from inquiries.models import (
     CheckInAnswer,
     CheckInInvitation,
@@ -18,8 +20,7 @@ from inquiries.models import (
 )
 from notifications.constants import MessageStatus
 from notifications.models import Message
-from registration.tokens import token_hash, token_looks_valid
-from stations.selectors import station_ids_for_user, user_sees_all_stations
+from stations.selectors import station_ids_for_user, station_staff, user_sees_all_stations
 
 
 def inquiries_for_user(user) -> QuerySet[Inquiry]:
@@ -74,25 +75,11 @@ def inquiry_thread(*, inquiry: Inquiry) -> QuerySet[InquiryEntry]:
     return InquiryEntry.objects.filter(inquiry=inquiry).select_related("author")
 
 
-def station_staff(*, station) -> QuerySet:
-    """Return the active staff members of ``station`` (who may be assigned its cases)."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, station_memberships__station=station)
-        .order_by("username")
-        .distinct()
-    )
-
-
 def staff_for_stations(*, station_ids) -> QuerySet:
-    """Return the users who are members of every station in ``station_ids``."""
+    """Return the users who staff every station in ``station_ids`` (who may take its cases)."""
     users = get_user_model().objects.filter(is_active=True)
     for station_id in set(station_ids):
-        users = users.filter(
-            pk__in=get_user_model()
-            .objects.filter(station_memberships__station_id=station_id)
-            .values("pk")
-        )
+        users = users.filter(pk__in=station_staff(station_ids=[station_id]).values("user_id"))
     return users.order_by("username")
 
 
@@ -136,8 +123,6 @@ def inquiries_overdue(*, now=None) -> QuerySet[Inquiry]:
 
 def inquiries_figures_for_user(user) -> dict[str, int]:
     """Return the case figures of the staff dashboard: new, unassigned, overdue, mine open."""
-    from inquiries.constants import OPEN_STATUSES, Status
-
     now = timezone.now()
     cases = inquiries_for_user(user)
     return cases.aggregate(
@@ -157,7 +142,5 @@ def inquiries_figures_for_user(user) -> dict[str, int]:
 
 def inquiry_photo_bytes(*, inquiry: Inquiry) -> bytes:
     """Return the case's photo (a sanitised JPEG), decrypted from private storage."""
-    from registration.crypto import decrypt_bytes
-
     with inquiry.photo.open("rb") as handle:
         return decrypt_bytes(handle.read())

@@ -7,17 +7,20 @@ notifications outbox in the same transaction and are delivered after commit.
 
 import datetime
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from core.crypto import encrypt_bytes
 from core.db import retry_on_lost_connection
+from core.references import reference_save
+from core.tokens import token_new
 from inquiries.constants import (
     NOTHING_TROUBLES_ME,
     TRANSITIONS,
@@ -41,9 +44,7 @@ from inquiries.models import (
 )
 from notifications.constants import Channel
 from notifications.services import message_queue
-from registration.constants import REFERENCE_ALPHABET
-from registration.crypto import encrypt_bytes
-from registration.tokens import token_new
+from registration.selectors import resident_route, residents_for_check_in
 from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)
@@ -54,12 +55,6 @@ REFERENCE_PREFIX = "HL"
 # ------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------
-def reference_new() -> str:
-    """Return a new case reference like ``HL-7K3M-9Q2X`` (easy to read aloud)."""
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{REFERENCE_PREFIX}-{body[:4]}-{body[4:]}"
-
-
 def first_response_due_compute(*, urgency: str, received: datetime.datetime) -> datetime.datetime:
     """Return when the first reply is due, from ``INQUIRY_FIRST_RESPONSE_TARGETS``."""
     targets = settings.INQUIRY_FIRST_RESPONSE_TARGETS
@@ -83,8 +78,6 @@ def _site_url(path: str) -> str:
 
 
 def case_url(raw_token: str) -> str:
-    from django.urls import reverse
-
     return _site_url(reverse("inquiries:case", kwargs={"token": raw_token}))
 
 
@@ -194,16 +187,7 @@ def inquiry_submit(
             first_response_due=first_response_due_compute(urgency=urgency, received=now),
         )
         inquiry.full_clean(exclude=["reference", "token_hash", "photo", "resident", "station"])
-        for _attempt in range(5):
-            inquiry.reference = reference_new()
-            try:
-                with transaction.atomic():
-                    inquiry.save()
-                break
-            except IntegrityError:
-                if Inquiry.objects.filter(reference=inquiry.reference).exists():
-                    continue
-                raise
+        reference_save(inquiry, prefix=REFERENCE_PREFIX)
         if photo is not None:
             # Stored encrypted like registration documents: a photo may show a face, a
             # document or a home (PIPL art. 51). Read back through inquiry_photo_bytes.
@@ -414,8 +398,6 @@ def _feedback_request(*, inquiry: Inquiry) -> InquiryFeedback:
         created_at=now,
         expires_at=now + datetime.timedelta(days=settings.INQUIRY_FEEDBACK_VALID_DAYS),
     )
-    from django.urls import reverse
-
     _message_resident(
         inquiry=inquiry,
         template="inquiries/resolved",
@@ -461,6 +443,7 @@ def feedback_submit(
 # ------------------------------------------------------------------------------
 def check_in_round_send_request(*, round: CheckInRound, by=None) -> CheckInRound:
     """Mark a round for sending and hand it to the worker after commit (admin action)."""
+    # Cycle: inquiries.tasks imports this module.
     from inquiries.tasks import check_in_round_send_task
 
     with transaction.atomic():
@@ -478,22 +461,6 @@ def check_in_round_send_request(*, round: CheckInRound, by=None) -> CheckInRound
     return locked
 
 
-def _resident_contact(resident) -> tuple[str, str]:
-    """Return ``(channel, address)`` for a resident, following their preferred channel."""
-    email = getattr(resident, "email", "") or ""
-    phone = str(getattr(resident, "phone", "") or "")
-    preferred = getattr(resident, "preferred_channel", "") or ""
-    if preferred == Channel.SMS and phone:
-        return Channel.SMS, phone
-    if preferred == Channel.EMAIL and email:
-        return Channel.EMAIL, email
-    if email:
-        return Channel.EMAIL, email
-    if phone:
-        return Channel.SMS, phone
-    return "", ""
-
-
 def check_in_round_send(*, round_id: int) -> int:
     """
     Invite every eligible resident of the round's station not yet invited; return how many.
@@ -501,10 +468,6 @@ def check_in_round_send(*, round_id: int) -> int:
     Safe to run twice (late acks, a second click): the round is locked while inviting and
     a unique constraint allows one invitation per resident and round.
     """
-    from django.urls import reverse
-
-    from registration.selectors import residents_for_check_in
-
     batch_size = settings.INQUIRY_CHECK_IN_BATCH_SIZE
     created = 0
     with transaction.atomic():
@@ -524,7 +487,7 @@ def check_in_round_send(*, round_id: int) -> int:
         now = timezone.now()
         expires = now + datetime.timedelta(days=round.valid_days)
         for resident in residents.iterator(chunk_size=batch_size):
-            channel, to = _resident_contact(resident)
+            channel, to = resident_route(resident) or ("", "")
             language = resident.preferred_language or settings.LANGUAGE_CODE
             raw, digest = token_new()
             invitation = CheckInInvitation.objects.create(
@@ -647,10 +610,10 @@ def _check_in_case(*, answer: CheckInAnswer) -> Inquiry:
     email = getattr(resident, "email", "") or ""
     phone = str(getattr(resident, "phone", "") or "")
     wechat = getattr(resident, "wechat_id", "") or ""
-    channel, _address = _resident_contact(resident)
+    route = resident_route(resident)
     method = answer.contact_method or (
         ContactMethod.EMAIL
-        if channel == Channel.EMAIL
+        if route and route[0] == Channel.EMAIL
         else ContactMethod.PHONE
         if phone
         else ContactMethod.WECHAT

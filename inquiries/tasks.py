@@ -13,8 +13,8 @@ def check_in_round_send_task(round_id: int) -> int:
     return check_in_round_send(round_id=round_id)
 
 
-@shared_task(name="inquiries.overdue_remind")
-def overdue_remind() -> dict:
+@shared_task(name="inquiries.inquiries_overdue_remind")
+def inquiries_overdue_remind() -> dict:
     """Remind managers of cases past their first-response target (beat, hourly)."""
     outcome = reminders_run(
         today=timezone.localdate(),

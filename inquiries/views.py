@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.client import client_ip
 from core.ratelimit import photo_quota_exceeded, rate_limit_hit, rate_limit_reached
-from inquiries.constants import Category, ErrorCode, Urgency
+from inquiries.constants import Category, ContactMethod, ErrorCode, Urgency
 from inquiries.forms import CheckInAnswerForm, FeedbackForm, HelpRequestForm, ResidentReplyForm
 from inquiries.selectors import (
     feedback_get_by_token,
@@ -27,8 +27,10 @@ from inquiries.services import (
     inquiry_submit,
     resident_can_reply,
 )
-from registration.selectors import registration_get_by_token
+from notifications.constants import Channel
+from registration.selectors import registration_get_by_token, resident_route
 from stations.selectors import station_get_by_code
+from stations.shortcuts import station_closed_response
 
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
 
@@ -41,7 +43,8 @@ def _private(response):
 
 def _resident_initial(registration) -> dict:
     resident = registration.resident
-    method = "email" if resident.preferred_channel == "email" and resident.email else "phone"
+    route = resident_route(resident)
+    method = ContactMethod.EMAIL if route and route[0] == Channel.EMAIL else ContactMethod.PHONE
     return {
         "contact_name": resident.full_name,
         "phone": resident.phone,
@@ -66,7 +69,7 @@ def help_request(request, code):
     if station is None:
         raise Http404
     if not station.is_active:
-        return render(request, "inquiries/station_closed.html", {"station": station}, status=410)
+        return station_closed_response(request, code=station.code)
     language = translation.get_language()
     token = request.POST.get("r") or request.GET.get("r") or ""
     registration = registration_get_by_token(token=token) if token else None

@@ -1,9 +1,10 @@
 """Delivery of messages to residents and staff: outbox, channels, retries."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import group_permissions_on_migrate
+from notifications import checks  # noqa: F401  (registers the system checks on import)
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 # Staff see the outbox of their station and may send a failed message again or cancel one
@@ -15,18 +16,9 @@ GROUP_PERMISSIONS = {
 }
 
 
-def grant_group_permissions(sender, **kwargs):
-    from stations.services import group_permissions_grant
-
-    for group_name, permissions in GROUP_PERMISSIONS.items():
-        group_permissions_grant(group_name=group_name, permissions=permissions)
-
-
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
 
     def ready(self):
-        from notifications import checks  # noqa: F401  (registers the system checks)
-
-        post_migrate.connect(grant_group_permissions, sender=self)
+        group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -24,7 +24,7 @@ def delivery_lease_check(app_configs=None, **kwargs):
                 id="notifications.W001",
             )
         )
-    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     visibility = options.get("visibility_timeout")
     if visibility and lease + settings.NOTIFICATIONS_SWEEP_AFTER >= visibility:
         errors.append(

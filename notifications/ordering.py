@@ -106,7 +106,7 @@ class ThreadPosition:
 
 def thread_position(*, pk: int, template: str, thread: str) -> ThreadPosition:
     """Return where the message ``pk`` stands in ``thread`` (one query)."""
-    from notifications.models import Message
+    from notifications.models import Message  # not at the top: migration 0002 imports this module
 
     others = [
         ThreadMessage(*row)

@@ -64,7 +64,7 @@ def reminders_run(
     A rule that raises is reported in its outcome's ``error`` and the others still run.
     """
     if rules is None:
-        rules = getattr(settings, "REMINDER_RULES", [])
+        rules = settings.REMINDER_RULES
     outcomes = []
     for rule in rules:
         name = _rule_name(rule)

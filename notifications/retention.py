@@ -30,7 +30,7 @@ class MessagesExpired:
 
 def messages_expire(*, now: datetime.datetime, dry_run: bool) -> MessagesExpired:
     """Delete sent, failed and cancelled messages last changed before the retention period."""
-    days = getattr(settings, "RETENTION", {}).get("outbox_days", 90)
+    days = settings.RETENTION["outbox_days"]
     expired = Message.objects.filter(
         status__in=FINAL_STATUSES, updated_at__lt=now - datetime.timedelta(days=days)
     )

@@ -1,5 +1,6 @@
 """Reads of the notifications app: the outbox as a member of staff may see it."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from notifications.constants import MessageStatus
@@ -25,8 +26,6 @@ def messages_failed_count(user) -> int:
 
 def messages_concerning(obj) -> QuerySet[Message]:
     """Return the messages recorded about ``obj`` (e.g. a registration), newest first."""
-    from django.contrib.contenttypes.models import ContentType
-
     return Message.objects.filter(
         concerning_type=ContentType.objects.get_for_model(obj), concerning_id=str(obj.pk)
     ).order_by("-created_at", "-pk")

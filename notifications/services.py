@@ -285,6 +285,7 @@ def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True)
     ``messages_sweep`` publishes it again later. Publishing uses short timeouts (settings).
     ``mark=False`` leaves ``published_at`` alone (a batch already set it).
     """
+    # Cycle: notifications.tasks imports this module.
     from notifications.tasks import message_deliver
 
     try:
@@ -310,6 +311,7 @@ def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> boo
     when the broker is down the messages stay ``created`` and ``messages_sweep`` publishes
     them again later.
     """
+    # Cycle: notifications.tasks imports this module.
     from notifications.tasks import messages_deliver_batch
 
     if not message_ids:

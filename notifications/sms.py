@@ -73,7 +73,7 @@ class FileBackend(ConsoleBackend):
 
     def send(self, message: SmsMessage) -> str:
         super().send(message)
-        folder = Path(getattr(settings, "SMS_FILE_PATH", Path(settings.BASE_DIR) / "var" / "sms"))
+        folder = Path(settings.SMS_FILE_PATH)
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
         reference = f"{stamp}-{uuid.uuid4().hex[:8]}"
@@ -102,14 +102,14 @@ class HttpGatewayBackend(BaseBackend):
     """
 
     def send(self, message: SmsMessage) -> str:
-        url = getattr(settings, "SMS_GATEWAY_URL", "")
+        url = settings.SMS_GATEWAY_URL
         if not url:
             raise PermanentDeliveryError("SMS_GATEWAY_URL is not set.")
         payload = {"to": message.to, "text": message.body, "sender": message.sender}
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "Authorization": f"Bearer {getattr(settings, 'SMS_GATEWAY_TOKEN', '')}",
+            "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
         }
         if message.key:
             payload["key"] = message.key
@@ -117,7 +117,7 @@ class HttpGatewayBackend(BaseBackend):
         request = urllib.request.Request(  # noqa: S310 (the URL comes from settings)
             url, data=json.dumps(payload).encode(), method="POST", headers=headers
         )
-        timeout = getattr(settings, "SMS_GATEWAY_TIMEOUT", 10)
+        timeout = settings.SMS_GATEWAY_TIMEOUT
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 body = response.read(10_000)
@@ -137,7 +137,7 @@ class HttpGatewayBackend(BaseBackend):
 
 def get_backend() -> BaseBackend:
     """Return an instance of the backend named by ``SMS_BACKEND``."""
-    path = getattr(settings, "SMS_BACKEND", "notifications.sms.ConsoleBackend")
+    path = settings.SMS_BACKEND
     return import_string(path)()
 
 

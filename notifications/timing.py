@@ -19,11 +19,11 @@ def quiet_hours_end(moment: datetime.datetime) -> datetime.datetime | None:
     ``NOTIFICATIONS_QUIET_HOURS_TIME_ZONE`` (Asia/Shanghai): a text message due at 23:30
     waits until 08:00 the next morning. ``None`` switches quiet hours off.
     """
-    quiet_hours = getattr(settings, "NOTIFICATIONS_SMS_QUIET_HOURS", None)
+    quiet_hours = settings.NOTIFICATIONS_SMS_QUIET_HOURS
     if not quiet_hours:
         return None
     start, end = (_parse(value) for value in quiet_hours)
-    zone = ZoneInfo(getattr(settings, "NOTIFICATIONS_QUIET_HOURS_TIME_ZONE", settings.TIME_ZONE))
+    zone = ZoneInfo(settings.NOTIFICATIONS_QUIET_HOURS_TIME_ZONE)
     local = moment.astimezone(zone)
     now = local.time()
     quiet = (now >= start or now < end) if start > end else (start <= now < end)

@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.export import CsvExportAdminMixin
+from privacy.export import AuditedCsvExportAdminMixin
 from privacy.models import AuditEntry
 from privacy.selectors import audit_entries_for_user
 from stations.admin_scoping import StationScopedAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(CsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(AuditedCsvExportAdminMixin, StationScopedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "username", "action", "station", "object_repr", "detail"]
     list_filter = ["action", "station"]
     search_fields = ["username", "object_repr", "object_id"]

@@ -5,20 +5,15 @@ privacy notice residents agree to.
 """
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import group_permissions_on_migrate
+from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER
+
 GROUP_PERMISSIONS = {
-    "Station manager": ["privacy.view_auditentry"],
-    "City administrator": ["privacy.view_auditentry"],
+    GROUP_MANAGER: ["privacy.view_auditentry"],
+    GROUP_CITY_ADMIN: ["privacy.view_auditentry"],
 }
-
-
-def grant_group_permissions(sender, **kwargs):
-    from stations.services import group_permissions_grant
-
-    for group_name, permissions in GROUP_PERMISSIONS.items():
-        group_permissions_grant(group_name=group_name, permissions=permissions)
 
 
 class PrivacyConfig(AppConfig):
@@ -26,4 +21,4 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy and audit")
 
     def ready(self):
-        post_migrate.connect(grant_group_permissions, sender=self)
+        group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -6,8 +6,6 @@ search, photos. Fields are read-only here; decisions go through the review actio
 call the services (status rules, history, message to the resident).
 """
 
-import datetime
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,16 +18,16 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from phonenumber_field.phonenumber import to_python
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.selectors import messages_concerning
 from privacy.admin_audit import AuditedLooksAdminMixin
 from privacy.constants import AuditAction
-from privacy.export import CsvExportAdminMixin
+from privacy.export import AuditedCsvExportAdminMixin
 from privacy.services import audit_record
 from registration import services
 from registration.constants import (
-    ACTIVE_STATUSES,
     TRANSITIONS,
     WAITING_STATUSES,
     ErrorCode,
@@ -44,6 +42,7 @@ from registration.selectors import (
     reference_normalise,
     registration_changes,
     registration_other_stays,
+    registrations_visa_expiring,
     resident_match_suggestions,
     visa_number_index,
 )
@@ -96,11 +95,7 @@ class QueueFilter(admin.SimpleListFilter):
             "waiting": Q(status__in=WAITING_STATUSES),
             "overdue": Q(status__in=WAITING_STATUSES, deadline_at__lt=now),
             "corrections": Q(status=RegistrationStatus.CORRECTION_REQUESTED),
-            "expiring": Q(
-                status__in=ACTIVE_STATUSES,
-                visa_valid_until__gte=today,
-                visa_valid_until__lte=today + datetime.timedelta(days=30),
-            ),
+            "expiring": registrations_visa_expiring(today=today),
             "mine": Q(decided_by=request.user),
         }
         if self.value() in queues:
@@ -161,8 +156,6 @@ class ReadOnlyScopedHistoryMixin:
 
 def _search_terms(search_term: str) -> tuple[Q, bool]:
     """Exact matches beyond ``search_fields``: reference, document/visa number, phone."""
-    from phonenumber_field.phonenumber import to_python
-
     term = search_term.strip()
     query = Q(pk__in=[])
     matched = False
@@ -184,7 +177,7 @@ def _search_terms(search_term: str) -> tuple[Q, bool]:
 
 @admin.register(Registration)
 class RegistrationAdmin(
-    CsvExportAdminMixin,
+    AuditedCsvExportAdminMixin,
     AuditedLooksAdminMixin,
     StationScopedAdminMixin,
     ReadOnlyScopedHistoryMixin,

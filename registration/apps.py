@@ -1,9 +1,9 @@
 """Residence registrations of residents, their documents, updates and review."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import group_permissions_on_migrate
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 _VIEW = [
@@ -24,18 +24,12 @@ GROUP_PERMISSIONS = {
 }
 
 
-def grant_group_permissions(sender, **kwargs):
-    from stations.services import group_permissions_grant
-
-    for group_name, permissions in GROUP_PERMISSIONS.items():
-        group_permissions_grant(group_name=group_name, permissions=permissions)
-
-
 class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Residence registration")
 
     def ready(self):
+        # Not at the top: the receivers' module imports models, loaded only once apps are.
         from registration import signals  # noqa: F401
 
-        post_migrate.connect(grant_group_permissions, sender=self)
+        group_permissions_on_migrate(self, GROUP_PERMISSIONS)

@@ -10,11 +10,6 @@ from privacy.constants import PRIVACY_NOTICE_VERSION
 # privacy app's notice version. Each registration keeps the version it was given under.
 CONSENT_NOTICE_VERSION = PRIVACY_NOTICE_VERSION
 
-# References like ``SP-7K3M-9Q2X``: no 0/O, 1/I/L or U, so they survive being read aloud,
-# handwritten or typed from a photo.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-REFERENCE_BODY_LENGTH = 8
-
 
 class Sex(models.TextChoices):
     FEMALE = "female", pgettext_lazy("sex", "female")
@@ -93,6 +88,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_STATUSES = (S.SUBMITTED, S.REGISTERED, S.CORRECTION_REQUESTED, S.RESUBMITTED)
 # Waiting for a decision of the station's staff.
 WAITING_STATUSES = (S.SUBMITTED, S.RESUBMITTED)
+# A visa or permit ending within this many days is "expiring" (dashboard, admin queue;
+# the queue's label says 30 days).
+VISA_EXPIRING_DAYS = 30
 
 
 class EndReason(models.TextChoices):
@@ -170,20 +168,7 @@ class ErrorCode(models.TextChoices):
     )
     HONEYPOT = "honeypot", _("Your form could not be sent. Please try again.")
     RATE_LIMITED = "rate_limited", _("Too many attempts. Please wait a while and try again.")
-    # Images
-    IMAGE_EMPTY = "image_empty", _("The file is empty.")
-    IMAGE_TOO_LARGE = "image_too_large", _("The file is larger than %(max)s MB.")
-    IMAGE_INVALID = (
-        "image_invalid",
-        _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
-    )
-    IMAGE_TOO_MANY_PIXELS = (
-        "image_too_many_pixels",
-        _(
-            "This photo has more than %(max)s million pixels. Take it again at your camera's "
-            "usual size, or send a screenshot of it."
-        ),
-    )
+    # Images: core.images.ImageError
     PHOTO_QUOTA = (
         "photo_quota",
         _("Too many photos were sent from here. Please wait an hour and try again."),

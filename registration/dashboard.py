@@ -4,18 +4,18 @@ import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from registration.constants import ACTIVE_STATUSES, WAITING_STATUSES, RegistrationStatus
 from registration.models import Registration
-
-EXPIRY_HORIZON_DAYS = 30
+from registration.selectors import registrations_visa_expiring
 
 
 def registration_figures_by_station(
     *, station_ids: list[int], now: datetime.datetime
 ) -> dict[int, dict[str, int]]:
-    """Return per station: waiting, overdue, corrections waiting, visas expiring in 30 days."""
-    today = now.date()
+    """Return per station: waiting, overdue, corrections waiting, visas expiring soon."""
+    today = timezone.localdate(now)
     rows = (
         Registration.objects.filter(station_id__in=station_ids, status__in=ACTIVE_STATUSES)
         .values("station_id")
@@ -23,13 +23,7 @@ def registration_figures_by_station(
             waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
             overdue=Count("pk", filter=Q(status__in=WAITING_STATUSES, deadline_at__lt=now)),
             corrections=Count("pk", filter=Q(status=RegistrationStatus.CORRECTION_REQUESTED)),
-            expiring=Count(
-                "pk",
-                filter=Q(
-                    visa_valid_until__gte=today,
-                    visa_valid_until__lte=today + datetime.timedelta(days=EXPIRY_HORIZON_DAYS),
-                ),
-            ),
+            expiring=Count("pk", filter=registrations_visa_expiring(today=today)),
         )
         .order_by()
     )

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils import timezone
 
-from registration.crypto import decrypt_bytes, encrypt_bytes
+from core.crypto import decrypt_bytes, encrypt_bytes
 
 
 def document_file_save(*, content: bytes) -> str:

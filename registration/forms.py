@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from phonenumber_field.phonenumber import to_python as phone_to_python
@@ -412,8 +412,6 @@ class RegistrationForm(
 
     def review_sections(self):
         """Return ``(title, [(label, value)])`` of what the resident is about to send."""
-        from django.utils.translation import gettext
-
         sections = []
         for key, title, names in self.SECTIONS:
             if key in ("photos", "consent"):

@@ -20,6 +20,7 @@ from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from core.fields import EncryptedCharField
 from core.languages import language_choices
 from notifications.constants import Channel
 from registration.constants import (
@@ -34,7 +35,6 @@ from registration.constants import (
     StayReason,
     VisaType,
 )
-from registration.fields import EncryptedCharField
 
 
 class Resident(models.Model):

@@ -25,6 +25,8 @@ from notifications.services import MessageSpec, message_queue_many
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
 from registration.services import registration_end, resident_message_specs
+from stations.constants import MembershipRole
+from stations.selectors import station_staff
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -260,9 +262,6 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 
 def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """Email the station's officers about submissions still waiting 12 h after arrival."""
-    from stations.constants import MembershipRole
-    from stations.models import StationMembership
-
     rule = "registration.staff_waiting"
     outcome = RuleOutcome(rule=rule)
     hours = settings.REGISTRATION_STAFF_REMINDER_HOURS
@@ -283,9 +282,7 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     for registration in qs.iterator(chunk_size=CHUNK):
         station_id = registration.station_id
         if station_id not in officers:
-            memberships = StationMembership.objects.filter(
-                station_id=station_id, user__is_active=True
-            ).select_related("user")
+            memberships = station_staff(station_ids=[station_id])
             users = [m.user for m in memberships if m.role == MembershipRole.OFFICER]
             users = users or [m.user for m in memberships]  # no officer: the managers
             officers[station_id] = [u for u in users if u.email]

@@ -16,7 +16,7 @@ from django.conf import settings
 from privacy.retention import RetentionOutcome, retention_period
 from registration.constants import RegistrationStatus
 from registration.models import Document, Registration, SubmissionAttempt
-from registration.services import registration_anonymise
+from registration.services import attempts_delete_old, registration_anonymise
 
 BATCH_SIZE = 200
 
@@ -51,8 +51,6 @@ def attempts_expire(*, now: datetime.datetime, dry_run: bool) -> RetentionOutcom
         outcome.deleted = old.count()
         outcome.files = Document.objects.filter(attempt__in=old).count()
         return outcome
-    from registration.services import attempts_delete_old
-
     outcome.files = Document.objects.filter(attempt__in=old).count()
     outcome.deleted = attempts_delete_old(now=now)
     return outcome

@@ -1,12 +1,18 @@
 """Reads of the registration app."""
 
+import datetime
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from registration.constants import ACTIVE_STATUSES, REFERENCE_ALPHABET
-from registration.crypto import blind_index
+from core.crypto import blind_index
+from core.references import REFERENCE_ALPHABET
+from core.tokens import token_hash, token_looks_valid
+from notifications.constants import Channel
+from registration.constants import ACTIVE_STATUSES, VISA_EXPIRING_DAYS
 from registration.models import Amendment, Document, Registration, Resident
-from registration.tokens import token_hash, token_looks_valid
+from stations.selectors import stations_for_user, user_sees_all_stations
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"
 VISA_NUMBER_PURPOSE = "visa_number"
@@ -39,6 +45,42 @@ def reference_looks_valid(value: str) -> bool:
         and parts[0].isalpha()
         and all(ch in REFERENCE_ALPHABET for ch in parts[1] + parts[2])
     )
+
+
+def registrations_visa_expiring(*, today: datetime.date) -> Q:
+    """
+    Return the filter of active registrations whose visa or permit ends between ``today``
+    and ``VISA_EXPIRING_DAYS`` later (the dashboard's figure and the admin's queue).
+    """
+    return Q(
+        status__in=ACTIVE_STATUSES,
+        visa_valid_until__gte=today,
+        visa_valid_until__lte=today + datetime.timedelta(days=VISA_EXPIRING_DAYS),
+    )
+
+
+def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tuple[str, str]]:
+    """
+    Return how to reach ``resident``, as ``(channel, address)`` pairs: email whenever there
+    is an address, and SMS too when the resident prefers SMS or has no email (``sms``
+    forces it on or off). The one rule of "how to reach a resident", for every message.
+    """
+    email = resident.email or ""
+    phone = str(resident.phone or "")
+    want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)
+    routes = []
+    if email:
+        routes.append((Channel.EMAIL, email))
+    if want_sms and phone:
+        routes.append((Channel.SMS, phone))
+    return routes
+
+
+def resident_route(resident: Resident) -> tuple[str, str] | None:
+    """Return the one way to reach ``resident``: their preferred channel if it can be used."""
+    routes = resident_routes(resident)
+    preferred = [route for route in routes if route[0] == resident.preferred_channel]
+    return (preferred or routes or [None])[0]
 
 
 def registration_get_by_token(*, token: str) -> Registration | None:
@@ -177,8 +219,6 @@ def resident_match_suggestions(
 
 def registrations_for_user(user) -> QuerySet[Registration]:
     """Return the registrations of the stations ``user`` may see (staff scoping)."""
-    from stations.selectors import stations_for_user, user_sees_all_stations
-
     qs = Registration.objects.all()
     if user_sees_all_stations(user):
         return qs
@@ -214,8 +254,6 @@ def resident_data_export(*, registration: Registration) -> dict:
     Return what Linli holds about the resident of ``registration`` (PIPL art. 45): their
     identity and contact, and every registration reachable from this private link.
     """
-    from django.utils import timezone
-
     resident = registration.resident
 
     def iso(value):

@@ -13,18 +13,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core.db import retry_on_lost_connection
-from notifications.constants import Channel
+from core.images import image_sanitize
+from core.references import reference_save
+from core.tokens import token_hash, token_looks_valid, token_new
 from notifications.services import MessageSpec, message_queue_many
+from privacy.constants import AuditAction
+from privacy.services import audit_record
 from registration.constants import (
     ACTIVE_STATUSES,
     CONSENT_NOTICE_VERSION,
-    REFERENCE_ALPHABET,
-    REFERENCE_BODY_LENGTH,
     TRANSITIONS,
     AmendmentKind,
     DocumentKind,
@@ -33,10 +36,16 @@ from registration.constants import (
     RegistrationStatus,
 )
 from registration.documents import document_file_save
-from registration.images import image_sanitize
 from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
-from registration.selectors import document_number_index, visa_number_index
-from registration.tokens import token_hash, token_looks_valid, token_new
+from registration.selectors import (
+    document_number_index,
+    registration_get_by_reference,
+    resident_match_suggestions,
+    resident_routes,
+    resident_same_person_ids,
+    visa_number_index,
+)
+from stations.selectors import user_is_member
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus
@@ -99,14 +108,9 @@ class Submitted:
 # Helpers
 # ------------------------------------------------------------------------------
 def reference_prefix(station) -> str:
+    """Return the two letters of ``station``'s references (``SP`` in ``SP-7K3M-9Q2X``)."""
     letters = [ch for ch in station.code.upper() if ch.isalpha()]
     return "".join(letters[:2]).ljust(2, "X")
-
-
-def reference_new(*, station) -> str:
-    """Return a fresh reference such as ``SP-7K3M-9Q2X`` (unambiguous characters)."""
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_BODY_LENGTH))
-    return f"{reference_prefix(station)}-{body[:4]}-{body[4:]}"
 
 
 def private_link_url(token: str) -> str:
@@ -187,16 +191,6 @@ def resident_message_specs(
     }
     if token:
         context["secret_link"] = private_link_url(token)
-    want_sms = (
-        sms
-        if sms is not None
-        else (resident.preferred_channel == Channel.SMS or not resident.email)
-    )
-    wanted = []
-    if resident.email:
-        wanted.append((Channel.EMAIL, resident.email))
-    if want_sms and resident.phone:
-        wanted.append((Channel.SMS, str(resident.phone)))
     return [
         MessageSpec(
             template=f"registration/{template}",
@@ -209,7 +203,7 @@ def resident_message_specs(
             concerning=registration,
             recipient_name=resident.full_name,
         )
-        for channel, to in wanted
+        for channel, to in resident_routes(resident, sms=sms)
     ]
 
 
@@ -271,8 +265,6 @@ def attempt_photo_add(*, attempt: SubmissionAttempt, kind: str, uploaded_file) -
             size=len(data),
         )
     except Exception:
-        from django.core.files.storage import default_storage
-
         default_storage.delete(name)
         raise
 
@@ -367,17 +359,7 @@ def _registration_create(
         token_hash=hashed,
     )
     _registration_fill(registration, data)
-    for _try in range(5):
-        registration.reference = reference_new(station=station)
-        try:
-            with transaction.atomic():
-                registration.save()
-            break
-        except IntegrityError:
-            if Registration.objects.filter(reference=registration.reference).exists():
-                registration.pk = None
-                continue
-            raise
+    reference_save(registration, prefix=reference_prefix(station))
     _adopt_photos(registration=registration, attempt=attempt)
     amendment = _amend(
         registration,
@@ -707,10 +689,6 @@ def resident_match_confirm(
     its own contact details. Raise ValidationError if ``other_resident`` is no suggestion
     of ``registration`` for ``actor`` (another station's, another document, already linked).
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-    from registration.selectors import resident_match_suggestions, resident_same_person_ids
-
     with transaction.atomic():
         registration = _lock(registration)
         resident = Resident.objects.select_for_update().get(pk=registration.resident_id)
@@ -778,8 +756,6 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
     resident receive a message, never lock them out or learn the link. A newer request
     replaces a link sent earlier and not yet opened.
     """
-    from registration.selectors import registration_get_by_reference
-
     registration = registration_get_by_reference(reference=reference)
     if registration is None:
         return False
@@ -925,9 +901,6 @@ def _resident_anonymise_if_done(resident_id: int, now, *, actor=None) -> bool:
     Anonymise the resident once no station holds a registration of theirs that still keeps
     personal data; tell every station that holds them (one audit entry each).
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-
     # Locked before the check: two stations erasing their last registrations at once
     # take turns here, and the second sees the first's registration anonymised.
     resident = Resident.objects.select_for_update().get(pk=resident_id)
@@ -956,9 +929,6 @@ def _resident_anonymise_if_done(resident_id: int, now, *, actor=None) -> bool:
 
 def registration_anonymise(*, registration: Registration) -> int:
     """Anonymise one ended or rejected registration (retention); return files removed."""
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-
     now = timezone.now()
     with transaction.atomic():
         registration = _lock(registration)
@@ -989,10 +959,6 @@ def resident_erase(*, registration: Registration, actor) -> int:
     law requires keeping it; end it first). Another station's registrations are never
     touched, even of the same resident. Return how many registrations were erased.
     """
-    from privacy.constants import AuditAction
-    from privacy.services import audit_record
-    from stations.selectors import user_is_member
-
     now = timezone.now()
     with transaction.atomic():
         registration = _lock(registration)

@@ -8,6 +8,10 @@ stations; another station's object by URL is a 404 (``get_queryset`` does not co
 Bulk actions run on the changelist's queryset, so they too touch only the user's stations.
 History pages answer only for visible objects, and only when ``history_visible`` allows
 (stricter for objects shared by several stations).
+
+It lives in stations, not in core: which rows a user sees follows from who staffs which
+station (``stations_for_user``), a rule the stations app owns. Only the generic parts
+(``core.paginators``, ``core.export``) are infrastructure.
 """
 
 from django.contrib import admin
@@ -15,8 +19,8 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from core.paginators import EstimatedCountPaginator
 from stations.models import Station
-from stations.paginators import EstimatedCountPaginator
 from stations.selectors import station_ids_for_user, stations_for_user, user_sees_all_stations
 
 

@@ -1,9 +1,10 @@
 """Expat service stations and their staff, station pages, QR codes and billboards."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import group_permissions_on_migrate
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 
 GROUP_PERMISSIONS = {
@@ -42,22 +43,16 @@ GROUP_PERMISSIONS = {
 }
 
 
-def grant_group_permissions(sender, **kwargs):
-    from stations.services import group_permissions_grant
-
-    for group_name, permissions in GROUP_PERMISSIONS.items():
-        group_permissions_grant(group_name=group_name, permissions=permissions)
-
-
 class StationsConfig(AppConfig):
     name = "stations"
     verbose_name = _("Stations")
 
     def ready(self):
+        # Not at the top: models (and the services the receivers call) load only once apps are.
         from stations import signals
         from stations.models import Station, StationText
 
-        post_migrate.connect(grant_group_permissions, sender=self)
+        group_permissions_on_migrate(self, GROUP_PERMISSIONS)
         for model in (Station, StationText):
             post_save.connect(signals.station_changed, sender=model, dispatch_uid=f"{model}-save")
             post_delete.connect(

@@ -24,9 +24,9 @@ from PIL import Image, ImageDraw
 from reportlab.lib import pagesizes
 from reportlab.pdfgen.canvas import Canvas
 
+from core.caching import cache_get, cache_set
 from core.languages import language_is_bidi
 from stations import typesetting
-from stations.caching import cache_get, cache_set
 from stations.constants import POSTER_SIZE, BillboardPurpose, BillboardSize, QrTarget
 from stations.qr import QUIET_ZONE, dark_runs, qr_matrix, short_url, station_url
 

@@ -26,6 +26,6 @@ class QrCodeMiddleware:
             if image is not None:
                 response = views.qr_response(request, image)
                 # What XFrameOptionsMiddleware would have added.
-                response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY")
+                response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
                 return response
         return self.get_response(request)

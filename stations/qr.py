@@ -16,7 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from stations.caching import cache_get, cache_set
+from core.caching import cache_get, cache_set
 from stations.constants import QR_TARGET_URL_NAMES, QrTarget
 
 QUIET_ZONE = 4  # modules of white around the code, as the standard asks

@@ -12,10 +12,11 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
+from core.caching import cache_add, cache_get, cache_set
 from core.db import retry_on_lost_connection
-from stations.caching import cache_add, cache_get, cache_set
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
-from stations.models import Station, StationVisitDay
+from stations.models import Station, StationMembership, StationVisitDay
+from stations.visits import visit_buffer_peek
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,20 @@ def station_ids_for_user(user, *, role: str | None = None) -> list[int]:
     return list(stations_for_user(user, role=role).values_list("pk", flat=True))
 
 
+def station_staff(*, station_ids, role: str | None = None) -> QuerySet[StationMembership]:
+    """
+    Return who staffs the stations ``station_ids`` (with ``role``, if given): the
+    memberships of active users, each with its user, by station then username.
+
+    The one rule of "the staff of a station": who may be assigned a case and who is told
+    about late registrations or overdue cases.
+    """
+    memberships = StationMembership.objects.filter(station_id__in=station_ids, user__is_active=True)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    return memberships.select_related("user").order_by("station_id", "user__username")
+
+
 def user_is_member(user, station: Station, *, role: str | None = None) -> bool:
     """Return whether ``user`` may see (or, with a role, act in that role at) ``station``."""
     if user_sees_all_stations(user):
@@ -84,10 +99,9 @@ STATION_MISSING_CACHE_TIMEOUT = 60
 STATIONS_GENERATION_KEY = "stations:generation"
 
 
-# Each process remembers the generation for this long (seconds), so a warm station page or
-# QR code costs no cache round trip at all; a change made through another process shows
-# within that time, one made through this process at once (``stations_generation_set``).
-STATIONS_GENERATION_LOCAL_SECONDS = 1.0
+# Each process remembers the generation for settings.STATIONS_GENERATION_LOCAL_SECONDS, so
+# a warm station page or QR code costs no cache round trip at all; a change made through
+# another process shows within that time, one made through this process at once.
 _generation_memo: tuple[str | None, float] = (None, 0.0)
 
 
@@ -103,9 +117,7 @@ def stations_generation() -> str:
         generation = uuid.uuid4().hex
         cache_add(STATIONS_GENERATION_KEY, generation, timeout=None)
         generation = cache_get(STATIONS_GENERATION_KEY, generation)
-    seconds = getattr(
-        settings, "STATIONS_GENERATION_LOCAL_SECONDS", STATIONS_GENERATION_LOCAL_SECONDS
-    )
+    seconds = settings.STATIONS_GENERATION_LOCAL_SECONDS
     _generation_memo = (generation, now + seconds) if seconds > 0 else (None, 0.0)
     return generation
 
@@ -196,8 +208,6 @@ def station_visits_pending(
     station_ids, day: datetime.date, *, include_buffer: bool = True
 ) -> dict[int, int]:
     """Return the page views counted (cache, this process) and not yet written to the database."""
-    from stations.visits import visit_buffer_peek
-
     station_ids = list(station_ids)
     keys = {visit_cache_key(pk, day): pk for pk in station_ids}
     try:

@@ -5,12 +5,20 @@ import logging
 import uuid
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from stations.constants import GROUP_MANAGER, GROUP_OFFICER, MembershipRole
 from stations.models import Station, StationMembership, StationText, StationVisitDay
+from stations.selectors import (
+    STATIONS_GENERATION_KEY,
+    station_visits_pending,
+    stations_generation_forget,
+    visit_cache_key,
+)
+from stations.visits import visit_buffer_add, visit_buffer_hand_over
 
 logger = logging.getLogger(__name__)
 
@@ -41,25 +49,6 @@ def station_membership_set(*, user, station: Station, role: str) -> StationMembe
     return membership
 
 
-def group_permissions_grant(*, group_name: str, permissions: list[str]) -> None:
-    """
-    Give the group ``group_name`` the permissions ``"app_label.codename"`` (if they exist).
-
-    Each app calls this from a ``post_migrate`` handler for its own models, so the groups
-    created by the stations app learn every app's permissions without importing them.
-    """
-    from django.contrib.auth.models import Permission
-
-    group, _created = Group.objects.get_or_create(name=group_name)
-    wanted = [p.split(".", 1) for p in permissions]
-    found = Permission.objects.none()
-    for app_label, codename in wanted:
-        found = found | Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        )
-    group.permissions.add(*found)
-
-
 @transaction.atomic
 def station_membership_remove(*, membership: StationMembership) -> None:
     """End ``user``'s work at a station (the user keeps the account and other memberships)."""
@@ -68,10 +57,6 @@ def station_membership_remove(*, membership: StationMembership) -> None:
 
 def stations_cache_bump() -> None:
     """Invalidate every cached station page (after a station or its texts changed)."""
-    from django.core.cache import cache
-
-    from stations.selectors import STATIONS_GENERATION_KEY, stations_generation_forget
-
     try:
         cache.set(STATIONS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:
@@ -93,8 +78,6 @@ def station_visit_record(*, station_id: int, day: datetime.date | None = None) -
     Counted in this process's memory and handed to the cache counters every few seconds
     (stations.visits), so a page view costs no cache round trip either.
     """
-    from stations.visits import visit_buffer_add
-
     try:
         visit_buffer_add(station_id, day or timezone.localdate())
     except Exception:  # a counter must never break a resident's page
@@ -108,11 +91,6 @@ def station_visits_flush(*, days: int = 2) -> int:
     Safe to run twice or concurrently: each run takes from a counter exactly the amount it
     writes (``decr``), so views counted meanwhile stay for the next run.
     """
-    from django.core.cache import cache
-
-    from stations.selectors import station_visits_pending, visit_cache_key
-    from stations.visits import visit_buffer_hand_over
-
     visit_buffer_hand_over()  # this process's own views first (none in a Celery worker)
     today = timezone.localdate()
     station_ids = list(Station.objects.values_list("pk", flat=True))
@@ -141,10 +119,6 @@ def station_visits_flush(*, days: int = 2) -> int:
 
 def station_visit_record_many(*, station_id: int, day: datetime.date, count: int) -> None:
     """Add ``count`` views to the cache counter (a process's buffered views, or views given back)."""
-    from django.core.cache import cache
-
-    from stations.selectors import visit_cache_key
-
     key = visit_cache_key(station_id, day)
     if not cache.add(key, count, timeout=VISIT_KEY_TIMEOUT):
         cache.incr(key, count)

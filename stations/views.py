@@ -16,10 +16,9 @@ from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.caching import LocalLRU
 from stations import billboards, qr
-from stations.caching import LocalLRU
 from stations.constants import (
-    EMERGENCY_NUMBERS,
     QR_MAX_AGE,
     QR_PNG_DEFAULT_SIZE,
     QR_PNG_MAX_SIZE,
@@ -33,9 +32,13 @@ from stations.selectors import (
     station_get_by_code,
     station_page_data,
     stations_generation,
-    text_for_language,
 )
 from stations.services import station_visit_record
+from stations.shortcuts import (
+    CLOSED_STATUS,
+    CLOSED_TEMPLATE,
+    station_page_context,
+)
 
 
 def home(request):
@@ -59,6 +62,7 @@ _PAGE_SHELLS = LocalLRU(maxsize=512)
 class _PageShell:
     html: str
     station_id: int
+    status: int = 200
 
 
 class _ShellRequest:
@@ -74,24 +78,12 @@ class _ShellRequest:
         return getattr(self._request, name)
 
 
-def _page_context(data: dict, language: str) -> dict:
-    return {
-        "station": data,
-        "text": text_for_language(data["texts"], language),
-        "emergency_numbers": EMERGENCY_NUMBERS,
-        "nearest": [
-            {
-                "code": s["code"],
-                "district": s["district"],
-                "text": text_for_language(s["texts"], language),
-            }
-            for s in data["nearest"]
-        ],
-    }
-
-
 def _page_template(data: dict) -> str:
-    return "stations/station.html" if data["is_active"] else "stations/station_inactive.html"
+    return "stations/station.html" if data["is_active"] else CLOSED_TEMPLATE
+
+
+def _page_status(data: dict) -> int:
+    return 200 if data["is_active"] else CLOSED_STATUS
 
 
 def _may_use_shell(request) -> bool:
@@ -124,11 +116,11 @@ def station(request, code):
         data = station_page_data(code, generation=generation)
         if data is None:
             return render(request, "stations/station_not_found.html", {"code": code}, status=404)
-        context = _page_context(data, language)
+        context = station_page_context(data, language)
         if not use_shell:
             if request.method == "GET":
                 station_visit_record(station_id=data["id"])
-            return render(request, _page_template(data), context)
+            return render(request, _page_template(data), context, status=_page_status(data))
         html = loader.render_to_string(
             _page_template(data),
             {
@@ -140,7 +132,7 @@ def station(request, code):
             },
             request,
         )
-        shell = _PageShell(html=html, station_id=data["id"])
+        shell = _PageShell(html=html, station_id=data["id"], status=_page_status(data))
         _PAGE_SHELLS.set(key, shell)
     if request.method == "GET":
         station_visit_record(station_id=shell.station_id)
@@ -149,7 +141,7 @@ def station(request, code):
     )
     if _NONCE_MARK in html:  # an inline script or style: this response's own CSP nonce
         html = html.replace(_NONCE_MARK, str(get_nonce(request)))
-    response = HttpResponse(html)
+    response = HttpResponse(html, status=shell.status)
     # The page holds this visitor's CSRF token: no shared cache may give it to another.
     patch_vary_headers(response, ("Cookie",))
     return response

@@ -29,8 +29,8 @@ _state = {"views": 0, "since": time.monotonic()}
 
 def _limits() -> tuple[float, int]:
     return (
-        float(getattr(settings, "STATION_VISIT_BUFFER_SECONDS", 5)),
-        int(getattr(settings, "STATION_VISIT_BUFFER_VIEWS", 1000)),
+        float(settings.STATION_VISIT_BUFFER_SECONDS),
+        int(settings.STATION_VISIT_BUFFER_VIEWS),
     )
 
 
@@ -65,6 +65,7 @@ def visit_buffer_peek(station_ids, day: datetime.date) -> dict[int, int]:
 
 def visit_buffer_hand_over() -> int:
     """Move this process's buffered views to the cache counters; return how many moved."""
+    # Cycle: stations.services imports this module.
     from stations.services import station_visit_record_many
 
     taken = visit_buffer_take()

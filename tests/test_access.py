@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tokens import token_new
 from inquiries.models import CheckInInvitation, InquiryFeedback
-from registration.tokens import token_new
 from tests.inquiries.factories import CheckInRoundFactory
 from tests.registration.factories import registration_with_token
 from tests.registration.test_admin import _with_photo

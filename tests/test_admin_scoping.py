@@ -14,13 +14,13 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from core.tokens import token_new
 from inquiries.constants import Category, ContactMethod, ContactTime, Urgency
 from inquiries.models import CheckInInvitation
 from inquiries.services import check_in_answer_submit, inquiry_submit
 from notifications.services import message_queue
 from privacy.constants import AuditAction
 from privacy.services import audit_record
-from registration.tokens import token_new
 from stations.constants import MembershipRole
 from tests.inquiries.factories import CheckInRoundFactory, ReplyTemplateFactory
 from tests.registration.factories import RegistrationFactory

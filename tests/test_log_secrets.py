@@ -33,8 +33,8 @@ from django.urls import path, reverse
 
 from core.logs import GunicornLogger, JsonFormatter, redact_secrets
 from core.mail import mail_backends_check
+from core.tokens import token_new
 from registration.models import Registration
-from registration.tokens import token_new
 from tests.registration.factories import form_data, photos
 
 pytestmark = pytest.mark.django_db

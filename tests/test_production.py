@@ -22,7 +22,7 @@ from django.utils.log import AdminEmailHandler
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
-from config import views as config_views
+from core import health
 from core.logs import GunicornLogger, JsonFormatter, RequestIDFilter, redact_secrets
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def _lines(stream):
 
 @pytest.fixture
 def fresh_readiness(monkeypatch):
-    monkeypatch.setattr(config_views, "_migrations_seen_applied", False)
+    monkeypatch.setattr(health, "_migrations_seen_applied", False)
 
 
 def test_readyz_is_200_when_database_broker_cache_and_migrations_are_ready(client, fresh_readiness):
@@ -182,7 +182,7 @@ def test_a_failing_form_never_logs_the_passport_number(client, json_log, url):
     assert PASSPORT not in json_log.getvalue()
     assert "Anna Example" not in json_log.getvalue()
     # Django's default error mail to ADMINS (with the HTML report) hides it too: POST
-    # values and frame locals go through config.security's exception reporter filter.
+    # values and frame locals go through core.security's exception reporter filter.
     assert len(mail.outbox) == 1
     report = mail.outbox[0].body + "".join(alt[0] for alt in mail.outbox[0].alternatives)
     assert "document_number" in report

@@ -133,7 +133,7 @@ def test_app_names_are_translated():
 def test_texts_django_shows_in_linli_pages_are_translated():
     from django.db.models.fields import BLANK_CHOICE_LABEL
 
-    from config.translations import DJANGO_CATALOGUE_GAPS
+    from core.translations import DJANGO_CATALOGUE_GAPS
 
     assert _untranslated([("blank choice", BLANK_CHOICE_LABEL)]) == []
     assert (

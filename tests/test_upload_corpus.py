@@ -11,12 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.crypto import decrypt_bytes
 from inquiries.models import Inquiry
 from inquiries.selectors import inquiry_photo_bytes
-from registration.crypto import decrypt_bytes
 from registration.models import Document, Registration
+from tests.core.test_images import _gps_exif, _png_header_only
 from tests.registration.factories import form_data, jpeg_bytes, photos, png_bytes
-from tests.registration.test_images import _gps_exif, _png_header_only
 
 pytestmark = pytest.mark.django_db
 

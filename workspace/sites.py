@@ -1,9 +1,13 @@
-"""The admin site's part of two-step sign-in: after the password, the second factor."""
+"""Linli's admin site, the staff workspace: titles, the dashboard and two-step sign-in."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from workspace.dashboard import dashboard_figures
 
 
 class TwoFactorLoginMixin:
@@ -36,3 +40,22 @@ class TwoFactorLoginMixin:
     def _second_factor(request):
         next_url = request.POST.get("next") or request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('workspace:twofactor')}?{urlencode({'next': next_url})}")
+
+
+class LinliAdminSite(TwoFactorLoginMixin, admin.AdminSite):
+    """
+    Admin site with Linli's titles; the dashboard gathers figures from each app.
+
+    Login is password first (refused by django-axes after repeated failures), then, where
+    ``LINLI_REQUIRE_2FA`` is on (production), the second factor on ``/admin/2fa/``: until
+    it is passed the user is anonymous to every view.
+    """
+
+    site_header = _("Linli staff workspace")
+    site_title = _("Linli")
+    index_title = _("Today's work")
+
+    def index(self, request, extra_context=None):
+        """Show the day's work of the user's stations above the list of models."""
+        extra_context = {**(extra_context or {}), "dashboard": dashboard_figures(request.user)}
+        return super().index(request, extra_context=extra_context)

@@ -11,10 +11,7 @@ the recovery codes are shown once. These pages see the password-checked user thr
 """
 
 import base64
-import io
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import admin, auth, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -30,6 +27,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from stations.qr import qr_svg
 from workspace.constants import ENROLMENT_SESSION_KEY
 from workspace.forms import EnrolmentCodeForm, TokenForm
 from workspace.selectors import recovery_codes_left
@@ -67,9 +65,7 @@ def _context(request, **extra):
 
 
 def _qr_svg_data_uri(data: str) -> str:
-    out = io.BytesIO()
-    qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(out)
-    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(data)).decode()
 
 
 def _proven_device(request, user) -> TOTPDevice | None:

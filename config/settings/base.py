@@ -86,8 +86,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 # APPS — Django / third party / local
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "config.apps.LinliAdminConfig",  # the admin site with Linli's dashboard
-    "config.apps.LinliConfig",  # the wiring's own start-up (Celery log signals)
+    "workspace.apps.WorkspaceAdminConfig",  # the admin site with Linli's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -107,6 +106,7 @@ THIRD_PARTY_APPS = [
     "django_otp.plugins.otp_static",  # recovery codes
 ]
 LOCAL_APPS = [
+    "core",  # shared infrastructure; its start-up connects the Celery log signals
     "stations",
     "privacy",
     "notifications",
@@ -120,7 +120,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # MIDDLEWARE — https://docs.djangoproject.com/en/6.1/topics/http/middleware/
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "config.middleware.RequestIDMiddleware",
+    "core.middleware.RequestIDMiddleware",
     "core.client.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -212,6 +212,13 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Station pages (stations/): each process trusts the generation of the station data it read
+# from the cache for this many seconds (0: asks the cache on every view, as tests do).
+STATIONS_GENERATION_LOCAL_SECONDS = 1.0
+# Station page views are counted in process memory and handed to the cache counters after
+# this many seconds or views, whichever comes first (stations/visits.py).
+STATION_VISIT_BUFFER_SECONDS = 5.0
+STATION_VISIT_BUFFER_VIEWS = 1000
 
 # ------------------------------------------------------------------------------
 # STATIC AND PRIVATE FILES — https://docs.djangoproject.com/en/6.1/howto/static-files/
@@ -274,7 +281,7 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
 # Language of reminders to station staff (officers work in Chinese).
 REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
-# Uploaded photos (registration/images.py): largest file; largest image in pixels, read
+# Uploaded photos (core/images.py): largest file; largest image in pixels, read
 # from the file's header and refused before anything is decoded; longest side kept after
 # re-encoding. 40 MP holds every phone's default photo (12-24 MP) and a 200 MP sensor's
 # binned output; a full decode of the largest allowed PNG takes 4 bytes a pixel (160 MB),
@@ -368,7 +375,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # translated, HTTP 429
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"  # translated, HTTP 429
 AXES_HTTP_RESPONSE_CODE = 429
 # The same client address as the rate limits and the logs (core.client).
 AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
@@ -398,7 +405,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Error reports (500 emails, debug pages) hide residents' personal data by field name.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "config.security.PersonalDataExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.security.PersonalDataExceptionReporterFilter"
 # Django's built-in Content Security Policy: only this site's own assets, inline scripts
 # only with the per-request nonce. No external host anywhere (offline front end).
 from django.utils.csp import CSP  # noqa: E402
@@ -526,7 +533,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule, in one place. Each entry calls a task that calls a service.
+# The beat schedule, in one place. Each entry calls a task that calls a service. Task
+# names are ``<app>.<noun>_<verb>``, like services. Renaming one needs no alias: beat
+# entries are periodic and carry no state, so a message queued under an old name during a
+# deploy is only one run missed, made up by the next.
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE: dict = {
@@ -548,11 +558,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=40),
     },
     # Station page views are counted in the cache; this writes them to the database.
-    "stations-visits-flush": {"task": "stations.tasks.station_visits_flush", "schedule": 300.0},
+    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
     # Cases past their first-response target (urgent ones are due within hours): hourly in
     # office hours. Idempotency keys make each reminder go out once whatever runs it.
     "inquiries-overdue": {
-        "task": "inquiries.overdue_remind",
+        "task": "inquiries.inquiries_overdue_remind",
         "schedule": crontab(minute=15, hour="8-20"),
     },
 }
@@ -634,7 +644,7 @@ INQUIRY_STAFF_MESSAGE_LANGUAGE = env.str("INQUIRY_STAFF_MESSAGE_LANGUAGE", defau
 # ------------------------------------------------------------------------------
 # LOGGING — https://docs.djangoproject.com/en/6.1/topics/logging/
 # ------------------------------------------------------------------------------
-# Every line carries the request ID (X-Request-ID, config.middleware). `LOG_FORMAT=json`
+# Every line carries the request ID (X-Request-ID, core.middleware). `LOG_FORMAT=json`
 # gives one JSON object per line (the default in production); the `request` object that
 # Django attaches to error records is reduced to method and path, never the POST body.
 # No line carries a secret (core.logs.redact_secrets): the filter redacts each record, the

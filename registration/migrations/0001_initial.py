@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import django_countries.fields
 import phonenumber_field.modelfields
-import registration.fields
+import core.fields
 import simple_history.models
 import uuid
 from django.conf import settings
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('date_of_birth', models.DateField(help_text='Date of birth.', verbose_name='date of birth')),
                 ('nationality', django_countries.fields.CountryField(help_text='Country or region of nationality.', max_length=2, verbose_name='nationality')),
                 ('document_type', models.CharField(choices=[('passport', 'passport'), ('travel_document', 'travel document'), ('other', 'other document')], default='passport', help_text='Kind of travel document.', max_length=20, verbose_name='travel document type')),
-                ('document_number', registration.fields.EncryptedCharField(help_text='Number of the travel document; stored encrypted.', max_length=30, verbose_name='travel document number')),
+                ('document_number', core.fields.EncryptedCharField(help_text='Number of the travel document; stored encrypted.', max_length=30, verbose_name='travel document number')),
                 ('document_number_index', models.CharField(editable=False, help_text='Keyed hash of the document number for exact search.', max_length=64, verbose_name='travel document number index')),
                 ('document_expiry', models.DateField(help_text='Date the travel document expires.', verbose_name='travel document expiry')),
                 ('phone', phonenumber_field.modelfields.PhoneNumberField(help_text='Mobile phone number; a Chinese number or any number with its country code.', max_length=128, region='CN', verbose_name='mobile phone')),
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('date_of_birth', models.DateField(help_text='Date of birth.', verbose_name='date of birth')),
                 ('nationality', django_countries.fields.CountryField(help_text='Country or region of nationality.', max_length=2, verbose_name='nationality')),
                 ('document_type', models.CharField(choices=[('passport', 'passport'), ('travel_document', 'travel document'), ('other', 'other document')], default='passport', help_text='Kind of travel document.', max_length=20, verbose_name='travel document type')),
-                ('document_number', registration.fields.EncryptedCharField(help_text='Number of the travel document; stored encrypted.', max_length=30, verbose_name='travel document number')),
+                ('document_number', core.fields.EncryptedCharField(help_text='Number of the travel document; stored encrypted.', max_length=30, verbose_name='travel document number')),
                 ('document_number_index', models.CharField(editable=False, help_text='Keyed hash of the document number for exact search.', max_length=64, verbose_name='travel document number index')),
                 ('document_expiry', models.DateField(help_text='Date the travel document expires.', verbose_name='travel document expiry')),
                 ('phone', phonenumber_field.modelfields.PhoneNumberField(help_text='Mobile phone number; a Chinese number or any number with its country code.', max_length=128, region='CN', verbose_name='mobile phone')),
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the status last changed.', verbose_name='status changed')),
                 ('token_hash', models.CharField(blank=True, editable=False, help_text="SHA-256 of the private link's token; the token itself is never stored.", max_length=64, null=True, unique=True, verbose_name='private link hash')),
                 ('visa_type', models.CharField(choices=[('L', 'L visa (tourism)'), ('M', 'M visa (business)'), ('F', 'F visa (exchanges, visits)'), ('Q1', 'Q1 visa (family reunion, long stay)'), ('Q2', 'Q2 visa (family visit, short stay)'), ('S1', 'S1 visa (family of a foreign resident, long stay)'), ('S2', 'S2 visa (family of a foreign resident, short stay)'), ('X1', 'X1 visa (study, long term)'), ('X2', 'X2 visa (study, short term)'), ('Z', 'Z visa (work)'), ('J1', 'J1 visa (resident journalist)'), ('J2', 'J2 visa (journalist, short visit)'), ('C', 'C visa (crew)'), ('G', 'G visa (transit)'), ('D', 'D visa (permanent residence)'), ('R', 'R visa (talent)'), ('residence_permit', 'residence permit'), ('visa_free', 'visa-free entry'), ('other', 'other')], help_text='Type of visa or residence permit.', max_length=20, verbose_name='visa or permit type')),
-                ('visa_number', registration.fields.EncryptedCharField(blank=True, help_text='Number of the visa or permit; stored encrypted.', max_length=30, verbose_name='visa or permit number')),
+                ('visa_number', core.fields.EncryptedCharField(blank=True, help_text='Number of the visa or permit; stored encrypted.', max_length=30, verbose_name='visa or permit number')),
                 ('visa_number_index', models.CharField(blank=True, editable=False, help_text='Keyed hash of the visa number for exact search.', max_length=64, verbose_name='visa number index')),
                 ('visa_valid_until', models.DateField(help_text='Last day the visa or permit allows the stay.', verbose_name='valid until')),
                 ('entry_date', models.DateField(help_text='Date of entry.', verbose_name='date of entry into China')),
@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('submitted', 'submitted'), ('registered', 'registered'), ('correction_requested', 'correction requested'), ('resubmitted', 'resubmitted'), ('rejected', 'rejected'), ('ended', 'ended')], default='submitted', help_text='Where the registration stands; changed only through the review actions.', max_length=24, verbose_name='status')),
                 ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the status last changed.', verbose_name='status changed')),
                 ('visa_type', models.CharField(choices=[('L', 'L visa (tourism)'), ('M', 'M visa (business)'), ('F', 'F visa (exchanges, visits)'), ('Q1', 'Q1 visa (family reunion, long stay)'), ('Q2', 'Q2 visa (family visit, short stay)'), ('S1', 'S1 visa (family of a foreign resident, long stay)'), ('S2', 'S2 visa (family of a foreign resident, short stay)'), ('X1', 'X1 visa (study, long term)'), ('X2', 'X2 visa (study, short term)'), ('Z', 'Z visa (work)'), ('J1', 'J1 visa (resident journalist)'), ('J2', 'J2 visa (journalist, short visit)'), ('C', 'C visa (crew)'), ('G', 'G visa (transit)'), ('D', 'D visa (permanent residence)'), ('R', 'R visa (talent)'), ('residence_permit', 'residence permit'), ('visa_free', 'visa-free entry'), ('other', 'other')], help_text='Type of visa or residence permit.', max_length=20, verbose_name='visa or permit type')),
-                ('visa_number', registration.fields.EncryptedCharField(blank=True, help_text='Number of the visa or permit; stored encrypted.', max_length=30, verbose_name='visa or permit number')),
+                ('visa_number', core.fields.EncryptedCharField(blank=True, help_text='Number of the visa or permit; stored encrypted.', max_length=30, verbose_name='visa or permit number')),
                 ('visa_number_index', models.CharField(blank=True, editable=False, help_text='Keyed hash of the visa number for exact search.', max_length=64, verbose_name='visa number index')),
                 ('visa_valid_until', models.DateField(help_text='Last day the visa or permit allows the stay.', verbose_name='valid until')),
                 ('entry_date', models.DateField(help_text='Date of entry.', verbose_name='date of entry into China')),

@@ -5,9 +5,9 @@ import datetime
 import factory
 from django.utils import timezone
 
+from core.tokens import token_new
 from inquiries.models import CheckInRound, CheckInRoundIntro, ReplyTemplate
 from registration.constants import RegistrationStatus
-from registration.tokens import token_new
 from tests.registration.factories import RegistrationFactory as BaseRegistrationFactory
 from tests.registration.factories import ResidentFactory  # noqa: F401 - re-exported
 from tests.stations.factories import StationFactory

@@ -11,8 +11,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.tokens import token_new
 from inquiries.models import CheckInAnswer, CheckInInvitation, Inquiry, InquiryEntry
-from registration.tokens import token_new
 from tests.inquiries.factories import CheckInRoundFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db

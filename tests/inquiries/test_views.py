@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.crypto import decrypt_bytes
 from inquiries.constants import ErrorCode, Status
 from inquiries.models import Inquiry, InquiryEntry
-from registration.crypto import decrypt_bytes
 from tests.inquiries.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +240,8 @@ def test_unknown_feedback_link_is_404(client, db):
 def test_inactive_station_takes_no_requests(client, station):
     station.is_active = False
     station.save()
-    assert client.get(URL).status_code == 410
+    response = client.get(URL)
+    assert response.status_code == 410
+    assert "This station is closed" in response.text
     assert client.post(URL, _data()).status_code == 410
     assert not Inquiry.objects.exists()

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 
+from core.export import csv_rows
 from privacy.constants import AuditAction
-from privacy.export import csv_rows
 from privacy.models import AuditEntry
 from privacy.services import audit_record
 from stations.constants import MembershipRole

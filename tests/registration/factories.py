@@ -8,11 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from core.references import reference_new
+from core.tokens import token_new
 from registration.constants import CONSENT_NOTICE_VERSION, RegistrationStatus
 from registration.models import Registration, Resident
 from registration.selectors import document_number_index, visa_number_index
-from registration.services import reference_new
-from registration.tokens import token_new
+from registration.services import reference_prefix
 from tests.stations.factories import StationFactory
 
 
@@ -48,7 +49,7 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     resident = factory.SubFactory(ResidentFactory)
     station = factory.SubFactory(StationFactory, code="shipai")
     status = RegistrationStatus.SUBMITTED
-    reference = factory.LazyAttribute(lambda o: reference_new(station=o.station))
+    reference = factory.LazyAttribute(lambda o: reference_new(prefix=reference_prefix(o.station)))
     token = factory.LazyFunction(token_new)
     token_hash = factory.LazyAttribute(lambda o: o.token[1])
     visa_type = "X1"

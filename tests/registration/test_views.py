@@ -10,6 +10,7 @@ from django.utils import timezone
 from registration import services
 from registration.constants import RegistrationStatus
 from registration.models import Document, Registration, SubmissionAttempt
+from stations.qr import qr_svg
 from tests.registration.factories import (
     RegistrationFactory,
     form_data,
@@ -44,8 +45,10 @@ def test_inactive_station_takes_no_registrations(client, station):
     station.is_active = False
     station.save()
     response = client.get(_register_url(station))
-    assert response.status_code == 200
+    assert response.status_code == 410
     assert "form" not in response.context
+    assert "This station is closed" in response.text
+    assert client.post(_register_url(station), {}).status_code == 410
 
 
 def test_form_sections_and_native_inputs(client, station):
@@ -121,12 +124,10 @@ def test_receipt_shows_time_left_and_a_qr_with_only_the_admin_url(client, statio
     assert receipt.context["late"] is False
     assert receipt.context["hours_left"] == 20  # arrived 3 h before, deadline 24 h
     assert "Sent in time" in receipt.text
-    from registration.views import _qr_svg
-
     expected = "https://linli.example.org" + reverse(
         "admin:registration_registration_by_reference", args=[registration.reference]
     )
-    assert _qr_svg(expected) in receipt.text
+    assert qr_svg(expected).decode() in receipt.text
 
 
 def test_receipt_query_count_is_small_and_fixed(client, station, django_assert_max_num_queries):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from config.settings import base
 from stations import selectors, views
 from stations.visits import visit_buffer_take
 
@@ -13,7 +14,7 @@ def _fresh_process_state(settings):
     in memory, no remembered generation — and with the production default of remembering
     the generation (the test settings switch it off for the other apps' tests).
     """
-    settings.STATIONS_GENERATION_LOCAL_SECONDS = selectors.STATIONS_GENERATION_LOCAL_SECONDS
+    settings.STATIONS_GENERATION_LOCAL_SECONDS = base.STATIONS_GENERATION_LOCAL_SECONDS
 
     def reset():
         visit_buffer_take()

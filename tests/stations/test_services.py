@@ -75,7 +75,7 @@ def test_visit_counter_never_breaks_the_page_when_the_cache_fails(client, statio
 
 def test_the_flush_runs_on_the_beat_schedule():
     entries = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
-    assert "stations.tasks.station_visits_flush" in entries
+    assert "stations.station_visits_flush" in entries
 
 
 def test_membership_makes_staff_and_adds_the_role_group(station):

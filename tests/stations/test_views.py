@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
@@ -74,7 +75,7 @@ def test_inactive_station_says_so_and_lists_the_nearest_active_ones(client):
     StationFactory(code="far", district="Yuexiu District")
     StationFactory(code="also-closed", district="Tianhe District", is_active=False)
     response = client.get("/s/closed/", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200
+    assert response.status_code == 410
     page = response.text
     assert "This station is closed" in page
     links = re.findall(r'href="/s/([a-z0-9-]+)/"', page)
@@ -246,7 +247,7 @@ def test_another_process_change_shows_once_the_remembered_generation_expires(
     station.texts.filter(language="en").update(name="Renamed elsewhere")
     cache.set(selectors.STATIONS_GENERATION_KEY, "changed-by-another-process", timeout=None)
     assert "Renamed elsewhere" not in client.get(STATION_URL).text  # within the second
-    later = selectors.time.monotonic() + selectors.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
+    later = selectors.time.monotonic() + settings.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
     monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
     assert "Renamed elsewhere" in client.get(STATION_URL).text
 

@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from registration.crypto import rotate_bytes
+from core.crypto import rotate_bytes
 from registration.models import Document, Registration, Resident
 
 

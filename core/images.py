@@ -22,9 +22,28 @@ import warnings
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from registration.constants import ErrorCode
+
+class ImageError(models.TextChoices):
+    """Why an upload is refused: the code (asserted by tests) and the message shown."""
+
+    EMPTY = "image_empty", _("The file is empty.")
+    TOO_LARGE = "image_too_large", _("The file is larger than %(max)s MB.")
+    INVALID = (
+        "image_invalid",
+        _("This file is not a photo we can read. Send a JPEG, PNG, WebP or HEIC image."),
+    )
+    TOO_MANY_PIXELS = (
+        "image_too_many_pixels",
+        _(
+            "This photo has more than %(max)s million pixels. Take it again at your camera's "
+            "usual size, or send a screenshot of it."
+        ),
+    )
+
 
 # Only these decoders are ever run on an upload: no EPS (Ghostscript), no SVG, no PDF.
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
@@ -43,13 +62,13 @@ _decode_lock = threading.Lock()
 
 
 def _invalid() -> ValidationError:
-    return ValidationError(ErrorCode.IMAGE_INVALID.label, code=ErrorCode.IMAGE_INVALID.value)
+    return ValidationError(ImageError.INVALID.label, code=ImageError.INVALID.value)
 
 
 def _too_many_pixels() -> ValidationError:
     return ValidationError(
-        ErrorCode.IMAGE_TOO_MANY_PIXELS.label,
-        code=ErrorCode.IMAGE_TOO_MANY_PIXELS.value,
+        ImageError.TOO_MANY_PIXELS.label,
+        code=ImageError.TOO_MANY_PIXELS.value,
         params={"max": settings.REGISTRATION_IMAGE_MAX_PIXELS // 1_000_000},
     )
 
@@ -139,11 +158,11 @@ def image_sanitize(uploaded_file) -> ContentFile:
         uploaded_file.seek(0, io.SEEK_END)
         size = uploaded_file.tell()
     if size == 0:
-        raise ValidationError(ErrorCode.IMAGE_EMPTY.label, code=ErrorCode.IMAGE_EMPTY.value)
+        raise ValidationError(ImageError.EMPTY.label, code=ImageError.EMPTY.value)
     if size > max_bytes:
         raise ValidationError(
-            ErrorCode.IMAGE_TOO_LARGE.label,
-            code=ErrorCode.IMAGE_TOO_LARGE.value,
+            ImageError.TOO_LARGE.label,
+            code=ImageError.TOO_LARGE.value,
             params={"max": max_bytes // (1024 * 1024)},
         )
     uploaded_file.seek(0)

@@ -2,7 +2,7 @@
 Private-link tokens: long random secrets of which only the SHA-256 hash is stored.
 
 ``token_new()`` returns the raw token (shown or sent once) and the hash to store; a link is
-looked up by the hash of what the visitor presents. Other apps (inquiries) reuse this.
+looked up by the hash of what the visitor presents (registration and inquiry links).
 """
 
 import hashlib

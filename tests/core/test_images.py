@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from registration.images import image_sanitize
+from core.images import image_sanitize
 from tests.registration.factories import jpeg_bytes, png_bytes
 
 
@@ -172,7 +172,7 @@ _PEAK_OF_FOUR_THREADS = """
 import threading
 from bench.upload_memory import peak_kb, peak_reset, png_at_limit
 from django.core.files.uploadedfile import SimpleUploadedFile
-from registration.images import image_sanitize
+from core.images import image_sanitize
 
 png = png_at_limit("RGBA")
 uploads = [SimpleUploadedFile("p.png", png, "image/png") for _ in range(4)]

@@ -1,7 +1,7 @@
 """
 The staff dashboard: the day's work of every station the user may see, on one page.
 
-It lives where the admin site is wired, so that it may gather figures from every app's
+It lives beside the admin site (workspace.sites), so that it may gather figures from every app's
 selectors without any domain app importing another. It costs the same few queries however
 many registrations, cases and stations there are.
 """

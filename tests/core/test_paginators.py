@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
+from core.paginators import EstimatedCountPaginator
 from stations.models import Station
-from stations.paginators import EstimatedCountPaginator
 from tests.stations.factories import StationFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_small_or_filtered_lists_are_counted_exactly():
 @postgresql_only
 def test_large_unfiltered_list_uses_the_planner_estimate(monkeypatch):
     StationFactory(code="aa")
-    monkeypatch.setattr("stations.paginators.EXACT_COUNT_BELOW", 0)
+    monkeypatch.setattr("core.paginators.EXACT_COUNT_BELOW", 0)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE stations_station")
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'stations_station'")

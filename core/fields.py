@@ -1,8 +1,9 @@
 """Model fields that keep their value encrypted in the database."""
 
+from django import forms
 from django.db import models
 
-from registration.crypto import InvalidToken, decrypt_text, encrypt_text
+from core.crypto import InvalidToken, decrypt_text, encrypt_text
 
 
 class EncryptedCharField(models.TextField):
@@ -38,8 +39,6 @@ class EncryptedCharField(models.TextField):
         return encrypt_text(str(value))
 
     def formfield(self, **kwargs):
-        from django import forms
-
         defaults = {"form_class": forms.CharField, "max_length": self.plain_max_length}
         defaults.update(kwargs)
         # Skip TextField.formfield (a textarea): these are short, one-line values.

@@ -1,16 +1,14 @@
-"""Views that belong to the whole project: health checks and error pages."""
+"""Health views for load balancers and probes: ``/healthz`` (alive) and ``/readyz`` (ready)."""
 
 import logging
 
+from celery import current_app as celery_app
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from config.celery_app import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -93,18 +91,3 @@ def readyz(request):
     if not checks["migrations"] and checks["database"]:
         body["migrations"] = "pending"
     return JsonResponse(body, status=200 if ready else 503)
-
-
-def page_not_found(request, exception=None):
-    """Render the translated 404 page (with the request, for the language switcher)."""
-    return render(request, "404.html", status=404)
-
-
-def permission_denied(request, exception=None):
-    """Render the translated 403 page."""
-    return render(request, "403.html", status=403)
-
-
-def bad_request(request, exception=None):
-    """Render the translated 400 page."""
-    return render(request, "400.html", status=400)
