@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from inquiries.services import check_in_round_send
+from inquiries.services.check_in import check_in_round_send
 from notifications.reminders import reminders_run
 
 

@@ -1,14 +1,19 @@
 """The staff side: scoping, assignment, the case form and the cost of the pages."""
 
+import csv
+import datetime
 import io
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
-from inquiries.constants import EntryKind, Status
+from inquiries.constants import Category, EntryKind, Status
 from inquiries.models import Inquiry, InquiryEntry
+from inquiries.selectors import inquiries_figures_for_user
 from inquiries.services import inquiry_assign, inquiry_reply, inquiry_resident_reply
 from stations.constants import GROUP_CITY_ADMIN
 from tests.inquiries.factories import ReplyTemplateFactory
@@ -69,8 +74,6 @@ def test_officers_see_only_their_stations_cases(
 
 
 def test_city_administrator_sees_every_station(client, submit, other_station):
-    from django.contrib.auth.models import Group
-
     admin = StaffUserFactory(username="city")
     admin.groups.add(Group.objects.get(name=GROUP_CITY_ADMIN))
     a = submit().inquiry
@@ -115,10 +118,6 @@ def test_photo_is_shown_to_the_station_and_404_to_others(client, station, office
 
 
 def test_overdue_filter(client, submit, officer):
-    import datetime
-
-    from django.utils import timezone
-
     late = submit(subject="Late one", urgency="urgent").inquiry
     Inquiry.objects.filter(pk=late.pk).update(
         first_response_due=timezone.now() - datetime.timedelta(hours=1)
@@ -251,8 +250,6 @@ def test_resident_case_page_costs_the_same_queries_at_any_size(
 
 
 def test_dashboard_figures_are_scoped(submit, officer, other_station, django_assert_num_queries):
-    from inquiries.selectors import inquiries_figures_for_user
-
     mine = submit().inquiry
     submit()
     submit(station=other_station)
@@ -265,11 +262,6 @@ def test_dashboard_figures_are_scoped(submit, officer, other_station, django_ass
 def test_case_export_is_scoped_filtered_and_leaves_out_contact_details(
     client, officer, station, other_station, submit
 ):
-    import csv
-    import io
-
-    from inquiries.constants import Category
-
     mine = submit(category=Category.HEALTHCARE).inquiry
     submit()  # housing, same station
     submit(station=other_station)
@@ -279,3 +271,45 @@ def test_case_export_is_scoped_filtered_and_leaves_out_contact_details(
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row[0] for row in rows[1:]] == [mine.reference]
     assert "amina@example.org" not in ",".join(rows[1])
+
+
+def test_case_form_saves_classification_assignee_reply_and_status_in_one_go(
+    client, submit, officer
+):
+    inquiry = submit().inquiry
+    inquiry_assign(inquiry=inquiry, assignee=officer)
+    client.force_login(officer)
+    response = _post_change(
+        client,
+        inquiry,
+        urgency="urgent",
+        entry_body="We are on it.",
+        new_status=Status.IN_PROGRESS,
+    )
+    assert response.status_code == 302
+    inquiry.refresh_from_db()
+    assert (inquiry.urgency, inquiry.assigned_to, inquiry.status) == (
+        "urgent",
+        officer,
+        Status.IN_PROGRESS,
+    )
+    assert inquiry.first_responded_at is not None
+    assert list(inquiry.entries.values_list("kind", "body")) == [
+        (EntryKind.EVENT, f"status:{Status.NEW}:{Status.ASSIGNED}"),
+        (EntryKind.REPLY, "We are on it."),
+        (EntryKind.EVENT, f"status:{Status.ASSIGNED}:{Status.IN_PROGRESS}"),
+    ]
+
+
+def test_hand_made_post_replying_to_a_closed_case_without_entry_kind_gets_a_message(
+    client, submit, officer
+):
+    inquiry = submit().inquiry
+    Inquiry.objects.filter(pk=inquiry.pk).update(status=Status.CLOSED)
+    inquiry.refresh_from_db()
+    client.force_login(officer)
+    response = _post_change(client, inquiry, entry_kind="", entry_body="Anything new?")
+    assert response.status_code == 200  # the form again, not a server error
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [error.code for error in errors["entry_body"]] == ["case_closed"]
+    assert not InquiryEntry.objects.filter(inquiry=inquiry).exists()

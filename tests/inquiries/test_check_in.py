@@ -5,6 +5,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,9 +16,12 @@ from inquiries.constants import ErrorCode, RoundStatus, Source
 from inquiries.models import CheckInAnswer, CheckInInvitation, CheckInRound, Inquiry
 from inquiries.selectors import round_statistics
 from inquiries.services import check_in_answer_submit, check_in_round_send, check_in_troubled
+from notifications import sms
 from notifications.models import Message
 from registration.constants import RegistrationStatus
+from stations.constants import MembershipRole
 from tests.inquiries.factories import CheckInRoundFactory, RegistrationFactory, ResidentFactory
+from tests.stations.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +74,6 @@ def test_round_invites_each_eligible_resident_once_and_a_troubled_answer_becomes
     not_eligible,
     django_capture_on_commit_callbacks,
 ):
-    from notifications import sms
-
     round = CheckInRoundFactory(station=station)
     client.force_login(manager)
     mail.outbox = []
@@ -318,9 +320,6 @@ def test_manager_creates_a_round_with_an_intro_per_language(client, station, man
 
 
 def test_managers_cannot_create_rounds_for_another_station(client, station, other_station):
-    from stations.constants import MembershipRole
-    from tests.stations.factories import StaffUserFactory
-
     other_manager = StaffUserFactory(
         username="linhe-manager", station=other_station, station__role=MembershipRole.MANAGER
     )
@@ -337,8 +336,6 @@ def test_officers_may_not_create_rounds(client, officer):
 
 
 def test_groups_receive_the_inquiries_permissions(db):
-    from django.contrib.auth.models import Group
-
     officer = Group.objects.get(name="Station officer")
     manager = Group.objects.get(name="Station manager")
     assert officer.permissions.filter(codename="change_inquiry").exists()

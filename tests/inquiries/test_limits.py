@@ -5,7 +5,7 @@ import io
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageFile
 
 from inquiries.models import Inquiry
 from tests.core.broken_cache import BROKEN_CACHES, CLOSED_REDIS_CACHES
@@ -50,8 +50,6 @@ def test_a_forged_forwarded_header_does_not_reset_the_help_limit(client, station
 
 def test_photos_refused_by_the_quota_are_never_opened(client, station, monkeypatch):
     """Attack: help forms that never pass, each with a photo to decode."""
-    from PIL import ImageFile
-
     quota = settings.RATE_LIMITS["photos-address"]["limit"]
     photo = _jpeg()
     statuses = [

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils import timezone
 
 from inquiries.constants import Status
@@ -60,8 +61,6 @@ def test_check_in_free_text_is_erased_after_the_period_ratings_stay(station, set
 
 
 def test_staff_opening_a_case_is_audited(client, submit, officer):
-    from django.urls import reverse
-
     inquiry = submit().inquiry
     client.force_login(officer)
     client.get(reverse("admin:inquiries_inquiry_change", args=[inquiry.pk]))

@@ -20,6 +20,7 @@ from inquiries.services import (
     inquiry_reply,
     inquiry_resident_reply,
     inquiry_transition,
+    inquiry_update,
 )
 from notifications.models import Message
 
@@ -218,3 +219,25 @@ def test_a_case_is_never_assigned_to_nobody(submit):
     assert error.value.code == "assignee_required"
     inquiry.refresh_from_db()
     assert inquiry.status == Status.NEW
+
+
+def test_case_update_is_all_or_nothing_and_says_which_argument_failed(submit, officer):
+    inquiry = submit().inquiry
+    with pytest.raises(ValidationError) as refused:
+        inquiry_update(
+            inquiry=inquiry,
+            by=officer,
+            category=inquiry.category,
+            urgency=Urgency.URGENT,
+            assignee=officer,
+            entry_body="On it.",
+            to_status=Status.CLOSED,  # assigned cases cannot be closed
+        )
+    assert [e.code for e in refused.value.error_dict["to_status"]] == [ErrorCode.INVALID_TRANSITION]
+    inquiry.refresh_from_db()
+    assert (inquiry.urgency, inquiry.assigned_to, inquiry.status) == (
+        Urgency.NORMAL,
+        None,
+        Status.NEW,
+    )
+    assert not InquiryEntry.objects.filter(inquiry=inquiry).exists()

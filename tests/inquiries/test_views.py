@@ -1,11 +1,14 @@
 """The resident's pages: help form, bad input, private case page, photo, registration link."""
 
+import datetime
 import io
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from core.crypto import decrypt_bytes
@@ -213,11 +216,6 @@ def test_resident_reply_bad_input_saves_nothing(client, station):
 
 
 def test_reply_to_a_closed_case_after_grace_period_is_gone(client, station, settings):
-    import datetime
-
-    import time_machine
-    from django.utils import timezone
-
     case_path = client.post(URL, _data())["Location"].split("?")[0]
     Inquiry.objects.update(status=Status.CLOSED, closed_at=timezone.now())
     later = timezone.now() + datetime.timedelta(days=settings.INQUIRY_REPLY_GRACE_DAYS + 1)
