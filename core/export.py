@@ -7,10 +7,15 @@ A ``ModelAdmin`` mixes in ``CsvExportAdminMixin`` and lists ``export_fields`` as
 ``export_sensitive_fields`` are only written for users with
 ``export_sensitive_permission``. Before the first row, ``export_record`` is called: a
 subclass records the export where it must (privacy.export writes the audit trail).
+
+The file is for Excel as much as for programs: it starts with a UTF-8 byte-order mark
+(without it Excel reads UTF-8 as the local code page and garbles Chinese addresses), and
+dates and times are written by ``core.times.format_local`` (local time, to the minute).
 """
 
 import csv
-from collections.abc import Callable, Iterator
+import datetime
+from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -20,7 +25,11 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
+from core.times import format_local
+
 EXPORT_CHUNK = 2000
+# U+FEFF at the start of a UTF-8 file: how Excel tells UTF-8 from the local code page.
+BYTE_ORDER_MARK = "\ufeff"
 
 
 class _Echo:
@@ -44,6 +53,10 @@ def _resolve(obj, accessor: str | Callable):
 
 
 def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date | datetime.time):
+        return format_local(value)  # digits and dashes: nothing a spreadsheet would run
     text = force_str(value)
     # Spreadsheets run cells starting with these as formulas (CSV injection).
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -58,6 +71,15 @@ def csv_rows(
     yield [force_str(header) for header, _accessor in columns]
     for obj in queryset.iterator(chunk_size=chunk_size):
         yield [_cell(_resolve(obj, accessor)) for _header, accessor in columns]
+
+
+def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
+    """Yield ``rows`` as lines of CSV text, the first one after a byte-order mark."""
+    writer = csv.writer(_Echo())
+    prefix = BYTE_ORDER_MARK
+    for row in rows:
+        yield prefix + writer.writerow(row)
+        prefix = ""
 
 
 class CsvExportAdminMixin:
@@ -105,10 +127,9 @@ class CsvExportAdminMixin:
             return HttpResponseBadRequest(_("These filters are not valid."))
         columns = self.export_columns(request)
         self.export_record(request, queryset)
-        writer = csv.writer(_Echo())
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(
-            (writer.writerow(row) for row in csv_rows(queryset, columns)),
+            csv_lines(csv_rows(queryset, columns)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = (

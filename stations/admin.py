@@ -1,5 +1,6 @@
 """Admin of stations: scoped by ``stations_for_user``; only managers and city admins change."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import IntegerField, OuterRef, Subquery
@@ -11,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.site_url import site_url_problems
 from stations import billboards
 from stations.constants import BillboardPurpose, BillboardSize, QrTarget
 from stations.forms import BillboardBatchForm, StationAdminForm
@@ -29,6 +31,11 @@ def _may_manage(request, obj) -> bool:
     if obj is None:
         return True
     return user_sees_all_stations(request.user) or user_manages(request.user, obj)
+
+
+def _print_check() -> dict:
+    """Return the template context of the warning shown where billboards are printed."""
+    return {"site_url": settings.SITE_URL, "site_url_problems": site_url_problems()}
 
 
 class ManagedInlineMixin:
@@ -115,6 +122,14 @@ class StationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and _may_manage(request, obj)
 
+    # --- pages that offer billboards warn when their QR codes would lead nowhere ---------
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), **_print_check()})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **_print_check()}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     # --- columns -------------------------------------------------------------------------
     @admin.display(description=_("name"))
     def display_name(self, obj):
@@ -150,24 +165,29 @@ class StationAdmin(admin.ModelAdmin):
             QrTarget.REGISTER: _("Registration form"),
             QrTarget.HELP: _("Help form"),
         }
+        # Every link downloads a file with a name that says what it is: the PDFs and the
+        # poster under the name their view gives them, QR codes under one made here (their
+        # URLs all end in qr.svg or qr.png).
         for target, label in labels.items():
             for fmt in ("svg", "png"):
                 url = reverse(f"stations:qr_{target}_{fmt}", kwargs={"code": obj.code})
-                links.append((url, f"{label} · QR {fmt.upper()}"))
+                name = f"linli-qr-{obj.code}-{target}.{fmt}"
+                links.append((url, name, f"{label} · QR {fmt.upper()}"))
         billboard = reverse("stations:billboard", kwargs={"code": obj.code})
         for size in BillboardSize.values:
             links.append(
-                (f"{billboard}?size={size}", _("Billboard %(size)s (PDF)") % {"size": size})
+                (f"{billboard}?size={size}", "", _("Billboard %(size)s (PDF)") % {"size": size})
             )
         links.append(
             (
                 reverse("stations:poster", kwargs={"code": obj.code}),
+                "",
                 _("Poster for WeChat (PNG)"),
             )
         )
         return format_html(
             '<ul class="linli-files">{}</ul>',
-            format_html_join("", '<li><a href="{}">{}</a></li>', links),
+            format_html_join("", '<li><a href="{}" download="{}">{}</a></li>', links),
         )
 
     @admin.display(description=_("Station page visits, last 30 days"))
@@ -223,5 +243,6 @@ class StationAdmin(admin.ModelAdmin):
             "stations": queryset,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "purposes": BillboardPurpose.choices,
+            **_print_check(),
         }
         return TemplateResponse(request, "admin/stations/station/billboard_batch.html", context)

@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import country_name_overrides
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("LINLI_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -81,6 +83,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # The browser's Accept-Language picks the language (LocaleMiddleware); a choice made in
 # the language menu is remembered for a year in this cookie.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+# Country names django-countries' Chinese catalogue gets wrong, corrected in Chinese only
+# (https://pypi.org/project/django-countries/, "Customize the country list"; the list and
+# why in core/countries.py).
+COUNTRIES_OVERRIDE = country_name_overrides()
 
 # ------------------------------------------------------------------------------
 # APPS — Django / third party / local
