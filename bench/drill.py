@@ -46,10 +46,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import run as bench_run  # noqa: E402
-from bench.common import LOOPBACK, Client, Gunicorn  # noqa: E402
+from bench.common import LOOPBACK, Client, Gunicorn, log  # noqa: E402
+from bench.environment import child_env, manage, pg_drop, pg_setup  # noqa: E402
 from bench.journeys import ask_for_help, register, small_photo  # noqa: E402
 from bench.processes import CeleryProcess, RedisServer  # noqa: E402
+from bench.seeds import phone_photos, registration_files, seed_stations  # noqa: E402
 
 VAR = ROOT / "var" / "drill"
 LEDGER = VAR / "ledger"
@@ -61,10 +62,6 @@ NETWORK_ERRORS = ("ConnectionResetError", "RemoteDisconnected", "BrokenPipeError
 # Outbox statuses of a message meant to be delivered; any other one (cancelled …) says it
 # was dropped on purpose, with a reason, and is not counted as lost.
 LIVE_STATUSES = ("created", "sending", "sent", "failed")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", flush=True)
 
 
 # ------------------------------------------------------------------------------
@@ -990,7 +987,7 @@ def main() -> int:
         old.unlink()
     redis = RedisServer(VAR / "redis.log")
     url = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-    env = bench_run.child_env(url, redis_url=redis.url, var=VAR, settings=SETTINGS)
+    env = child_env(url, redis_url=redis.url, var=VAR, settings=SETTINGS)
     compressed = ("3", "6", "2") if args.short else ("10", "20", "5")
     env.update(
         {
@@ -1016,20 +1013,20 @@ def main() -> int:
             if not shutil.which("redis-server"):
                 log("redis-server is required (apt-get install redis-server); stopping.")
                 return 2
-            if not bench_run.pg_setup(PG_DB):
+            if not pg_setup(PG_DB):
                 log("PostgreSQL is required on 127.0.0.1:5432 (user postgres).")
                 return 2
             postgres = True
             redis.start()
             log(f"database {PG_DB}, redis-server on port {redis.port}; migrating")
-            bench_run.manage(env, "migrate", "--no-input", "-v", "0")
-            bench_run.manage(env, "collectstatic", "--no-input", "-v", "0")
+            manage(env, "migrate", "--no-input", "-v", "0")
+            manage(env, "collectstatic", "--no-input", "-v", "0")
             import django
 
             django.setup()
-            bench_run.seed_stations(len(STATIONS))
-            photos = bench_run.phone_photos() if not args.short else []
-            files = bench_run.registration_files(not args.short, photos, small_photo())
+            seed_stations(len(STATIONS))
+            photos = phone_photos() if not args.short else []
+            files = registration_files(not args.short, photos, small_photo())
             stack.gunicorn = Gunicorn(env, VAR / "gunicorn.log")
             stack.workers = [worker("drill-w1", env), worker("drill-w2", env)]
             stack.beat = beat(env)
@@ -1081,7 +1078,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        bench_run.pg_drop(PG_DB)
+        pg_drop(PG_DB)
     if missed and not args.report_only:
         return 1
     return 0
