@@ -1,6 +1,9 @@
 """
 The figures of ``make bench``: each measures one thing against a baseline measured in the
 same run and returns a table row (bench/README.md says what each means).
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from bench.common import ROOT, Client, compare_rps, log, percentile
 from bench.environment import VAR
+from bench.journeys import register
 from bench.seeds import STATION, registration_files, superuser_client
 
 
@@ -168,8 +172,6 @@ def fig_billboard(repeat: int) -> Row:
 
 
 def fig_submit(port: int, args, big_photos: list[bytes], small: bytes) -> Row:
-    from bench.journeys import register
-
     with_photos, without = [], []
     failures: dict[str, int] = {}
     n = 0

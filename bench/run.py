@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import load  # noqa: E402
 from bench.common import Gunicorn, log  # noqa: E402
 from bench.environment import (  # noqa: E402
     PG_DB,
@@ -43,6 +44,7 @@ from bench.figures import (  # noqa: E402
     fig_submit,
     guarded,
 )
+from bench.journeys import small_photo  # noqa: E402
 from bench.seeds import STATION, phone_photos, registration_files, seed_stations  # noqa: E402
 
 
@@ -125,8 +127,6 @@ def main() -> int:
 
     static_path = static("bench/qr.png")
 
-    from bench.journeys import small_photo
-
     big_photos = phone_photos()
     small = small_photo()
 
@@ -157,8 +157,6 @@ def main() -> int:
             )
         )
         if not args.no_load:
-            from bench import load
-
             log(f"load test: {args.load_seconds:.0f} s")
             report = load.run(
                 gunicorn.port,

@@ -1,11 +1,15 @@
 """
 The benchmark's data: stations with an officer each, a superuser past the second factor,
 phone photos and the photo set of one submission (``bench.datagen`` makes registrations).
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations
 
 from bench.environment import VAR
+from bench.photos import phone_photo
 
 STATION = "bench-01"  # the station whose pages are measured
 
@@ -71,8 +75,6 @@ def superuser_client():
 
 def phone_photos() -> list[bytes]:
     """Two ~4 MB phone photos, made once and kept in var/bench/photos/."""
-    from bench.photos import phone_photo
-
     folder = VAR / "photos"
     folder.mkdir(parents=True, exist_ok=True)
     photos = []

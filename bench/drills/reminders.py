@@ -1,6 +1,9 @@
 """
 Drills during reminder runs: 2 a worker killed with kill -9, 3 its pool children killed,
 5 two runs of ``send_due_reminders`` at once.
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """
 The drills' residents: each registers or asks for help through the real forms, with an
 address of its own; and residents whose visa makes them due for a reminder today.
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations

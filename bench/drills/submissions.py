@@ -1,6 +1,9 @@
 """
 Drills while residents submit: 1 Redis stopped, 4 every database connection cut,
 6 SIGTERM to gunicorn, 7 the order of a registration's messages.
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations

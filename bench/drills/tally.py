@@ -1,6 +1,9 @@
 """
 Counting what residents would notice: registrations stored or lost, messages delivered
 never, once or twice (the ledger backends' files), in order or not, ERROR lines in logs.
+
+The project's modules are imported inside the functions: they run after ``django.setup()``,
+which the command (bench/run.py, bench/drill.py) calls once the environment is set.
 """
 
 from __future__ import annotations
