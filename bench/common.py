@@ -32,6 +32,11 @@ ORIGIN = f"https://{HOST}"
 LOOPBACK = "127.0.0.1"
 
 
+def log(message: str) -> None:
+    """Print ``message`` with the UTC time, at once (bench runs are watched live)."""
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", flush=True)
+
+
 def free_port() -> int:
     """Return a free TCP port on the loopback."""
     with socket.socket() as sock:

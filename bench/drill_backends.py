@@ -5,7 +5,7 @@ A delivery is one JSON file in ``settings.DRILL_LEDGER_DIR`` (written to a tempo
 renamed, so a process killed with ``kill -9`` leaves either the whole file or none), saying
 when it was delivered (nanoseconds), by which process, through which channel, to whom, with
 which identity (the email's ``Message-ID`` and ``X-Linli-Message``; an SMS's key, if the
-message carries one) and for which outbox row. ``bench/drill.py`` counts these files: a
+message carries one) and for which outbox row. ``bench/drills/tally.py`` counts these files: a
 message delivered once, never or twice, and in which order.
 
 The outbox row is found by looking up the call stack for the ``notifications.models.Message``

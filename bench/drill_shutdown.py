@@ -295,7 +295,7 @@ def _drill(gunicorn, port, args, store: Path, log_path: Path) -> int:
     # Reloading: nothing may fail at all.
     bad = {o for (_k, o) in counts if o != "ok"} if args.reload else {"reset", "reset-new"}
     failures = sum(v for (_k, o), v in counts.items() if o in bad)
-    # The last line, for `make drill`'s table (bench/drill.py reads these keys).
+    # The last line, for `make drill`'s table (bench/drills/external.py reads these keys).
     print(
         json.dumps(
             {

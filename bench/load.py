@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import threading
 import time
@@ -26,8 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Client, percentile  # noqa: E402
-from bench.journeys import register  # noqa: E402
+from bench.common import Client, Gunicorn, percentile  # noqa: E402
+from bench.environment import (  # noqa: E402
+    PG_DB,
+    VAR,
+    child_env,
+    manage,
+    pg_drop,
+    pg_setup,
+    redis_flush,
+)
+from bench.journeys import register, small_photo  # noqa: E402
+from bench.seeds import phone_photos, registration_files, seed_stations  # noqa: E402
 
 CLIENT_TIMEOUT = 180  # seconds; a request slower than this counts as an error
 
@@ -177,12 +188,6 @@ def summary(report: dict) -> str:
 
 def main() -> int:
     """Set up the bench database and gunicorn (as bench/run.py does) and run the load test."""
-    import os
-
-    from bench import run as bench_run
-    from bench.common import Gunicorn
-    from bench.journeys import small_photo
-
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -190,26 +195,26 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=50)
     parser.add_argument("--browsers", type=int, default=10)
     args = parser.parse_args()
-    bench_run.VAR.mkdir(parents=True, exist_ok=True)
-    (bench_run.VAR / "static-extra").mkdir(exist_ok=True)
-    postgres = bench_run.pg_setup()
+    VAR.mkdir(parents=True, exist_ok=True)
+    (VAR / "static-extra").mkdir(exist_ok=True)
+    postgres = pg_setup()
     url = (
-        f"postgres://postgres@127.0.0.1:5432/{bench_run.PG_DB}"
+        f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
         if postgres
-        else f"sqlite:///{bench_run.VAR / 'load.sqlite3'}"
+        else f"sqlite:///{VAR / 'load.sqlite3'}"
     )
-    if not bench_run.redis_flush():
+    if not redis_flush():
         return 2
-    env = bench_run.child_env(url)
+    env = child_env(url)
     os.environ.update(env)
-    bench_run.manage(env, "migrate", "--no-input", "-v", "0")
-    bench_run.manage(env, "collectstatic", "--no-input", "-v", "0")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "collectstatic", "--no-input", "-v", "0")
     import django
 
     django.setup()
-    bench_run.seed_stations()
-    files = bench_run.registration_files(True, bench_run.phone_photos(), small_photo())
-    gunicorn = Gunicorn(env, bench_run.VAR / "gunicorn.log")
+    seed_stations()
+    files = registration_files(True, phone_photos(), small_photo())
+    gunicorn = Gunicorn(env, VAR / "gunicorn.log")
     gunicorn.start()
     try:
         report = run(
@@ -227,8 +232,8 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        bench_run.pg_drop()
-    bench_run.redis_flush()
+        pg_drop()
+    redis_flush()
     return 0 if passed(report) else 1
 
 

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from notifications.constants import Channel
+
 
 def _parse(value: str) -> datetime.time:
     hours, minutes = value.split(":")
@@ -31,6 +33,13 @@ def quiet_hours_end(moment: datetime.datetime) -> datetime.datetime | None:
         return None
     day = local.date() if now < end else local.date() + datetime.timedelta(days=1)
     return datetime.datetime.combine(day, end, tzinfo=zone)
+
+
+def due_time(*, channel: str, moment: datetime.datetime) -> datetime.datetime:
+    """Return ``moment``, moved to the end of the quiet hours for text messages."""
+    if channel == Channel.SMS:
+        return quiet_hours_end(moment) or moment
+    return moment
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

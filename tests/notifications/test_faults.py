@@ -18,11 +18,11 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.utils import timezone
 
-from notifications import services, sms
+from notifications import sms
 from notifications.constants import Channel, MessageStatus
 from notifications.identity import email_message_id, message_identity
 from notifications.models import Message
-from notifications.services import message_send, messages_sweep
+from notifications.services import attempts, message_send, messages_sweep
 from tests.notifications import backends
 from tests.notifications.factories import MessageFactory
 
@@ -221,7 +221,7 @@ def test_slow_attempt_that_lost_its_lease_does_not_undo_the_attempt_that_took_ov
 def outage(settings, monkeypatch):
     """Email goes to ``mail.outbox``, then the database connection drops (see backends)."""
     settings.MAILERS = {"default": {"BACKEND": "tests.notifications.backends.DroppingEmailBackend"}}
-    monkeypatch.setattr(services, "SAVE_BACKOFF", 0.01)  # keep the test fast
+    monkeypatch.setattr(attempts, "SAVE_BACKOFF", 0.01)  # keep the test fast
     backends.outage.down = False
     backends.outage.drops = 0
     connection_created.connect(backends.outage.on_connection_created)
@@ -268,7 +268,7 @@ def test_send_that_cannot_be_saved_at_all_is_sent_again_with_the_same_message_id
     outage.down = True  # the database stays away for every retry
     with time_machine.travel(start, tick=False):
         assert message_send(message_id=message.pk).result == "unrecorded"
-    assert outage.drops == services.SAVE_TRIES
+    assert outage.drops == attempts.SAVE_TRIES
     outage.down = False
 
     message.refresh_from_db()

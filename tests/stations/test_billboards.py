@@ -139,7 +139,7 @@ def test_arabic_is_drawn_with_joined_letters_right_to_left():
 
 
 def test_a_phone_number_inside_arabic_keeps_its_digit_groups_in_order():
-    isolated = billboards._ltr("+86 20 1234 5678")
+    isolated = billboards.content._ltr("+86 20 1234 5678")
     drawn = "".join(run.text for run in typesetting.visual_runs(f"الهاتف: {isolated}", "ar"))
     assert "+86 20 1234 5678" in drawn
     assert "\u2066" not in drawn and "\u2069" not in drawn  # no box for a control character
@@ -263,7 +263,7 @@ def test_poster_is_a_phone_sized_png_whose_qr_codes_scan(station):
 
 
 def test_billboard_view_serves_cached_pdf_and_regenerates_after_a_change(client, station):
-    with mock.patch.object(billboards, "build_pdf", wraps=billboards.build_pdf) as build:
+    with mock.patch.object(billboards.files, "build_pdf", wraps=billboards.build_pdf) as build:
         first = client.get("/s/shipai/billboard.pdf?size=A3")
         second = client.get("/s/shipai/billboard.pdf?size=a3")
         assert build.call_count == 1

@@ -1,0 +1,129 @@
+"""
+Hand delivery tasks to the broker, after commit; never raise when the broker is away.
+
+A message not handed over stays ``created`` in the outbox, and ``messages_sweep``
+publishes it later.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from notifications.constants import MessageStatus
+from notifications.models import Message
+
+logger = logging.getLogger(__name__)
+
+
+def message_publish_many_on_commit(*, messages: list[Message]) -> None:
+    """Hand ``messages`` to the task queue in one callback once the transaction commits."""
+    now = timezone.now()
+    # One task per due moment (now; the end of the quiet hours for text messages).
+    groups: dict[float, list[int]] = {}
+    for message in messages:
+        delay = max(0.0, (message.next_attempt_at - now).total_seconds())
+        if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
+            continue  # the sweep hands it over when it is due
+        groups.setdefault(round(delay), []).append(message.pk)
+    if groups:
+        # Robust: the registration is already stored; a failure here must not become a
+        # 500 for it (the sweep publishes whatever was not handed over).
+        transaction.on_commit(lambda: _publish_groups(groups), robust=True)
+
+
+def _publish_groups(groups: dict[float, list[int]]) -> None:
+    for countdown, message_ids in groups.items():
+        if not message_publish_many(message_ids=message_ids, countdown=countdown):
+            return  # the broker is away; the sweep publishes the rest later
+
+
+def message_publish_on_commit(*, message: Message) -> None:
+    """Hand ``message`` to the task queue once the current transaction commits, if it is due soon."""
+    delay = (message.next_attempt_at - timezone.now()).total_seconds()
+    if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
+        return  # the sweep hands it over when it is due
+    message_id = message.pk
+    transaction.on_commit(
+        lambda: message_publish(message_id=message_id, countdown=max(0, delay)), robust=True
+    )
+
+
+def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True) -> bool:
+    """
+    Publish the delivery task of a message; return whether the broker took it.
+
+    Never raises: when the broker is down the message stays ``created`` in the outbox and
+    ``messages_sweep`` publishes it again later. Publishing uses short timeouts (settings).
+    ``mark=False`` leaves ``published_at`` alone (a batch already set it).
+    """
+    # Cycle-breaker: notifications.tasks imports the services, which publish its tasks.
+    from notifications.tasks import message_deliver
+
+    try:
+        message_deliver.apply_async(args=[message_id], countdown=countdown or None)
+    except Exception:
+        logger.warning(
+            "Could not publish delivery of message %s; the sweep will retry.",
+            message_id,
+            exc_info=True,
+        )
+        return False
+    if mark:
+        _published_mark(message_ids=[message_id])
+    return True
+
+
+def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> bool:
+    """
+    Publish the delivery of many messages as one task; return whether the broker took it.
+
+    The task (``notifications.messages_deliver_batch``) hands each message its own delivery
+    task in the worker, so retries and acknowledgements stay per message. Never raises:
+    when the broker is down the messages stay ``created`` and ``messages_sweep`` publishes
+    them again later.
+    """
+    # Cycle-breaker: notifications.tasks imports the services, which publish its tasks.
+    from notifications.tasks import messages_deliver_batch
+
+    if not message_ids:
+        return True
+    try:
+        messages_deliver_batch.apply_async(args=[list(message_ids)], countdown=countdown or None)
+    except Exception:
+        logger.warning(
+            "Could not publish delivery of %s messages (%s…); the sweep will retry.",
+            len(message_ids),
+            message_ids[0],
+            exc_info=True,
+        )
+        return False
+    _published_mark(message_ids=message_ids)
+    return True
+
+
+def _published_mark(*, message_ids: list[int]) -> None:
+    """
+    Note when ``message_ids`` were handed to the broker. Best effort: the task is already
+    queued, and a lost mark only lets the sweep publish them once more, which the delivery
+    task ignores for a message already sent (never a 500 after a stored submission).
+    """
+    try:
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
+            published_at=timezone.now()
+        )
+    except DatabaseError:
+        logger.warning("Could not note that messages %s were published.", message_ids)
+
+
+def messages_publish_each(*, message_ids: list[int]) -> int:
+    """
+    Publish one delivery task per message (in the worker, for a batch); return how many.
+
+    Stops at the first broker error: the rest stay ``created`` for the sweep.
+    """
+    for done, message_id in enumerate(message_ids):
+        if not message_publish(message_id=message_id, mark=False):
+            return done
+    return len(message_ids)
