@@ -261,6 +261,8 @@ REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 48
 REGISTRATION_LOST_LINK_LIMIT = (5, 60 * 60)
 # Submissions allowed per IP address and window (a shared Wi-Fi may hold many residents).
 REGISTRATION_SUBMIT_LIMIT = (30, 60 * 60)
+# Passport photos read (OCR, about a second of a worker each) per IP address and window.
+REGISTRATION_PASSPORT_READ_LIMIT = (20, 60 * 60)
 # Retention (PIPL arts. 19, 47): ended or rejected registrations are deleted with their
 # photos this many days after they ended.
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
