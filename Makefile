@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 # Apps with their own translation catalogue (app/locale/); the rest goes to locale/.
 APPS := stations privacy notifications registration inquiries workspace
 
-.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill
+.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill mrz-corpus system-packages
 
 help:
 	@echo "make run   - set up everything and serve Linli on http://127.0.0.1:$(PORT) with its worker and beat"
@@ -104,3 +104,14 @@ fuzz: venv compilemessages
 	@echo "Fuzzing 7 public-form tests with $(FUZZ_EXAMPLES) generated cases each"
 	LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q \
 	  tests/registration/test_fuzz.py tests/inquiries/test_fuzz.py
+
+# Debian packages the tests need (chromium, tesseract, the OCR-B font): bin/install-system-packages.
+system-packages:
+	bin/install-system-packages
+
+# Read the whole generated passport corpus (MRZ_CORPUS_COUNT pages from MRZ_CORPUS_SEED) and
+# print the share read fully, the wrong values filled (must be 0) and the time per page.
+MRZ_CORPUS_COUNT ?= 240
+MRZ_CORPUS_SEED ?= 20261129
+mrz-corpus: venv
+	$(PY) bench/mrz_corpus.py --count $(MRZ_CORPUS_COUNT) --seed $(MRZ_CORPUS_SEED)

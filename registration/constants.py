@@ -204,3 +204,54 @@ class ErrorCode(models.TextChoices):
             "resident's request (through their private link) or by the retention rules."
         ),
     )
+
+
+class MrzNote(models.TextChoices):
+    """Why a passport photo filled fewer fields than it could; shown to the resident."""
+
+    NOT_AN_IMAGE = (
+        "not_an_image",
+        _("We could not open this photo to read it. Please type the details yourself."),
+    )
+    NOT_FOUND = (
+        "not_found",
+        _(
+            "We could not read the machine-readable zone (the lines with <<< at the bottom of "
+            "the page) in this photo. Please type the details yourself, or try another photo "
+            "in good light."
+        ),
+    )
+    CHECK_FAILED = (
+        "check_failed",
+        _(
+            "Part of the machine-readable zone could not be read with certainty (glare, blur "
+            "or shadow?). We left those fields empty: please type them."
+        ),
+    )
+    NATIONALITY_NOT_LISTED = (
+        "nationality_not_listed",
+        _("The nationality in your passport is not in our list: please choose yours."),
+    )
+    SEX_NOT_LISTED = (
+        "sex_not_listed",
+        _("Your passport does not state a sex we can choose: please choose it yourself."),
+    )
+    NOT_A_PASSPORT = (
+        "not_a_passport",
+        _(
+            "This looks like an identity or residence card, not a passport: we filled in "
+            "only your personal details. Please type your passport's number and expiry date."
+        ),
+    )
+    UNAVAILABLE = (
+        "unavailable",
+        _("Reading passports is not available right now. Please type the details yourself."),
+    )
+
+
+class PassportReadingStatus(models.TextChoices):
+    """Where the reading of a form attempt's passport photo stands."""
+
+    NONE = "", pgettext_lazy("passport reading", "not requested")
+    PENDING = "pending", pgettext_lazy("passport reading", "reading")
+    DONE = "done", pgettext_lazy("passport reading", "read")

@@ -30,6 +30,7 @@ from registration.constants import (
     DocumentKind,
     DocumentType,
     EndReason,
+    PassportReadingStatus,
     RegistrationStatus,
     Sex,
     StayReason,
@@ -470,6 +471,30 @@ class SubmissionAttempt(models.Model):
         help_text=_("Station of the form."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    # The machine-readable zone of the attempt's passport photo, read by a Celery task
+    # (registration/mrz.py). The reading holds a passport number, so it is encrypted like one.
+    passport_reading_status = models.CharField(
+        _("passport reading"),
+        max_length=10,
+        choices=PassportReadingStatus.choices,
+        blank=True,
+        default=PassportReadingStatus.NONE,
+        help_text=_("Whether the passport photo's machine-readable zone was read."),
+    )
+    passport_reading_document = models.ForeignKey(
+        "Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("passport photo read"),
+        help_text=_("The photo the reading belongs to; a replaced photo makes it stale."),
+    )
+    passport_reading = EncryptedCharField(
+        _("passport reading result"),
+        blank=True,
+        help_text=_("The fields read and the notes for the resident (JSON, encrypted)."),
+    )
 
     class Meta:
         verbose_name = _("submission attempt")

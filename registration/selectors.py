@@ -1,6 +1,7 @@
 """Reads of the registration app."""
 
 import datetime
+import json
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -10,8 +11,14 @@ from core.crypto import blind_index
 from core.references import REFERENCE_ALPHABET
 from core.tokens import token_hash, token_looks_valid
 from notifications.constants import Channel
-from registration.constants import ACTIVE_STATUSES, VISA_EXPIRING_DAYS
-from registration.models import Amendment, Document, Registration, Resident
+from registration.constants import (
+    ACTIVE_STATUSES,
+    VISA_EXPIRING_DAYS,
+    DocumentKind,
+    PassportReadingStatus,
+)
+from registration.models import Amendment, Document, Registration, Resident, SubmissionAttempt
+from registration.mrz import MrzReading
 from stations.selectors import stations_for_user, user_sees_all_stations
 
 DOCUMENT_NUMBER_PURPOSE = "document_number"
@@ -231,6 +238,36 @@ def documents_current(*, registration: Registration) -> dict[str, Document]:
     for document in registration.documents.all():
         latest[document.kind] = document  # ordered by upload: the last one wins
     return latest
+
+
+def passport_reading_get(*, attempt: SubmissionAttempt | None) -> tuple[str, MrzReading | None]:
+    """
+    Return where the reading of the attempt's passport photo stands, and the reading once
+    done. A reading of a photo replaced since counts as none: it is never shown.
+    """
+    if attempt is None:
+        return PassportReadingStatus.NONE, None
+    row = (
+        SubmissionAttempt.objects.filter(pk=attempt.pk)
+        .values("passport_reading_status", "passport_reading_document_id", "passport_reading")
+        .first()
+    )
+    current = (
+        Document.objects.filter(attempt_id=attempt.pk, kind=DocumentKind.PASSPORT_PAGE)
+        .order_by("-uploaded_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if row is None or current is None or row["passport_reading_document_id"] != current:
+        return PassportReadingStatus.NONE, None
+    status = row["passport_reading_status"]
+    if status != PassportReadingStatus.DONE:
+        return status, None
+    try:
+        data = json.loads(row["passport_reading"] or "{}")
+    except ValueError:
+        data = {}
+    return status, MrzReading.from_dict(data if isinstance(data, dict) else {})
 
 
 def residents_for_check_in(*, station) -> QuerySet[Resident]:

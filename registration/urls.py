@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registration import views, views_documents
+from registration import views, views_documents, views_mrz
 
 app_name = "registration"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("registration/receipt/", views.receipt, name="receipt"),
     path("registration/lost-link/", views.lost_link, name="lost_link"),
     path("registration/lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
+    path(
+        "registration/passport/<str:code>/",
+        views_mrz.passport_reading,
+        name="passport_reading",
+    ),
     path(
         "registration/photo/<uuid:public_id>/",
         views_documents.attempt_photo,

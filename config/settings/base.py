@@ -59,8 +59,7 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60  # a choice made in the language menu lasts a year
-# Country names django-countries gets wrong in Chinese, fixed there only (core/countries.py).
-COUNTRIES_OVERRIDE = country_name_overrides()
+COUNTRIES_OVERRIDE = country_name_overrides()  # wrong Chinese names fixed: core/countries.py
 
 # ---- APPS — Django / third party / local
 DJANGO_APPS = [
@@ -242,6 +241,7 @@ RATE_LIMITS = {
     "lost-link-address": {"limit": 20, "window": _HOUR},
     "lost-link-reference-address": {"limit": 5, "window": _HOUR},
     "help-request": {"limit": 5, "window": _HOUR},  # accepted per address (not refused ones)
+    "passport-read": {"limit": 20, "window": _HOUR},  # OCR of passport photos (~1 s of a worker)
 }
 
 # ---- PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail
