@@ -190,7 +190,7 @@ def test_post_without_a_photo_is_refused_quietly(client, url):
 def test_reading_flood_from_one_address_keeps_the_photo_but_reads_nothing(
     client, url, passport, settings, django_capture_on_commit_callbacks
 ):
-    settings.REGISTRATION_PASSPORT_READ_LIMIT = (1, 3600)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passport-read": {"limit": 1, "window": 3600}}
     data, _truth = passport
     _send(client, url, _noise_jpeg(), django_capture_on_commit_callbacks)
     response = _send(client, url, data, django_capture_on_commit_callbacks)
@@ -248,3 +248,18 @@ def test_messages_are_translated_into_chinese(
     )
     body = client.get(url, headers={"accept-language": "zh-hans"}).json()
     assert "护照" in body["message"]
+
+
+def test_photo_flood_through_the_passport_endpoint_stops_at_the_form_quota(
+    client, url, settings, django_capture_on_commit_callbacks
+):
+    """The endpoint is another way in for photos: the form's quotas bind it too."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "photos-attempt": {"limit": 3, "window": 3600}}
+    answers = [
+        _send(client, url, _noise_jpeg(), django_capture_on_commit_callbacks).status_code
+        for _ in range(6)
+    ]
+    assert answers[:3] == [202, 202, 202]
+    assert answers[3:] == [429, 429, 429]
+    # Each accepted photo replaced the previous one; refused ones were never opened.
+    assert Document.objects.filter(kind=DocumentKind.PASSPORT_PAGE).count() == 1
