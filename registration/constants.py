@@ -112,7 +112,7 @@ DECISIONS_WITH_MESSAGE = (Decision.CORRECTION, Decision.REJECT)
 
 
 class RegistrationQueue(models.TextChoices):
-    """The saved queues of the day's work (the admin list's ``?queue=``, linked from the dashboard)."""
+    """The saved queues of the day's work: the admin list's ``?queue=``, the dashboard's links."""
 
     WAITING = "waiting", _("waiting, oldest first")
     OVERDUE = "overdue", _("waiting past the 24-hour deadline")
