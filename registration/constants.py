@@ -93,6 +93,38 @@ WAITING_STATUSES = (S.SUBMITTED, S.RESUBMITTED)
 VISA_EXPIRING_DAYS = 30
 
 
+class Decision(models.TextChoices):
+    """A reviewer's decision on a registration; the value is part of the review page's URL."""
+
+    REGISTERED = "registered", _("Mark registered")
+    CORRECTION = "correction", _("Request correction")
+    REJECT = "reject", _("Reject")
+
+
+# The status each decision moves a registration to (allowed by TRANSITIONS or refused).
+DECISION_STATUSES: dict[str, str] = {
+    Decision.REGISTERED: S.REGISTERED,
+    Decision.CORRECTION: S.CORRECTION_REQUESTED,
+    Decision.REJECT: S.REJECTED,
+}
+# The decisions the resident must be told why: staff write a message with them.
+DECISIONS_WITH_MESSAGE = (Decision.CORRECTION, Decision.REJECT)
+
+
+class RegistrationQueue(models.TextChoices):
+    """The saved queues of the day's work: the admin list's ``?queue=``, the dashboard's links."""
+
+    WAITING = "waiting", _("waiting, oldest first")
+    OVERDUE = "overdue", _("waiting past the 24-hour deadline")
+    CORRECTIONS = "corrections", _("correction requested")
+    EXPIRING = "expiring", _("visa or permit expiring within 30 days")
+    MINE = "mine", _("decided by me")
+
+
+# The waiting queues list the nearest (or most overdue) deadline first.
+QUEUES_BY_DEADLINE = (RegistrationQueue.WAITING, RegistrationQueue.OVERDUE)
+
+
 class EndReason(models.TextChoices):
     DEPARTED = "departed", _("the resident left")
     MOVED = "moved", _("the resident moved to a new address")

@@ -2,13 +2,18 @@
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from registration.constants import ACTIVE_STATUSES, WAITING_STATUSES, RegistrationStatus
+from registration.constants import ACTIVE_STATUSES
 from registration.models import Registration
-from registration.selectors import registrations_visa_expiring
+from registration.selectors import (
+    registrations_correction_requested,
+    registrations_overdue,
+    registrations_visa_expiring,
+    registrations_waiting,
+)
 
 
 def registration_figures_by_station(
@@ -20,9 +25,10 @@ def registration_figures_by_station(
         Registration.objects.filter(station_id__in=station_ids, status__in=ACTIVE_STATUSES)
         .values("station_id")
         .annotate(
-            waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
-            overdue=Count("pk", filter=Q(status__in=WAITING_STATUSES, deadline_at__lt=now)),
-            corrections=Count("pk", filter=Q(status=RegistrationStatus.CORRECTION_REQUESTED)),
+            # The admin's queues of the same names: one definition each.
+            waiting=Count("pk", filter=registrations_waiting()),
+            overdue=Count("pk", filter=registrations_overdue(now=now)),
+            corrections=Count("pk", filter=registrations_correction_requested()),
             expiring=Count("pk", filter=registrations_visa_expiring(today=today)),
         )
         .order_by()
@@ -33,7 +39,7 @@ def registration_figures_by_station(
 def registrations_waiting_oldest(*, station_ids: list[int], limit: int = 15) -> QuerySet:
     """Return the registrations waiting for review, nearest (or past) deadline first."""
     return (
-        Registration.objects.filter(station_id__in=station_ids, status__in=WAITING_STATUSES)
+        Registration.objects.filter(registrations_waiting(), station_id__in=station_ids)
         .select_related("resident", "station")
         .prefetch_related("station__texts")
         .order_by("deadline_at", "pk")[:limit]

@@ -12,7 +12,8 @@ from registration.documents import document_response
 from registration.models import Document
 from registration.selectors import registrations_for_user
 from registration.services import attempt_get
-from registration.views import ATTEMPTS_SESSION_KEY, _by_token
+from registration.views.attempts import ATTEMPTS_SESSION_KEY
+from registration.views.private import _by_token
 
 VIEW_DOCUMENT_PERMISSION = "registration.view_document"
 

@@ -193,12 +193,12 @@ def test_a_failing_form_never_logs_the_passport_number(client, json_log, url):
 def test_the_registration_form_failing_never_logs_the_passport_number(
     client, station, json_log, monkeypatch
 ):
-    import registration.forms
+    import registration.forms.register
 
     def broken(value):
         raise RuntimeError("validator broke")
 
-    monkeypatch.setattr(registration.forms, "clean_document_number", broken)
+    monkeypatch.setattr(registration.forms.register, "clean_document_number", broken)
     client.raise_request_exception = False
     email_handler = AdminEmailHandler(include_html=True)  # the detailed HTML report too
     logging.getLogger("django.request").addHandler(email_handler)

@@ -8,9 +8,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy.constants import AuditAction
+from privacy.models import AuditEntry
 from registration import services
-from registration.constants import RegistrationStatus
+from registration.constants import Decision, RegistrationStatus
 from registration.models import Document, Registration
+from registration.selectors import document_number_index
 from stations.constants import GROUP_CITY_ADMIN, GROUP_MANAGER, GROUP_OFFICER
 from tests.registration.factories import RegistrationFactory, jpeg_bytes, photo_upload
 from tests.stations.factories import StaffUserFactory
@@ -250,3 +253,80 @@ def test_fields_are_read_only_and_nothing_can_be_added(client, station, officer)
     registration.refresh_from_db()
     assert registration.status == S.SUBMITTED
     assert Registration.objects.count() == 1
+
+
+def _decisions_audited():
+    return list(
+        AuditEntry.objects.filter(action=AuditAction.DECISION).values_list("detail", flat=True)
+    )
+
+
+def test_a_decision_is_audited_once_it_took_effect(client, station, officer):
+    registration = RegistrationFactory(station=station)
+    client.force_login(officer)
+    url = reverse("admin:registration_registration_review", args=[registration.pk, "registered"])
+    assert client.post(url).status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == S.REGISTERED
+    assert _decisions_audited() == [Decision.REGISTERED.value]
+
+
+def test_a_refused_decision_leaves_no_audit_entry(client, station, officer):
+    """The audit trail holds what happened: a decision the status refuses is not in it."""
+    registration = RegistrationFactory(station=station, status=S.ENDED)
+    client.force_login(officer)
+    for decision, data in (("registered", {}), ("reject", {"message": "No."})):
+        url = reverse("admin:registration_registration_review", args=[registration.pk, decision])
+        assert client.post(url, data).status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == S.ENDED
+    assert _decisions_audited() == []
+
+
+def test_a_forged_decision_word_answers_404_and_records_nothing(client, station, officer):
+    registration = RegistrationFactory(station=station)
+    client.force_login(officer)
+    url = reverse("admin:registration_registration_review", args=[registration.pk, "approve"])
+    assert client.post(url, {"message": "x"}).status_code == 404
+    assert client.get(url).status_code == 404
+    registration.refresh_from_db()
+    assert registration.status == S.SUBMITTED
+    assert not AuditEntry.objects.filter(action=AuditAction.DECISION).exists()
+
+
+def test_bulk_decision_audits_only_the_registrations_it_changed(client, station, officer):
+    waiting = RegistrationFactory(station=station)
+    ended = RegistrationFactory(station=station, status=S.ENDED)
+    client.force_login(officer)
+    response = client.post(
+        CHANGELIST, {"action": "mark_registered", "_selected_action": [waiting.pk, ended.pk]}
+    )
+    assert response.status_code == 302
+    entries = AuditEntry.objects.filter(action=AuditAction.DECISION)
+    assert list(entries.values_list("object_id", flat=True)) == [str(waiting.pk)]
+
+
+def test_city_administrator_correcting_a_document_number_keeps_it_searchable(client, station):
+    registration = RegistrationFactory(station=station, resident__document_number="E1234567")
+    resident = registration.resident
+    city = StaffUserFactory()
+    city.groups.add(Group.objects.get(name=GROUP_CITY_ADMIN))
+    client.force_login(city)
+    url = reverse("admin:registration_resident_change", args=[resident.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    # What the page shows, sent back with one correction.
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value not in (None, False):
+            data[name] = value if isinstance(value, list) else str(value)
+    data["document_number"] = "E7654321"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    resident.refresh_from_db()
+    assert resident.document_number == "E7654321"
+    assert resident.document_number_index == document_number_index("E7654321")
+    assert list(_results(client, "E7654321")) == [registration]
+    assert resident.history.latest().history_user == city

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registration import services
 from registration.constants import RegistrationStatus
+from registration.dashboard import registration_figures_by_station
 from registration.selectors import registration_changes
 from tests.registration.factories import RegistrationFactory
 
@@ -137,3 +138,25 @@ def test_move_into_another_station_shows_it_nothing_of_the_old_stay(client, stat
         (str(label), before, after)
         for label, before, after in registration_changes(registration=same)
     ]
+
+
+def test_the_dashboard_counts_the_queues_the_list_shows(client, officer, station):
+    """One definition per queue: the dashboard's figures are the admin list's queues."""
+    now = timezone.now()
+    RegistrationFactory(
+        station=station,
+        arrival_at=now - datetime.timedelta(hours=30),
+        deadline_at=now - datetime.timedelta(hours=6),
+    )
+    RegistrationFactory(station=station)
+    RegistrationFactory(station=station, status=S.CORRECTION_REQUESTED)
+    RegistrationFactory(
+        station=station,
+        status=S.REGISTERED,
+        visa_valid_until=timezone.localdate() + datetime.timedelta(days=10),
+    )
+    figures = registration_figures_by_station(station_ids=[station.pk], now=now)[station.pk]
+    client.force_login(officer)
+    for queue in ("waiting", "overdue", "corrections", "expiring"):
+        assert len(_references(client.get(CHANGELIST, {"queue": queue}))) == figures[queue]
+    assert figures == {"waiting": 2, "overdue": 1, "corrections": 1, "expiring": 1}

@@ -11,8 +11,16 @@ from django.utils import timezone
 
 from core.crypto import normalise_document_number
 from core.references import reference_new
+from privacy.constants import AuditAction
+from privacy.models import AuditEntry
 from registration import services
-from registration.constants import TRANSITIONS, AmendmentKind, EndReason, RegistrationStatus
+from registration.constants import (
+    TRANSITIONS,
+    AmendmentKind,
+    Decision,
+    EndReason,
+    RegistrationStatus,
+)
 from registration.forms import RegistrationForm
 from registration.models import Amendment, Document, Resident
 from registration.selectors import registration_get_by_token, residents_for_check_in
@@ -397,3 +405,74 @@ def test_amendments_are_listed_for_the_timeline(station, officer):
     registration = RegistrationFactory(station=station)
     services.registration_mark_registered(registration=registration, actor=officer)
     assert [a.kind for a in Amendment.objects.all()] == [AmendmentKind.REGISTERED]
+
+
+# ------------------------------------------------------------------------------
+# Decisions: one service, audited only once they took effect
+# ------------------------------------------------------------------------------
+def _decisions_audited(registration):
+    return list(
+        AuditEntry.objects.filter(
+            action=AuditAction.DECISION, object_id=str(registration.pk)
+        ).values_list("detail", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "status"),
+    [
+        (Decision.REGISTERED, S.REGISTERED),
+        (Decision.CORRECTION, S.CORRECTION_REQUESTED),
+        (Decision.REJECT, S.REJECTED),
+    ],
+)
+def test_decide_applies_the_decision_and_audits_it(station, officer, decision, status):
+    registration = RegistrationFactory(station=station)
+    services.registration_decide(
+        registration=registration, actor=officer, decision=decision, message="Please check."
+    )
+    registration.refresh_from_db()
+    assert registration.status == status
+    assert _decisions_audited(registration) == [decision.value]
+
+
+def test_a_decision_without_its_message_is_refused_and_not_audited(station, officer):
+    registration = RegistrationFactory(station=station)
+    with pytest.raises(ValidationError) as raised:
+        services.registration_decide(
+            registration=registration, actor=officer, decision=Decision.REJECT, message=" "
+        )
+    assert raised.value.error_dict["message"][0].code == "message_required"
+    registration.refresh_from_db()
+    assert registration.status == S.SUBMITTED
+    assert _decisions_audited(registration) == []
+
+
+def test_an_unknown_decision_changes_nothing(station, officer):
+    registration = RegistrationFactory(station=station)
+    with pytest.raises(ValueError):
+        services.registration_decide(registration=registration, actor=officer, decision="approve")
+    registration.refresh_from_db()
+    assert registration.status == S.SUBMITTED
+    assert _decisions_audited(registration) == []
+
+
+def test_decide_many_counts_decided_and_refused_each_on_its_own(station, officer):
+    waiting = RegistrationFactory(station=station)
+    ended = RegistrationFactory(station=station, status=S.ENDED)
+    decided, refused = services.registration_decide_many(
+        registrations=[ended, waiting], actor=officer, decision=Decision.REGISTERED
+    )
+    assert (decided, refused) == (1, 1)
+    waiting.refresh_from_db()
+    assert waiting.status == S.REGISTERED
+    assert _decisions_audited(ended) == []
+
+
+def test_erase_many_counts_refusals_by_code(station, officer):
+    not_asked = RegistrationFactory(station=station, status=S.ENDED)
+    active = RegistrationFactory(station=station)
+    services.registration_deletion_request(registration=active)
+    erased = services.resident_erase_many(registrations=[not_asked, active], actor=officer)
+    assert erased.count == 0
+    assert erased.refused == {"erase_not_requested": 1, "erase_active": 1}

@@ -1,0 +1,137 @@
+"""
+Residents: how to reach one, and which records are one person (docs/identity.md).
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from notifications.constants import Channel
+from registration.constants import ACTIVE_STATUSES
+from registration.models import Registration, Resident
+from registration.selectors.registrations import registrations_for_user
+from registration.selectors.search import document_number_index
+
+
+def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tuple[str, str]]:
+    """
+    Return how to reach ``resident``, as ``(channel, address)`` pairs: email whenever there
+    is an address, and SMS too when the resident prefers SMS or has no email (``sms``
+    forces it on or off). The one rule of "how to reach a resident", for every message.
+    """
+    email = resident.email or ""
+    phone = str(resident.phone or "")
+    want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)
+    routes = []
+    if email:
+        routes.append((Channel.EMAIL, email))
+    if want_sms and phone:
+        routes.append((Channel.SMS, phone))
+    return routes
+
+
+def resident_route(resident: Resident) -> tuple[str, str] | None:
+    """Return the one way to reach ``resident``: their preferred channel if it can be used."""
+    routes = resident_routes(resident)
+    preferred = [route for route in routes if route[0] == resident.preferred_channel]
+    return (preferred or routes or [None])[0]
+
+
+def resident_find(*, nationality: str, document_number: str) -> Resident | None:
+    """
+    Return a resident with this travel-document number and nationality, if any (the first;
+    several records may carry one number, see ``resident_match_suggestions``).
+    """
+    index = document_number_index(document_number)
+    if not index:
+        return None
+    return Resident.objects.filter(nationality=nationality, document_number_index=index).first()
+
+
+def resident_same_person_ids(*, resident: Resident) -> list[int]:
+    """
+    Return the ids of the records staff confirmed to be the same person as ``resident``
+    (``resident`` included). The registrations a private link leads to share one resident.
+    """
+    person_id = resident.person_id
+    return list(
+        Resident.objects.filter(Q(pk=person_id) | Q(same_person_as_id=person_id)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def resident_station_ids(*, resident: Resident) -> set[int]:
+    """Return the stations holding a registration of ``resident``, anonymised or not."""
+    return set(
+        Registration.objects.filter(resident=resident)
+        .order_by()
+        .values_list("station_id", flat=True)
+        .distinct()
+    )
+
+
+def registration_other_stays(*, registration: Registration, user) -> QuerySet[Registration]:
+    """
+    Return the other registrations of the person of ``registration`` that ``user`` may see:
+    its own resident's (the private-link chain) and those of records staff confirmed as the
+    same person — never of a record that only shares the document number.
+    """
+    return (
+        registrations_for_user(user)
+        .filter(resident_id__in=resident_same_person_ids(resident=registration.resident))
+        .exclude(pk=registration.pk)
+        .select_related("station")
+        .order_by("-arrival_at", "-pk")
+    )
+
+
+def resident_match_suggestions(
+    *, registration: Registration, user, limit: int = 10
+) -> list[Resident]:
+    """
+    Return the records that may be the same person as the resident of ``registration``:
+    same nationality and travel-document number, not anonymised, not yet confirmed, and with
+    a registration ``user`` may see. Each carries ``visible_registrations``, only those of
+    the user's stations: another station's records stay behind its wall.
+
+    A suggestion proves nothing (anyone may type a passport number): staff confirm it
+    (``services.resident_match_confirm``) before it links anything.
+    """
+    resident = registration.resident
+    if not resident.document_number_index or resident.anonymised_at is not None:
+        return []
+    visible = registrations_for_user(user)
+    return list(
+        Resident.objects.filter(
+            nationality=resident.nationality,
+            document_number_index=resident.document_number_index,
+            anonymised_at__isnull=True,
+            registrations__in=visible,
+        )
+        .exclude(pk__in=resident_same_person_ids(resident=resident))
+        .distinct()
+        .order_by("pk")
+        .prefetch_related(
+            Prefetch(
+                "registrations",
+                queryset=visible.select_related("station").order_by("-arrival_at", "-pk"),
+                to_attr="visible_registrations",
+            )
+        )[:limit]
+    )
+
+
+def residents_for_check_in(*, station) -> QuerySet[Resident]:
+    """
+    Return the residents with an active registration at ``station`` who agreed to be
+    contacted, each person once: of records staff confirmed as one person, the newest (its
+    contact details are the latest). Records that only share a document number are not
+    merged: that would let a stranger's form decide who is asked.
+    """
+    eligible = Resident.objects.filter(
+        contact_consent=True,
+        registrations__station=station,
+        registrations__status__in=ACTIVE_STATUSES,
+    ).annotate(person=Coalesce("same_person_as_id", "pk"))
+    newer_record = eligible.filter(person=OuterRef("person"), pk__gt=OuterRef("pk"))
+    return eligible.exclude(Exists(newer_record)).distinct()

@@ -1,0 +1,165 @@
+"""
+Submitting a registration from the public form: a new resident, a new registration, its
+photos, and the confirmation with a new private link.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.references import reference_save
+from core.tokens import token_hash, token_new
+from registration.constants import CONSENT_NOTICE_VERSION, AmendmentKind, RegistrationStatus
+from registration.models import Registration, Resident, SubmissionAttempt
+from registration.selectors import document_number_index, visa_number_index
+from registration.services.attempts import _adopt_photos
+from registration.services.notify import resident_notify
+from registration.services.workflow import _amend
+
+logger = logging.getLogger(__name__)
+S = RegistrationStatus
+
+RESIDENT_FIELDS = (
+    "surname",
+    "given_names",
+    "chinese_name",
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "document_type",
+    "document_number",
+    "document_expiry",
+    "phone",
+    "email",
+    "wechat_id",
+    "preferred_language",
+    "preferred_channel",
+    "contact_consent",
+)
+REGISTRATION_FIELDS = (
+    "visa_type",
+    "visa_number",
+    "visa_valid_until",
+    "entry_date",
+    "port_of_entry",
+    "arrival_at",
+    "expected_departure",
+    "stay_reason",
+    "school_or_employer",
+    "address",
+    "accommodation_type",
+    "host_name",
+    "host_phone",
+)
+
+
+@dataclass
+class Submitted:
+    """A new registration and the raw token of its private link (shown once, never stored)."""
+
+    registration: Registration
+    token: str
+
+
+def reference_prefix(station) -> str:
+    """Return the two letters of ``station``'s references (``SP`` in ``SP-7K3M-9Q2X``)."""
+    letters = [ch for ch in station.code.upper() if ch.isalpha()]
+    return "".join(letters[:2]).ljust(2, "X")
+
+
+def _resident_create(*, data: dict) -> Resident:
+    """
+    Create the resident of a public submission from ``data``.
+
+    Never an existing resident, even with the same document number: a public form cannot
+    prove who is typing, so it cannot change what another record says or where its
+    messages go (docs/identity.md). A match is a suggestion for staff
+    (``selectors.resident_match_suggestions``).
+    """
+    resident = Resident(**{field: data[field] for field in RESIDENT_FIELDS if field in data})
+    resident.document_number_index = document_number_index(resident.document_number)
+    resident.save()
+    return resident
+
+
+def _registration_fill(registration: Registration, data: dict) -> None:
+    for field in REGISTRATION_FIELDS:
+        if field in data:
+            setattr(registration, field, data[field])
+    registration.visa_number_index = visa_number_index(registration.visa_number or "")
+    registration.deadline_at = registration.arrival_at + datetime.timedelta(
+        hours=settings.REGISTRATION_DEADLINE_HOURS
+    )
+
+
+def _registration_create(
+    *,
+    station,
+    resident: Resident,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+    previous: Registration | None = None,
+    token: str | None = None,
+) -> Submitted:
+    """
+    Save a registration of ``resident`` with its photos and queue the confirmation with the
+    private link: ``token`` keeps an existing link (a move), else a new one is made.
+    """
+    now = timezone.now()
+    if token:
+        raw_token, hashed = token, token_hash(token)
+    else:
+        raw_token, hashed = token_new()
+    registration = Registration(
+        resident=resident,
+        station=station,
+        status=S.SUBMITTED,
+        status_changed_at=now,
+        submitted_at=now,
+        consent_notice_version=data.get("consent_notice_version", CONSENT_NOTICE_VERSION),
+        consent_given_at=data.get("consent_given_at") or now,
+        language=language,
+        previous=previous,
+        token_hash=hashed,
+    )
+    _registration_fill(registration, data)
+    reference_save(registration, prefix=reference_prefix(station))
+    _adopt_photos(registration=registration, attempt=attempt)
+    amendment = _amend(
+        registration,
+        AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED,
+    )
+    resident_notify(
+        registration=registration,
+        template="confirmation",
+        key=f"registration:{registration.pk}:confirmation:{amendment.pk}",
+        token=raw_token,
+        context={"late": registration.is_overdue},
+    )
+    return Submitted(registration=registration, token=raw_token)
+
+
+def registration_submit(
+    *,
+    station,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+) -> Submitted:
+    """
+    Save a registration from the public form, with a new resident holding the identity and
+    contact submitted with it, and queue the confirmation with a new private link.
+    ``data`` is the cleaned form (resident and stay).
+    """
+    with transaction.atomic():
+        resident = _resident_create(data=data)
+        submitted = _registration_create(
+            station=station, resident=resident, data=data, attempt=attempt, language=language
+        )
+    logger.info("Registration %s submitted.", submitted.registration.pk)
+    return submitted
