@@ -23,13 +23,8 @@ from registration.constants import DocumentKind, ErrorCode, MrzNote, PassportRea
 from registration.selectors import passport_reading_get
 from registration.services_mrz import passport_photo_add
 from registration.views import _attempt
+from registration.views.register import register_flow
 from stations.selectors import station_get_by_code
-
-
-def register_flow(station) -> str:
-    """Return the session key of the registration form's attempt at ``station``."""
-    # The same key as registration.views.register uses for its attempt.
-    return f"register:{station.pk}"
 
 
 def _answer(attempt, *, status: int = 200, error: str = "") -> JsonResponse:

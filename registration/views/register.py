@@ -12,6 +12,7 @@ from core.db import retry_on_lost_connection
 from core.ratelimit import rate_limit_hit
 from registration import forms, services
 from registration.constants import CONSENT_NOTICE_VERSION
+from registration.selectors import passport_reading_get
 from registration.views.attempts import (
     ATTEMPTS_SESSION_KEY,
     _attempt,
@@ -37,6 +38,20 @@ def _initial_for_new(request) -> dict:
     }
 
 
+def register_flow(station) -> str:
+    """Return the session key of the registration form's attempt at ``station``."""
+    return f"register:{station.pk}"
+
+
+def _initial_with_reading(request, attempt) -> dict:
+    """The new form's initial values, with what the passport photo's MRZ proved (if read)."""
+    initial = _initial_for_new(request)
+    _state, reading = passport_reading_get(attempt=attempt)
+    if reading is not None:
+        initial.update(reading.form_initial())
+    return initial
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request, code):
@@ -46,10 +61,12 @@ def register(request, code):
         raise Http404
     if not station.is_active:
         return station_closed_response(request, code=station.code)
-    flow = f"register:{station.pk}"
+    flow = register_flow(station)
     if request.method == "GET":
         attempt = _attempt(request, flow, create=False)
-        form = forms.RegistrationForm(station=station, initial=_initial_for_new(request))
+        form = forms.RegistrationForm(
+            station=station, initial=_initial_with_reading(request, attempt)
+        )
         return _form_page(request, station, form, attempt)
 
     step = request.POST.get("step", "review")

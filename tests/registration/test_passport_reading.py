@@ -263,3 +263,21 @@ def test_photo_flood_through_the_passport_endpoint_stops_at_the_form_quota(
     assert answers[3:] == [429, 429, 429]
     # Each accepted photo replaced the previous one; refused ones were never opened.
     assert Document.objects.filter(kind=DocumentKind.PASSPORT_PAGE).count() == 1
+
+
+def test_form_page_shows_the_read_fields_for_the_resident_to_confirm(
+    client, url, station, passport, django_capture_on_commit_callbacks
+):
+    """Without JavaScript too: the form page itself offers what the passport proved."""
+    data, truth = passport
+    assert _send(client, url, data, django_capture_on_commit_callbacks).status_code == 202
+    page = client.get(reverse("registration:register", args=[station.code]))
+    assert page.status_code == 200
+    initial = page.context["form"].initial
+    assert initial["surname"] == truth["surname"]
+    assert str(initial["date_of_birth"]) == truth["date_of_birth"]
+    assert f'value="{truth["surname"]}"' in page.text
+    # Another visitor's form page shows nothing of it.
+    other = Client().get(reverse("registration:register", args=[station.code]))
+    assert other.status_code == 200
+    assert truth["surname"] not in other.text
