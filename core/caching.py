@@ -5,6 +5,8 @@ import threading
 from collections import OrderedDict
 
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +72,44 @@ class LocalLRU:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class RedisCache(DjangoRedisCache):
+    """
+    Django's Redis cache backend with two changes, both in its client:
+
+    - one ``redis.Redis`` per connection pool: Django makes a new one for every cache call,
+      which costs redis-py about as much as the round trip itself (it copies its table of
+      reply parsers each time); a client is thread-safe and holds no connection of its own;
+    - ``incr`` in one atomic round trip: Django's ``EXISTS`` then ``INCRBY`` takes two, and
+      a key expiring between them comes back from ``INCRBY`` as a counter that never
+      expires (a rate limit that never lifts). Still ``ValueError`` for a missing key.
+    """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _RedisCacheClient
+
+
+class _RedisCacheClient(RedisCacheClient):
+    _INCR_EXISTING = (
+        "if redis.call('exists', KEYS[1]) == 1 then"
+        " return redis.call('incrby', KEYS[1], ARGV[1]) end return false"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+    def incr(self, key, delta):
+        value = self.get_client(key, write=True).eval(self._INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value

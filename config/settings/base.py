@@ -198,7 +198,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend with one client per pool (core/caching.py).
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "linli",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

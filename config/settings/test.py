@@ -39,7 +39,7 @@ STORAGES = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "linli-test",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
