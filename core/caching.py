@@ -1,8 +1,6 @@
 """The cache as a help, never a dependency: a cache outage degrades to the database."""
 
 import logging
-import threading
-from collections import OrderedDict
 
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -20,58 +18,21 @@ def cache_get(key: str, default=None):
         return default
 
 
+def cache_get_many(keys: list[str]) -> dict:
+    """Return ``cache.get_many(keys)``, or ``{}`` when the cache does not answer."""
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("Cache unavailable (get_many %s)", keys[:3], exc_info=True)
+        return {}
+
+
 def cache_set(key: str, value, timeout) -> None:
     """Store ``value`` if the cache answers; otherwise carry on without it."""
     try:
         cache.set(key, value, timeout)
     except Exception:
         logger.warning("Cache unavailable (set %s)", key, exc_info=True)
-
-
-def cache_add(key: str, value, timeout) -> bool:
-    """Return ``cache.add(...)``, or ``False`` when the cache does not answer."""
-    try:
-        return cache.add(key, value, timeout)
-    except Exception:
-        logger.warning("Cache unavailable (add %s)", key, exc_info=True)
-        return False
-
-
-class LocalLRU:
-    """
-    A small, thread-safe, per-process least-recently-used map.
-
-    Holds what every worker may keep in memory because its key says exactly what it was
-    built from (e.g. the station generation and ``SITE_URL``): a changed input is a new
-    key, so nothing stale is ever served; old keys just fall out.
-    """
-
-    def __init__(self, maxsize: int = 256):
-        self.maxsize = maxsize
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key, default=None):
-        with self._lock:
-            try:
-                self._data.move_to_end(key)
-            except KeyError:
-                return default
-            return self._data[key]
-
-    def set(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 class RedisCache(DjangoRedisCache):

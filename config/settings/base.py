@@ -125,8 +125,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # QR codes already drawn by this process, answered like static files (public, no session).
-    "stations.middleware.QrCodeMiddleware",
+    # Station pages and QR codes from the cache, answered like static files (stations/pages.py).
+    "stations.middleware.StationPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -213,13 +213,9 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-# Station pages (stations/): each process trusts the generation of the station data it read
-# from the cache for this many seconds (0: asks the cache on every view, as tests do).
-STATIONS_GENERATION_LOCAL_SECONDS = 1.0
-# Station page views are counted in process memory and handed to the cache counters after
-# this many seconds or views, whichever comes first (stations/visits.py).
-STATION_VISIT_BUFFER_SECONDS = 5.0
-STATION_VISIT_BUFFER_VIEWS = 1000
+# Each web process tallies its station page views in memory and a thread of it adds them
+# to the cache counters this often (stations/visits.py); None: no thread (tests hand over).
+STATION_VISITS_HAND_OVER_SECONDS = 5
 
 # ------------------------------------------------------------------------------
 # STATIC AND PRIVATE FILES — https://docs.djangoproject.com/en/6.1/howto/static-files/
