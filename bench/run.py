@@ -126,6 +126,7 @@ def main() -> int:
     from django.templatetags.static import static
 
     static_path = static("bench/qr.png")
+    stylesheet = static("css/linli.css")  # the station page's baseline (figure 1)
 
     big_photos = phone_photos()
     small = small_photo()
@@ -136,9 +137,16 @@ def main() -> int:
     log(f"gunicorn: {gunicorn.workers} workers × {os.environ.get('GUNICORN_THREADS', 4)} threads")
     gunicorn.start()
     try:
-        log("1. station page vs bare view")
+        log("1. station page vs static file")
         rows.append(
-            guarded("1. station page ÷ bare view", "≥ 0.8", fig_station, gunicorn.port, args)
+            guarded(
+                "1. station page ÷ static file",
+                "≥ 0.8",
+                fig_station,
+                gunicorn.port,
+                args,
+                stylesheet,
+            )
         )
         log("2. QR PNG vs static file")
         rows.append(

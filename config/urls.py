@@ -8,7 +8,7 @@ The station URLs printed on billboards never change meaning: ``/s/<code>/`` (sta
 from django.contrib import admin
 from django.urls import include, path
 
-from core import health
+from core import health, language_choice
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -17,6 +17,7 @@ urlpatterns = [
     # other app's path can match theirs (``""`` and ``s/<code>/…`` endpoints only).
     path("", include("stations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", language_choice.language_choose, name="language_choose"),
     # Two-step sign-in (workspace/) under the admin, before the admin's own catch-all.
     path("admin/2fa/", include("workspace.urls")),
     path("admin/", admin.site.urls),

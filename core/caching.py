@@ -1,10 +1,10 @@
 """The cache as a help, never a dependency: a cache outage degrades to the database."""
 
 import logging
-import threading
-from collections import OrderedDict
 
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,15 @@ def cache_get(key: str, default=None):
         return default
 
 
+def cache_get_many(keys: list[str]) -> dict:
+    """Return ``cache.get_many(keys)``, or ``{}`` when the cache does not answer."""
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("Cache unavailable (get_many %s)", keys[:3], exc_info=True)
+        return {}
+
+
 def cache_set(key: str, value, timeout) -> None:
     """Store ``value`` if the cache answers; otherwise carry on without it."""
     try:
@@ -26,47 +35,42 @@ def cache_set(key: str, value, timeout) -> None:
         logger.warning("Cache unavailable (set %s)", key, exc_info=True)
 
 
-def cache_add(key: str, value, timeout) -> bool:
-    """Return ``cache.add(...)``, or ``False`` when the cache does not answer."""
-    try:
-        return cache.add(key, value, timeout)
-    except Exception:
-        logger.warning("Cache unavailable (add %s)", key, exc_info=True)
-        return False
-
-
-class LocalLRU:
+class RedisCache(DjangoRedisCache):
     """
-    A small, thread-safe, per-process least-recently-used map.
+    Django's Redis cache backend with two changes, both in its client:
 
-    Holds what every worker may keep in memory because its key says exactly what it was
-    built from (e.g. the station generation and ``SITE_URL``): a changed input is a new
-    key, so nothing stale is ever served; old keys just fall out.
+    - one ``redis.Redis`` per connection pool: Django makes a new one for every cache call,
+      which costs redis-py about as much as the round trip itself (it copies its table of
+      reply parsers each time); a client is thread-safe and holds no connection of its own;
+    - ``incr`` in one atomic round trip: Django's ``EXISTS`` then ``INCRBY`` takes two, and
+      a key expiring between them comes back from ``INCRBY`` as a counter that never
+      expires (a rate limit that never lifts). Still ``ValueError`` for a missing key.
     """
 
-    def __init__(self, maxsize: int = 256):
-        self.maxsize = maxsize
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _RedisCacheClient
 
-    def get(self, key, default=None):
-        with self._lock:
-            try:
-                self._data.move_to_end(key)
-            except KeyError:
-                return default
-            return self._data[key]
 
-    def set(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+class _RedisCacheClient(RedisCacheClient):
+    _INCR_EXISTING = (
+        "if redis.call('exists', KEYS[1]) == 1 then"
+        " return redis.call('incrby', KEYS[1], ARGV[1]) end return false"
+    )
 
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
 
-    def __len__(self) -> int:
-        return len(self._data)
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+    def incr(self, key, delta):
+        value = self.get_client(key, write=True).eval(self._INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value

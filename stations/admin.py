@@ -18,13 +18,13 @@ from stations.constants import BillboardPurpose, BillboardSize, QrTarget
 from stations.forms import BillboardBatchForm, StationAdminForm
 from stations.models import Station, StationMembership, StationText, StationVisitDay
 from stations.selectors import (
-    station_visits_pending,
     station_visits_recent,
     stations_for_user,
     user_manages,
     user_sees_all_stations,
 )
 from stations.services import station_membership_remove, station_membership_set
+from stations.visits import visits_pending
 
 
 def _may_manage(request, obj) -> bool:
@@ -138,7 +138,7 @@ class StationAdmin(admin.ModelAdmin):
     @admin.display(description=_("visits today"))
     def visits_today(self, obj):
         stored = getattr(obj, "stored_visits_today", None) or 0
-        pending = station_visits_pending([obj.pk], timezone.localdate()).get(obj.pk, 0)
+        pending = visits_pending([obj.code], timezone.localdate()).get(obj.code, 0)
         return stored + pending
 
     @admin.display(description=_("QR code"))

@@ -1,31 +1,43 @@
-"""Serve QR codes a web process has already drawn before the rest of the middleware runs."""
+"""Answer a station's page and QR codes from this process's copies; count the page's visits."""
 
-from django.conf import settings
+from django.utils.cache import get_conditional_response
 
-from stations import views
+from stations import pages, visits
 
 
-class QrCodeMiddleware:
+class StationPagesMiddleware:
     """
-    Answer ``GET``/``HEAD`` of a QR code URL this process has already served from memory.
+    Serve ``/s/<code>/`` and its QR codes whole from this process's copies (``stations.pages``)
+    and count every ``GET`` of a station page as one visit (``stations.visits``).
 
-    A QR code is public, the same for everybody and never personal: it needs no session,
-    user, language, CSRF or message handling, so it is answered here — placed right after
-    WhiteNoise, like a static file — and costs about what a static file costs. The memory
-    is keyed by the station generation and ``SITE_URL`` (stations.views.qr_from_memory),
-    so a changed station or ``SITE_URL`` goes through the view again. Everything else, and
-    the first request for each URL, passes through unchanged.
+    Placed right after WhiteNoise: like a static file, a kept answer needs no session, user,
+    CSRF or message handling. What the view's response gets from the middleware further in
+    — ``Content-Language``, ``Vary``, ``X-Frame-Options`` — is kept with it; what the
+    middleware before this one adds (security headers, CSP, request ID) is added to every
+    answer, kept or not. Any other request passes through untouched.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD"):
-            image = views.qr_from_memory(request)
-            if image is not None:
-                response = views.qr_response(request, image)
-                # What XFrameOptionsMiddleware would have added.
-                response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
-                return response
-        return self.get_response(request)
+        url = pages.station_url(request)
+        if url is None:
+            return self.get_response(request)
+        request.get_host()  # a forged Host is a 400, as CommonMiddleware makes it elsewhere
+        key = pages.page_key(request, url)
+        kept = pages.page_get(key) if key else None
+        if kept is not None:
+            etag = kept.get("ETag")  # a QR code's: If-None-Match gets a 304, as from the view
+            response = get_conditional_response(request, etag=etag, response=kept) if etag else kept
+        else:
+            response = self.get_response(request)
+            if key:
+                pages.page_keep(url, key, request, response)
+        if (
+            url.is_page
+            and request.method == "GET"
+            and response.status_code in pages.SHARED_STATUSES
+        ):
+            visits.visit_count(url.code)
+        return response

@@ -296,8 +296,8 @@ class StationVisitDay(models.Model):
     """
     How many times a station's page was opened on one day: an aggregate, nothing personal.
 
-    Page views are counted in the cache and added here in batches (see
-    ``stations.services.station_visits_flush``), so a page view never writes the database.
+    Page views are counted in memory and the cache and added here in batches (see
+    ``stations.visits``), so a page view never writes the database.
     """
 
     station = models.ForeignKey(

@@ -1,24 +1,17 @@
 """Reads of the stations app. ``stations_for_user`` is the one rule of who sees what."""
 
 import datetime
-import logging
 import re
-import time
-import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 
-from core.caching import cache_add, cache_get, cache_set
 from core.db import retry_on_lost_connection
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationMembership, StationVisitDay
-from stations.visits import visit_buffer_peek
-
-logger = logging.getLogger(__name__)
+from stations.visits import visits_pending
 
 # City administrators (and superusers) see every station.
 SEE_ALL_STATIONS_PERMISSION = "stations.view_all_stations"
@@ -90,44 +83,8 @@ def station_get_by_code(code: str) -> Station | None:
 
 
 # ------------------------------------------------------------------------------
-# The public station page: plain data, cached
+# The public station page (cached whole by stations.pages)
 # ------------------------------------------------------------------------------
-STATION_PAGE_CACHE_TIMEOUT = 60 * 60
-STATION_MISSING_CACHE_TIMEOUT = 60
-# Bumped on every change of a station or its texts (see stations.signals): every cached
-# station page (including the "nearest stations" of inactive ones) is rebuilt after it.
-STATIONS_GENERATION_KEY = "stations:generation"
-
-
-# Each process remembers the generation for settings.STATIONS_GENERATION_LOCAL_SECONDS, so
-# a warm station page or QR code costs no cache round trip at all; a change made through
-# another process shows within that time, one made through this process at once.
-_generation_memo: tuple[str | None, float] = (None, 0.0)
-
-
-def stations_generation() -> str:
-    """Return the current generation token of the station data in the cache."""
-    global _generation_memo
-    generation, until = _generation_memo
-    now = time.monotonic()
-    if generation is not None and now < until:
-        return generation
-    generation = cache_get(STATIONS_GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache_add(STATIONS_GENERATION_KEY, generation, timeout=None)
-        generation = cache_get(STATIONS_GENERATION_KEY, generation)
-    seconds = settings.STATIONS_GENERATION_LOCAL_SECONDS
-    _generation_memo = (generation, now + seconds) if seconds > 0 else (None, 0.0)
-    return generation
-
-
-def stations_generation_forget() -> None:
-    """Make this process read the generation from the cache again on its next use."""
-    global _generation_memo
-    _generation_memo = (None, 0.0)
-
-
 def _texts_data(station: Station) -> dict[str, dict[str, str]]:
     return {
         t.language: {
@@ -147,26 +104,20 @@ def nearest_active_stations(station: Station, *, limit: int = NEAREST_STATIONS_S
     return others[:limit]
 
 
-def station_page_data(code: str, *, generation: str | None = None) -> dict | None:
+def station_page_data(code: str) -> dict | None:
     """
     Return what the station page shows, as plain data, or ``None`` for an unknown code.
 
-    Cached: a warm page costs no query; a cold one costs two (station, texts) — four for
-    an inactive station, which also lists the nearest active ones. ``generation`` is
-    ``stations_generation()`` when the caller already read it.
+    Two queries (station, texts); four for a closed station, which also lists the nearest
+    open ones. A code that cannot exist costs none.
     """
     code = code.strip().lower()
     if not re.match(STATION_CODE_REGEX, code):
-        return None  # cannot exist: no query, nothing cached
-    key = f"stations:page:{generation or stations_generation()}:{code}"
-    data = cache_get(key)
-    if data is not None:
-        return data or None  # {} marks an unknown code
+        return None
     station = station_get_by_code(code)
     if station is None:
-        cache_set(key, {}, STATION_MISSING_CACHE_TIMEOUT)
         return None
-    data = {
+    return {
         "id": station.pk,
         "code": station.code,
         "is_active": station.is_active,
@@ -176,15 +127,13 @@ def station_page_data(code: str, *, generation: str | None = None) -> dict | Non
         "wechat_id": station.wechat_id,
         "languages_spoken": station.languages_spoken,
         "texts": _texts_data(station),
-        "nearest": [],
-    }
-    if not station.is_active:
-        data["nearest"] = [
+        "nearest": []
+        if station.is_active
+        else [
             {"code": s.code, "district": s.district, "texts": _texts_data(s)}
             for s in nearest_active_stations(station)
-        ]
-    cache_set(key, data, STATION_PAGE_CACHE_TIMEOUT)
-    return data
+        ],
+    }
 
 
 def text_for_language(texts: dict[str, dict], language: str | None = None) -> dict:
@@ -197,44 +146,19 @@ def text_for_language(texts: dict[str, dict], language: str | None = None) -> di
 
 
 # ------------------------------------------------------------------------------
-# Visits
+# Visits (counted by stations.visits)
 # ------------------------------------------------------------------------------
-def visit_cache_key(station_id: int, day: datetime.date) -> str:
-    """Return the cache key counting ``station_id``'s page views on ``day``."""
-    return f"stations:visits:{day.isoformat()}:{station_id}"
-
-
-def station_visits_pending(
-    station_ids, day: datetime.date, *, include_buffer: bool = True
-) -> dict[int, int]:
-    """Return the page views counted (cache, this process) and not yet written to the database."""
-    station_ids = list(station_ids)
-    keys = {visit_cache_key(pk, day): pk for pk in station_ids}
-    try:
-        found = cache.get_many(list(keys))
-    except Exception:  # a cache outage must not break the admin: stored counts only
-        logger.warning("Cache unavailable (station page views)", exc_info=True)
-        found = {}
-    pending = {keys[key]: int(value) for key, value in found.items() if value}
-    if not include_buffer:
-        return pending
-    # Views still in this process's buffer (stations.visits) count too.
-    for pk, count in visit_buffer_peek(station_ids, day).items():
-        pending[pk] = pending.get(pk, 0) + count
-    return pending
-
-
 def station_visit_counts(station_ids, *, day: datetime.date | None = None) -> dict[int, int]:
     """Return ``{station id: visits on day}`` (default today), stored plus still in the cache."""
     day = day or timezone.localdate()
-    station_ids = list(station_ids)
+    codes = dict(Station.objects.filter(pk__in=station_ids).values_list("code", "pk"))
     counts = dict(
-        StationVisitDay.objects.filter(station_id__in=station_ids, day=day).values_list(
+        StationVisitDay.objects.filter(station_id__in=codes.values(), day=day).values_list(
             "station_id", "count"
         )
     )
-    for pk, pending in station_visits_pending(station_ids, day).items():
-        counts[pk] = counts.get(pk, 0) + pending
+    for code, pending in visits_pending(codes, day).items():
+        counts[codes[code]] = counts.get(codes[code], 0) + pending
     return counts
 
 
@@ -245,7 +169,7 @@ def station_visits_recent(station: Station, *, days: int = 30) -> list[tuple[dat
     stored = dict(
         StationVisitDay.objects.filter(station=station, day__gte=since).values_list("day", "count")
     )
-    pending = station_visits_pending([station.pk], today).get(station.pk, 0)
+    pending = visits_pending([station.code], today).get(station.code, 0)
     stored[today] = stored.get(today, 0) + pending
     return [
         (today - datetime.timedelta(days=n), stored.get(today - datetime.timedelta(days=n), 0))

@@ -1,12 +1,12 @@
-"""Keep the cached station pages in step with the database."""
+"""Keep the station pages and QR codes a process has kept in step with the database."""
 
 from django.db import transaction
 
-from stations.services import stations_cache_bump
+from stations.pages import pages_forget
 
 
 def station_changed(sender, **kwargs):
-    """Invalidate the cached station pages now and again once the change is committed."""
-    stations_cache_bump()
-    # A request between now and the commit may cache the old data again: bump once more.
-    transaction.on_commit(stations_cache_bump)
+    """Drop this process's copies of the station pages now and again after the commit."""
+    pages_forget()
+    # A request between now and the commit may keep the old page again: drop it once more.
+    transaction.on_commit(pages_forget)

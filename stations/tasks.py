@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from stations.services import station_visits_flush as _station_visits_flush
+from stations.visits import station_visits_flush as _station_visits_flush
 
 
 @shared_task(name="stations.station_visits_flush")

@@ -5,6 +5,7 @@ Nothing here lists the languages: each test runs over settings.LANGUAGES.
 """
 
 import datetime
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -48,7 +49,7 @@ def _accept(code: str) -> str:
 
 
 class _Menu(HTMLParser):
-    """The language menu's buttons: their value, lang, dir, and text."""
+    """The language menu's links: their language (hreflang), href, lang, dir, and text."""
 
     def __init__(self):
         super().__init__()
@@ -57,15 +58,15 @@ class _Menu(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "button" and attrs.get("name") == "language":
-            self._current = {**attrs, "text": ""}
+        if tag == "a" and attrs.get("hreflang") and "/language/" in attrs.get("href", ""):
+            self._current = {**attrs, "value": attrs["hreflang"], "text": ""}
 
     def handle_data(self, data):
         if self._current is not None:
             self._current["text"] += data
 
     def handle_endtag(self, tag):
-        if tag == "button" and self._current is not None:
+        if tag == "a" and self._current is not None:
             self._current["text"] = self._current["text"].strip()
             self.items.append(self._current)
             self._current = None
@@ -116,26 +117,59 @@ def test_the_menu_names_every_language_in_itself_with_its_lang_and_dir(client, s
     # The current language is marked, and the menu opens without JavaScript.
     assert items["en"].get("aria-current") == "true"
     assert "<details" in response.text and "<script" not in response.text
+    # Plain links, no form: the page carries no CSRF token.
+    assert "<form" not in response.text and "csrfmiddlewaretoken" not in response.text
 
 
 def test_a_language_picked_in_the_menu_is_remembered_over_the_browser_language(client, station):
-    response = client.post("/i18n/setlang/", {"language": "ko", "next": f"/s/{station.code}/"})
+    form = client.get(f"/s/{station.code}/register/?step=1", HTTP_ACCEPT_LANGUAGE="en")
+    assert form.status_code == 200
+    link = {item["value"]: item["href"] for item in _menu(form.text)}["ko"]
+    response = client.get(html.unescape(link))
     assert response.status_code == 302
+    assert response["Location"] == f"/s/{station.code}/register/?step=1"  # back to the page
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ko"
     assert (
         response.cookies[settings.LANGUAGE_COOKIE_NAME]["max-age"] == settings.LANGUAGE_COOKIE_AGE
     )
-    page = client.get(f"/s/{station.code}/register/", HTTP_ACCEPT_LANGUAGE="en")
-    assert page.status_code == 200
-    assert '<html lang="ko"' in page.text
+    for path in (f"/s/{station.code}/", f"/s/{station.code}/register/"):
+        page = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        assert '<html lang="ko"' in page.text
 
 
-def test_a_forged_language_code_falls_back_to_a_site_language(client, station):
-    response = client.post("/i18n/setlang/", {"language": "xx<script>", "next": "/"})
+def test_a_forged_language_code_sets_nothing(client, station):
+    response = client.get("/language/xx%3Cscript%3E/", {"next": "/"})
     assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert '<html lang="en" dir="ltr">' in page.text
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/s/shipai/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "http://testserver/",  # this host, but downgraded from https
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_the_language_link_never_redirects_to_another_site(client, next_url):
+    response = client.get("/language/fr/", {"next": next_url}, secure=True)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
+
+
+def test_the_language_link_is_never_cached_and_refuses_posts(client):
+    response = client.get("/language/fr/", {"next": "/privacy/"})
+    assert response["Location"] == "/privacy/"
+    assert "no-store" in response["Cache-Control"]
+    assert client.post("/language/fr/", {"next": "/"}).status_code == 405
 
 
 def test_arabic_pages_are_right_to_left_with_bootstrap_rtl_served_locally(client, station):

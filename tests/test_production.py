@@ -366,7 +366,7 @@ def test_production_profile_is_hardened_and_uses_postgres_redis_and_json_logs():
     assert values["hsts"] >= 31536000 and values["secure_cookies"] is True
     assert values["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert values["storage"] == "django.core.files.storage.FileSystemStorage"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "core.caching.RedisCache"
 
 
 def test_private_files_move_to_an_s3_bucket_by_settings_alone():

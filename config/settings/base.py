@@ -100,7 +100,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "stations.middleware.QrCodeMiddleware",  # QR codes this process drew, like static files
+    "stations.middleware.StationPagesMiddleware",  # station pages and QR codes (stations/pages.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,7 +157,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend with one client per pool (core/caching.py).
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "linli",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -170,9 +171,7 @@ else:  # shared by the web process and the worker through the file system
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-STATIONS_GENERATION_LOCAL_SECONDS = 1.0  # each process trusts the station data generation
-STATION_VISIT_BUFFER_SECONDS = 5.0  # station page views buffered in memory, then to the cache
-STATION_VISIT_BUFFER_VIEWS = 1000
+STATION_VISITS_HAND_OVER_SECONDS = 5  # page views per process, then to the cache (visits.py)
 
 # ---- STATIC AND PRIVATE FILES — https://docs.djangoproject.com/en/6.1/howto/static-files/
 STATIC_URL = "/static/"

@@ -18,9 +18,8 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 AXES_ENABLED = False
 # Two-factor login is production's; tests/test_security.py checks it with override_settings.
 LINLI_REQUIRE_2FA = False
-# Each test clears the cache, so no process may remember the station generation across
-# tests (production: 1 s); tests/stations switches it back on and checks it.
-STATIONS_GENERATION_LOCAL_SECONDS = 0
+# No hand-over thread: station page views reach the cache when a test hands them over.
+STATION_VISITS_HAND_OVER_SECONDS = None
 SMS_BACKEND = "notifications.sms.LocmemBackend"
 SMS_GATEWAY_URL = ""
 # Quiet hours would make SMS tests depend on the time of day; their own tests switch them on.
@@ -39,7 +38,7 @@ STORAGES = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "linli-test",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -41,7 +41,7 @@ def _language_menu_fits(page, name: str) -> None:
     """Open the language menu: every language is there, on screen, and nothing scrolls."""
     summary = page.locator(".linli-language-menu > summary")
     summary.click()
-    buttons = page.locator(".linli-language-list button[name=language]")
+    buttons = page.locator(".linli-language-list a[hreflang]")
     assert buttons.count() == len(settings.LANGUAGES)
     for index in range(buttons.count()):
         button = buttons.nth(index)

@@ -20,10 +20,10 @@ class BrokenCache(BaseCache):
 
 
 BROKEN_CACHES = {"default": {"BACKEND": "tests.core.broken_cache.BrokenCache"}}
-# Django's own Redis backend with nothing listening: the fault as production meets it.
+# The Redis backend of production with nothing listening: the fault as production meets it.
 CLOSED_REDIS_CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.caching.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -62,7 +62,7 @@ def on_own_redis(own_redis) -> Iterator[RedisServer]:
 
     caches = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": own_redis.url,
             "KEY_PREFIX": "linli-drill-test",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from core.languages import language_codes
 from stations.constants import BILLBOARD_MAX_LANGUAGES, GROUP_CITY_ADMIN, MembershipRole
 from stations.models import Station, StationMembership
-from stations.services import station_visit_record
+from stations.visits import visit_count, visits_hand_over
 from tests.stations.factories import StaffUserFactory, UserFactory
 from tests.stations.qr_decoding import pdf_pages
 
@@ -118,7 +118,8 @@ def test_city_administrator_sees_every_station(client, station, other_station):
 
 def test_changelist_shows_visits_qr_and_links_to_files(admin_client, station):
     for _ in range(3):
-        station_visit_record(station_id=station.pk)
+        visit_count(station.code)
+    visits_hand_over()
     page = admin_client.get(CHANGELIST).text
     assert re.search(r'class="field-visits_today">3<', page)
     for link in (

@@ -2,14 +2,21 @@
 
 import gzip
 import re
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.staticfiles import finders
+from django.core.cache.backends import locmem
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from stations.constants import EMERGENCY_NUMBERS
+from stations.pages import PAGE_SECONDS
 from stations.selectors import station_page_data
 from tests.stations.factories import StationFactory
 
@@ -45,8 +52,7 @@ def test_station_page_in_chinese(client, station):
 
 def test_station_page_links_use_the_language_switcher(client, station):
     page = client.get(STATION_URL).text
-    assert 'name="language" value="zh-hans"' in page
-    assert f'name="next" value="{STATION_URL}"' in page
+    assert f'href="/language/zh-hans/?next={STATION_URL}"' in page
 
 
 def test_station_code_is_matched_case_insensitively(client, station):
@@ -88,7 +94,7 @@ def test_station_page_costs_at_most_two_queries_and_none_when_cached(
     client, station, django_assert_max_num_queries, django_assert_num_queries
 ):
     with django_assert_max_num_queries(2):
-        assert client.get(STATION_URL).status_code == 200
+        assert client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").status_code == 200
     with django_assert_num_queries(0):
         assert client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").status_code == 200
 
@@ -152,7 +158,7 @@ def test_station_page_and_qr_work_while_the_cache_is_down(client, station, monke
     def down(*args, **kwargs):
         raise ConnectionError("cache down")
 
-    for method in ("get", "set", "add", "incr", "get_many"):
+    for method in ("get", "set", "add", "incr", "get_many"):  # what the page and visits use
         monkeypatch.setattr(cache, method, down)
     response = client.get(STATION_URL)
     assert response.status_code == 200
@@ -162,111 +168,95 @@ def test_station_page_and_qr_work_while_the_cache_is_down(client, station, monke
 
 
 # ------------------------------------------------------------------------------
-# The page kept in memory: per-response CSRF token and path, language, generation
+# The page kept whole (stations.pages): per station and language, never anybody's own
 # ------------------------------------------------------------------------------
-CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+def test_cached_page_is_the_same_page_without_a_query(client, station, django_assert_num_queries):
+    first = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en")
+    with django_assert_num_queries(0):
+        again = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 200
+    assert again.content == first.content
+    for header in ("Content-Type", "Content-Language", "Vary", "X-Frame-Options"):
+        assert again[header] == first[header], header
+    assert "Content-Security-Policy" in again
 
 
-def test_kept_page_gives_every_response_its_own_working_csrf_token(station):
-    from django.test import Client
-
-    tokens = []
-    for _visitor in range(2):
-        visitor = Client(enforce_csrf_checks=True)
-        for _view in range(2):  # the second view is served from memory
-            page = visitor.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
-            tokens.append(CSRF_INPUT_RE.search(page).group(1))
-        switched = visitor.post(
-            reverse("set_language"),
-            {"language": "zh-hans", "next": STATION_URL, "csrfmiddlewaretoken": tokens[-1]},
-        )
-        assert switched.status_code == 302
-        assert switched["Location"] == STATION_URL
-        assert "办理住宿登记" in visitor.get(STATION_URL).text
-    assert len(set(tokens)) == len(tokens)  # masked anew in every response, never shared
+def test_station_page_carries_no_csrf_token_and_sets_no_cookie(station):
+    visitor = Client(enforce_csrf_checks=True)
+    for _view in range(2):  # rendered, then from the cache
+        response = visitor.get(STATION_URL)
+        assert response.status_code == 200
+        assert "csrfmiddlewaretoken" not in response.text
+        assert not response.cookies
 
 
-def test_kept_page_rejects_a_token_from_another_visitor(station):
-    from django.test import Client
-
-    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    first.get(STATION_URL)
-    token = CSRF_INPUT_RE.search(first.get(STATION_URL).text).group(1)
-    second.get(STATION_URL)
-    refused = second.post(
-        reverse("set_language"), {"language": "zh-hans", "csrfmiddlewaretoken": token}
-    )
-    assert refused.status_code == 403
-
-
-def test_kept_page_fills_in_this_requests_path_escaped(client, station):
-    client.get(STATION_URL)
-    page = client.get("/s/ShiPai/?from=poster&x=%22%3E%3Cscript%3E").text
-    assert 'name="next" value="/s/ShiPai/?from=poster&amp;x=%22%3E%3Cscript%3E"' in page
-    assert "linlipath" not in page and "linlicsrf" not in page
-
-
-def test_kept_page_is_per_language(client, station):
+def test_page_varies_on_accept_language_and_cookie_and_is_cached_per_language(client, station):
+    english = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 200
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in english["Vary"].split(",")}
+    chinese = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert '<html lang="zh-hans"' in chinese.text
+    assert "办理住宿登记" in chinese.text
     assert '<html lang="en"' in client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
-    chinese = client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").text
-    assert '<html lang="zh-hans"' in chinese
-    assert "办理住宿登记" in chinese
-    assert '<html lang="en"' in client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
+    # The language cookie outweighs the browser, cached or not.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert '<html lang="zh-hans"' in client.get(STATION_URL, HTTP_ACCEPT_LANGUAGE="en").text
 
 
-def test_visitors_with_messages_get_a_full_render_that_shows_them(client, station):
-    from django.contrib.messages import constants
-    from django.contrib.messages.storage.base import Message
-    from django.contrib.messages.storage.cookie import CookieStorage
-    from django.test import RequestFactory
-
-    client.get(STATION_URL)  # warm the kept page
-    storage = CookieStorage(RequestFactory().get("/"))
-    client.cookies["messages"] = storage._encode([Message(constants.INFO, "Saved, thank you.")])
-    assert "Saved, thank you." in client.get(STATION_URL).text
-    assert "Saved, thank you." not in client.get(STATION_URL).text  # shown once
-
-
-def test_signed_in_staff_get_a_full_render(client, station, admin_user):
+def test_any_case_and_query_string_share_the_station_page(
+    client, station, django_assert_num_queries
+):
     client.get(STATION_URL)
-    client.force_login(admin_user)
-    page = client.get(STATION_URL).text
-    assert "Shipai Street Expat Service Station" in page
-    assert CSRF_INPUT_RE.search(page)
+    with django_assert_num_queries(0):
+        response = client.get("/s/ShiPai/?from=poster&x=%22%3E%3Cscript%3E")
+    assert response.status_code == 200
+    assert "<script>" not in response.text
+    # The language menu comes back to the station's own URL, whatever the request's was.
+    assert "?next=/s/shipai/" in response.text
+    assert "from=poster" not in response.text
 
 
-def test_another_process_change_shows_once_the_remembered_generation_expires(
+def test_a_change_saved_by_another_process_shows_once_the_kept_page_expires(
     client, station, monkeypatch
 ):
-    from django.core.cache import cache
-
-    from stations import selectors
-
     client.get(STATION_URL)
-    # Another web process saved the station: only the shared generation changed here.
+    # Saved through another web process: this process's signal never ran.
     station.texts.filter(language="en").update(name="Renamed elsewhere")
-    cache.set(selectors.STATIONS_GENERATION_KEY, "changed-by-another-process", timeout=None)
-    assert "Renamed elsewhere" not in client.get(STATION_URL).text  # within the second
-    later = selectors.time.monotonic() + settings.STATIONS_GENERATION_LOCAL_SECONDS + 0.1
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert "Renamed elsewhere" not in client.get(STATION_URL).text  # the kept copy
+    later = time.time() + PAGE_SECONDS + 0.1
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
     assert "Renamed elsewhere" in client.get(STATION_URL).text
 
 
-def test_csrf_cookie_is_set_once_and_the_page_varies_on_cookie(station):
-    from django.conf import settings
-    from django.test import Client
+def test_cached_page_follows_changes_of_the_station_itself(client, station):
+    client.get(STATION_URL)
+    station.phone = "020-9999-0000"
+    station.save()
+    assert "020-9999-0000" in client.get(STATION_URL).text
+    station.is_active = False
+    station.save()
+    assert client.get(STATION_URL).status_code == 410
 
-    visitor = Client(enforce_csrf_checks=True)
-    first = visitor.get(STATION_URL)
-    assert settings.CSRF_COOKIE_NAME in first.cookies
-    again = visitor.get(STATION_URL)
-    assert settings.CSRF_COOKIE_NAME not in again.cookies  # kept, not sent again
-    assert "Cookie" in again["Vary"]
-    token = CSRF_INPUT_RE.search(again.text).group(1)
-    assert len(token) == 64 and token.isalnum()
-    assert (
-        visitor.post(
-            reverse("set_language"), {"language": "zh-hans", "csrfmiddlewaretoken": token}
-        ).status_code
-        == 302
-    )
+
+def test_another_visitors_message_never_reaches_the_cache(client, station):
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.INFO, "Saved, thank you.")])
+    assert "Saved, thank you." in client.get(STATION_URL).text  # rendered for them alone
+    assert "Saved, thank you." not in client.get(STATION_URL).text  # shown once
+    stranger = Client()
+    assert "Saved, thank you." not in stranger.get(STATION_URL).text
+
+
+def test_signed_in_staff_are_rendered_for_and_never_stored(
+    client, station, admin_user, django_assert_num_queries
+):
+    client.force_login(admin_user)
+    assert client.get(STATION_URL).status_code == 200
+    # Nothing was stored from the staff member's page: a visitor's first view renders.
+    with django_assert_num_queries(2):
+        assert Client().get(STATION_URL).status_code == 200
+
+
+def test_forged_host_is_refused_even_for_a_cached_page(client, station):
+    client.get(STATION_URL)
+    assert client.get(STATION_URL, HTTP_HOST="evil.example").status_code == 400
