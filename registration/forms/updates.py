@@ -33,6 +33,8 @@ class MoveForm(HoneypotMixin, PhotoFieldsMixin, StayFieldsMixin):
         label=_("Station that serves the new address"),
         queryset=Station.objects.none(),
         empty_label=None,
+        # A page sent before the field existed keeps the current station.
+        required=False,
         help_text=_("Moving into another district? Choose the station of that district."),
     )
     consent = RegistrationForm.base_fields["consent"]
@@ -63,6 +65,8 @@ class MoveForm(HoneypotMixin, PhotoFieldsMixin, StayFieldsMixin):
             if k not in ("consent", "website", *self.photo_kinds)
         }
         data["host_phone"] = data.get("host_phone") or ""
+        if data.get("station") is None:
+            data.pop("station", None)
         return data
 
 
