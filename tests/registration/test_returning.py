@@ -11,7 +11,11 @@ from registration.constants import AmendmentKind, EndReason, RegistrationStatus
 from registration.documents import document_file_save
 from registration.models import Document, Registration
 from registration.retention import registrations_ended_expire
-from registration.services import registration_anonymise, registration_end
+from registration.services import (
+    registration_anonymise,
+    registration_end,
+    registration_request_correction,
+)
 from tests.registration.factories import (
     jpeg_bytes,
     photo_upload,
@@ -276,3 +280,50 @@ def test_retention_of_the_old_registration_keeps_files_the_new_one_uses(
     with django_capture_on_commit_callbacks(execute=True):
         registration_anonymise(registration=new)
     assert not default_storage.exists(shared)
+
+
+def test_correction_after_a_move_keeps_the_carried_photos(client, station, officer):
+    old, token = _old(station)
+    response = client.post(reverse("registration:update_move", args=[token]), _move_data(station))
+    assert response.status_code == 302
+    new = Registration.objects.get(previous=old)
+    registration_request_correction(registration=new, actor=officer, message="Room number?")
+    url = reverse("registration:update_correct", args=[token])
+    response = client.get(url)
+    assert response.status_code == 200
+    data = {k: v for k, v in response.context["form"].initial.items() if v is not None}
+    data.update(
+        {
+            "arrival_at": timezone.localtime(new.arrival_at).strftime("%Y-%m-%dT%H:%M"),
+            "address": "Linhe East Road 88, Room 1204",
+            "nationality": new.resident.nationality.code,
+            "consent": "on",
+            "website": "",
+        }
+    )
+    for name in ("date_of_birth", "document_expiry", "visa_valid_until", "entry_date"):
+        data[name] = data[name].isoformat()
+    data["expected_departure"] = new.expected_departure.isoformat()
+    response = client.post(url, {k: v for k, v in data.items() if v != ""})
+    assert response.status_code == 302, response.context["form"].errors
+    new.refresh_from_db()
+    assert new.status == RegistrationStatus.RESUBMITTED
+    assert new.address.endswith("1204")
+
+
+def test_staff_see_a_reentry_and_what_changed(client, station, officer):
+    old, token = _old(station)
+    response = client.post(reverse("registration:update_reentry", args=[token]), _reentry_data())
+    assert response.status_code == 302
+    new = Registration.objects.get(previous=old)
+    client.force_login(officer)
+    response = client.get(reverse("admin:registration_registration_changelist"))
+    assert response.status_code == 200
+    assert "back from a trip abroad (re-entry)" in response.content.decode()
+    response = client.get(reverse("admin:registration_registration_change", args=[new.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "back from a trip abroad (re-entry)" in page
+    labels = [label for label, _before, _after in response.context["changes"]]
+    assert "date of entry into China" in labels
+    assert len(response.context["photos"]) == 4
