@@ -107,6 +107,7 @@ class ReentryForm(HoneypotMixin, PhotoFieldsMixin, VisaFieldsMixin):
     def __init__(self, *args, registration=None, **kwargs):
         self.registration = registration
         super().__init__(*args, **kwargs)
+        self.order_fields(self.field_order)  # the photo fields come after the base fields
         for name in ("visa_type", "visa_valid_until"):
             self.fields[name].required = False
 
