@@ -327,3 +327,28 @@ def test_staff_see_a_reentry_and_what_changed(client, station, officer):
     labels = [label for label, _before, _after in response.context["changes"]]
     assert "date of entry into China" in labels
     assert len(response.context["photos"]) == 4
+
+
+def test_a_move_posted_to_an_inactive_or_unknown_station_is_a_field_error(
+    client, station, other_station
+):
+    old, token = _old(station)
+    other_station.is_active = False
+    other_station.save()
+    url = reverse("registration:update_move", args=[token])
+    for forged in (str(other_station.pk), "999999", "'; DROP TABLE x"):
+        data = {**_move_data(other_station), "station": forged}
+        response = client.post(url, data)
+        assert response.status_code == 400
+        assert "station" in response.context["form"].errors
+        assert response.context["form"].data["address"] == "Linhe East Road 88, Room 1203"
+    assert not Registration.objects.filter(previous=old).exists()
+
+
+def test_a_move_without_the_station_field_stays_at_the_station(client, station):
+    old, token = _old(station)
+    data = _move_data(station)
+    del data["station"]  # a page loaded before the field existed
+    response = client.post(reverse("registration:update_move", args=[token]), data)
+    assert response.status_code == 302
+    assert Registration.objects.get(previous=old).station == station
