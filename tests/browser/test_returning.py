@@ -107,3 +107,25 @@ def test_move_into_the_other_stations_area(
     assert all(photos.nth(i).evaluate("i => i.naturalWidth > 0") for i in range(3))
     screenshot(desk, f"returning-move-officer-{language}")
     staff.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staying_longer(open_page, live_server, station, language):
+    registration = registration_submitted_through_the_form(station, language)
+    link = links_in_last_email("registration/r")[0]
+    page, _traffic = open_page(language)
+    page.goto(live_url(live_server, link))
+    click_and_wait(page, page.locator("a[href$='/stay/']"))
+    assert_public_page_fits(page)
+    too_late = registration.visa_valid_until + datetime.timedelta(days=1)
+    fill_form(page, {"expected_departure": too_late.isoformat()}, scope="main form")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.locator("#id_expected_departure").input_value() == too_late.isoformat()
+    assert page.locator(".invalid-feedback, .errorlist").count() >= 1
+    later = registration.visa_valid_until - datetime.timedelta(days=1)
+    fill_form(page, {"expected_departure": later.isoformat()}, scope="main form")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    registration.refresh_from_db()
+    assert registration.expected_departure == later
+    assert page.locator(".alert-success").is_visible()
+    screenshot(page, f"returning-stay-longer-{language}")
