@@ -268,6 +268,7 @@ def test_retention_of_the_old_registration_keeps_files_the_new_one_uses(
     shared = new.documents.get(kind="passport_page").file.name
     only_old = old.documents.get(kind="lease").file.name
     later = timezone.now() + datetime.timedelta(days=20 * 365)
+    assert registrations_ended_expire(now=later, dry_run=True).files == 1
     with django_capture_on_commit_callbacks(execute=True):
         outcome = registrations_ended_expire(now=later, dry_run=False)
     assert outcome.anonymised == 1  # the old one; the new one is active
@@ -352,3 +353,13 @@ def test_a_move_without_the_station_field_stays_at_the_station(client, station):
     response = client.post(reverse("registration:update_move", args=[token]), data)
     assert response.status_code == 302
     assert Registration.objects.get(previous=old).station == station
+
+
+def test_back_from_a_trip_with_an_expired_visa_asks_for_the_new_one(client, station):
+    today = timezone.localdate()
+    old, token = _old(station, visa_valid_until=today - datetime.timedelta(days=5))
+    response = client.post(reverse("registration:update_reentry", args=[token]), _reentry_data())
+    assert response.status_code == 400
+    errors = response.context["form"].errors.as_data()
+    assert [e.code for e in errors["visa_changed"]] == ["visa_before_entry"]
+    assert not Registration.objects.filter(previous=old).exists()
