@@ -25,6 +25,7 @@ from registration.admin.history import AmendmentInline, ReadOnlyScopedHistoryMix
 from registration.constants import WAITING_STATUSES, AmendmentKind, Decision
 from registration.models import Amendment, Registration
 from registration.selectors import (
+    documents_carried,
     documents_current,
     registration_changes,
     registration_decisions_allowed,
@@ -319,6 +320,7 @@ class RegistrationAdmin(
         extra_context.update(
             {
                 "photos": list(documents_current(registration=obj).values()),
+                "photos_carried": documents_carried(registration=obj),
                 "changes": registration_changes(registration=obj),
                 "messages_sent": messages_concerning(obj)[:20],
                 # The same person's other stays, as far as this user may see them.

@@ -328,6 +328,9 @@ def test_staff_see_a_reentry_and_what_changed(client, station, officer):
     labels = [label for label, _before, _after in response.context["changes"]]
     assert "date of entry into China" in labels
     assert len(response.context["photos"]) == 4
+    carried = {d.public_id for d in new.documents.exclude(kind="entry_stamp")}
+    assert response.context["photos_carried"] == carried
+    assert page.count("carried over from the previous registration") == 3
 
 
 def test_a_move_posted_to_an_inactive_or_unknown_station_is_a_field_error(
