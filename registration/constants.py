@@ -128,6 +128,7 @@ QUEUES_BY_DEADLINE = (RegistrationQueue.WAITING, RegistrationQueue.OVERDUE)
 class EndReason(models.TextChoices):
     DEPARTED = "departed", _("the resident left")
     MOVED = "moved", _("the resident moved to a new address")
+    REENTERED = "reentered", _("registered again after a trip abroad")
     VISA_EXPIRED = "visa_expired", _("the visa or residence permit expired without renewal")
     STAFF = "staff", _("ended by staff")
 
@@ -161,6 +162,8 @@ class AmendmentKind(models.TextChoices):
     LINK_RESENT = "link_resent", _("private link sent again")
     DELETION_REQUESTED = "deletion_requested", _("deletion of personal data requested")
     ERASED = "erased", _("personal data erased")
+    REENTRY = "reentry", _("back from a trip abroad (re-entry)")
+    DEPARTURE = "departure", _("expected departure changed")
 
 
 class ErrorCode(models.TextChoices):
@@ -219,6 +222,18 @@ class ErrorCode(models.TextChoices):
     VALID_UNTIL_NOT_LATER = (
         "valid_until_not_later",
         _("The renewed visa or permit must be valid until a later date."),
+    )
+    ENTRY_NOT_AFTER_PREVIOUS = (
+        "entry_not_after_previous",
+        _("The new date of entry must be after the entry of your previous registration."),
+    )
+    DEPARTURE_AFTER_VISA = (
+        "departure_after_visa",
+        _("Your visa or permit ends before this date. Renew it first, then stay longer."),
+    )
+    ADDRESS_UNCHANGED_REQUIRED = (
+        "address_unchanged_required",
+        _("If you now live somewhere else, use “I moved to a new address” instead."),
     )
     MESSAGE_REQUIRED = "message_required", _("Please write a message to the resident.")
     MATCH_NOT_SUGGESTED = (

@@ -31,7 +31,11 @@ def registrations_ended_expire(*, now: datetime.datetime, dry_run: bool) -> Rete
     )
     if dry_run:
         outcome.anonymised = expired.count()
-        outcome.files = Document.objects.filter(registration__in=expired).count()
+        # A photo carried over to a registration that stays keeps its file.
+        kept = Document.objects.exclude(registration__in=expired).values("file")
+        outcome.files = (
+            Document.objects.filter(registration__in=expired).exclude(file__in=kept).count()
+        )
         return outcome
     while True:
         batch = list(expired.order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])

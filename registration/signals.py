@@ -13,5 +13,12 @@ def document_file_delete(sender, instance: Document, **kwargs):
     if not name:
         return
     storage = instance.file.storage
+
+    def delete_unless_shared():
+        # A document carried over to a later registration is another row on the same file:
+        # the file goes only with the last row that uses it.
+        if not Document.objects.filter(file=name).exists():
+            storage.delete(name)
+
     # Only once the deletion is committed: a rolled-back delete must keep its file.
-    transaction.on_commit(lambda: storage.delete(name))
+    transaction.on_commit(delete_unless_shared)

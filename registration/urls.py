@@ -29,6 +29,8 @@ urlpatterns = [
     ),
     path("registration/r/<str:token>/", views.private, name="private"),
     path("registration/r/<str:token>/move/", views.update_move, name="update_move"),
+    path("registration/r/<str:token>/back/", views.update_reentry, name="update_reentry"),
+    path("registration/r/<str:token>/stay/", views.update_stay, name="update_stay"),
     path("registration/r/<str:token>/visa/", views.update_visa, name="update_visa"),
     path("registration/r/<str:token>/document/", views.update_document, name="update_document"),
     path("registration/r/<str:token>/contact/", views.update_contact, name="update_contact"),

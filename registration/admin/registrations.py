@@ -8,6 +8,7 @@ message to the resident).
 """
 
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +22,10 @@ from privacy.export import AuditedCsvExportAdminMixin
 from registration.admin.actions import REVIEW_PERMISSION, RegistrationReviewMixin
 from registration.admin.filters import DeletionRequestedFilter, QueueFilter
 from registration.admin.history import AmendmentInline, ReadOnlyScopedHistoryMixin
-from registration.constants import WAITING_STATUSES, Decision
-from registration.models import Registration
+from registration.constants import WAITING_STATUSES, AmendmentKind, Decision
+from registration.models import Amendment, Registration
 from registration.selectors import (
+    documents_carried,
     documents_current,
     registration_changes,
     registration_decisions_allowed,
@@ -49,6 +51,7 @@ class RegistrationAdmin(
         "nationality",
         "station_name",
         "status",
+        "arrived_as",
         "arrival",
         "deadline",
         "visa_valid_until",
@@ -83,7 +86,16 @@ class RegistrationAdmin(
     fieldsets = [
         (
             _("Registration"),
-            {"fields": ["reference", "station", "status", "submitted_at", "deadline_at"]},
+            {
+                "fields": [
+                    "reference",
+                    "station",
+                    "status",
+                    "arrived_as",
+                    "submitted_at",
+                    "deadline_at",
+                ]
+            },
         ),
         (
             _("Resident"),
@@ -134,6 +146,7 @@ class RegistrationAdmin(
                     "ended_at",
                     "departed_on",
                     "previous",
+                    "continued_at",
                     "deletion_requested_at",
                     "anonymised_at",
                 ]
@@ -173,8 +186,17 @@ class RegistrationAdmin(
     ]
 
     def get_queryset(self, request):
-        # Scoped to the user's stations by StationScopedAdminMixin.
-        return super().get_queryset(request).prefetch_related("station__texts")
+        # Scoped to the user's stations by StationScopedAdminMixin. How each registration
+        # began (a move, a re-entry) is its first amendment: one indexed subquery per row.
+        first_kind = Amendment.objects.filter(registration=OuterRef("pk")).order_by(
+            "created_at", "pk"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("station__texts")
+            .annotate(first_kind=Subquery(first_kind.values("kind")[:1]))
+        )
 
     def get_ordering(self, request):
         if request.GET.get(QueueFilter.parameter_name) in QueueFilter.ORDERED_BY_DEADLINE:
@@ -230,6 +252,25 @@ class RegistrationAdmin(
             )
         return local
 
+    @admin.display(description=_("arrived as"))
+    def arrived_as(self, obj):
+        """A re-entry or a move is flagged; a first registration shows nothing."""
+        kind = getattr(obj, "first_kind", None)
+        if kind in (AmendmentKind.REENTRY, AmendmentKind.ADDRESS):
+            return AmendmentKind(kind).label
+        return "—"
+
+    @admin.display(description=_("continued at"))
+    def continued_at(self, obj):
+        """
+        The station of the registration that follows this one (a move, a re-entry): its
+        name only, never its address: another station's record is behind its wall.
+        """
+        following = obj.next_registrations.select_related("station").first()
+        if following is None:
+            return "—"
+        return following.station.name
+
     @admin.display(description=_("resident"))
     def resident_link(self, obj):
         url = reverse("admin:registration_resident_change", args=[obj.resident_id])
@@ -279,6 +320,7 @@ class RegistrationAdmin(
         extra_context.update(
             {
                 "photos": list(documents_current(registration=obj).values()),
+                "photos_carried": documents_carried(registration=obj),
                 "changes": registration_changes(registration=obj),
                 "messages_sent": messages_concerning(obj)[:20],
                 # The same person's other stays, as far as this user may see them.

@@ -30,6 +30,8 @@ from registration.forms.updates import (
     DepartureForm,
     LostLinkForm,
     MoveForm,
+    ReentryForm,
+    StayLongerForm,
     TravelDocumentForm,
     VisaRenewForm,
 )
@@ -47,6 +49,8 @@ __all__ = [
     "HoneypotMixin",
     "LostLinkForm",
     "MoveForm",
+    "ReentryForm",
+    "StayLongerForm",
     "PhotoFieldsMixin",
     "RegistrationForm",
     "StaffMessageForm",

@@ -24,6 +24,7 @@ from registration.selectors.queues import (
     registrations_waiting,
 )
 from registration.selectors.registrations import (
+    documents_carried,
     documents_current,
     registration_for_receipt,
     registration_get_by_reference,
@@ -62,6 +63,7 @@ __all__ = [
     "REVIEW_FIELDS",
     "VISA_NUMBER_PURPOSE",
     "document_number_index",
+    "documents_carried",
     "documents_current",
     "reference_looks_valid",
     "reference_normalise",

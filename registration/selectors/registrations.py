@@ -72,6 +72,17 @@ def registrations_for_user(user) -> QuerySet[Registration]:
     return qs.filter(station__in=stations_for_user(user))
 
 
+def documents_carried(*, registration: Registration) -> set:
+    """
+    Return the public IDs of ``registration``'s photos carried over from the registration
+    it follows (the same encrypted file), for staff to see what the resident did not send.
+    """
+    if registration.previous_id is None:
+        return set()
+    earlier = Document.objects.filter(registration_id=registration.previous_id).values("file")
+    return set(registration.documents.filter(file__in=earlier).values_list("public_id", flat=True))
+
+
 def documents_current(*, registration: Registration) -> dict[str, Document]:
     """Return the latest document of each kind of ``registration``."""
     latest: dict[str, Document] = {}

@@ -88,3 +88,30 @@ def _adopt_photos(*, registration: Registration, attempt: SubmissionAttempt | No
     adopted = attempt.documents.update(registration=registration, attempt=None)
     attempt.delete()
     return adopted
+
+
+def _documents_carry(*, source: Registration, target: Registration, kinds: tuple[str, ...]) -> int:
+    """
+    Give ``target`` the latest photo of each of ``kinds`` that ``source`` holds and
+    ``target`` lacks: a new row on the same encrypted file, so each registration keeps its
+    own record and the file stays while any row uses it (``signals.document_file_delete``).
+    """
+    have = set(target.documents.values_list("kind", flat=True))
+    latest: dict[str, Document] = {}
+    for document in source.documents.filter(kind__in=kinds):
+        latest[document.kind] = document  # ordered by upload: the last one wins
+    carried = 0
+    for kind, document in latest.items():
+        if kind in have:
+            continue
+        Document.objects.create(
+            registration=target,
+            kind=kind,
+            file=document.file.name,
+            width=document.width,
+            height=document.height,
+            size=document.size,
+            uploaded_at=document.uploaded_at,
+        )
+        carried += 1
+    return carried

@@ -24,7 +24,7 @@ from registration.constants import (
     ErrorCode,
     RegistrationStatus,
 )
-from registration.models import Registration, Resident
+from registration.models import Document, Registration, Resident
 from registration.services.workflow import _amend, _lock
 from stations.selectors import user_is_member
 
@@ -77,8 +77,10 @@ def _registration_anonymise(registration: Registration, now) -> int:
     """Erase the personal data of one registration (photos too); return files removed."""
     files = 0
     for document in registration.documents.all():
-        document.delete()  # its file goes once the transaction commits
-        files += 1
+        document.delete()  # its file goes once the transaction commits...
+        # ...unless a later registration carries it over (signals.document_file_delete).
+        if not Document.objects.filter(file=document.file.name).exists():
+            files += 1
     registration.visa_number = ""
     registration.visa_number_index = ""
     registration.port_of_entry = ""

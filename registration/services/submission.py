@@ -16,7 +16,7 @@ from core.tokens import token_hash, token_new
 from registration.constants import CONSENT_NOTICE_VERSION, AmendmentKind, RegistrationStatus
 from registration.models import Registration, Resident, SubmissionAttempt
 from registration.selectors import document_number_index, visa_number_index
-from registration.services.attempts import _adopt_photos
+from registration.services.attempts import _adopt_photos, _documents_carry
 from registration.services.notify import resident_notify
 from registration.services.workflow import _amend
 
@@ -105,10 +105,13 @@ def _registration_create(
     language: str,
     previous: Registration | None = None,
     token: str | None = None,
+    kind: str | None = None,
+    carry: tuple[str, ...] = (),
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
-    private link: ``token`` keeps an existing link (a move), else a new one is made.
+    private link: ``token`` keeps an existing link (a move), else a new one is made. The
+    photos of ``carry`` kinds not sent again are carried over from ``previous``.
     """
     now = timezone.now()
     if token:
@@ -130,9 +133,11 @@ def _registration_create(
     _registration_fill(registration, data)
     reference_save(registration, prefix=reference_prefix(station))
     _adopt_photos(registration=registration, attempt=attempt)
+    if previous is not None and carry:
+        _documents_carry(source=previous, target=registration, kinds=carry)
     amendment = _amend(
         registration,
-        AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED,
+        kind or (AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED),
     )
     resident_notify(
         registration=registration,

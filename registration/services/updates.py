@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registration.constants import AmendmentKind, EndReason, ErrorCode, RegistrationStatus
+from registration.constants import (
+    AmendmentKind,
+    DocumentKind,
+    EndReason,
+    ErrorCode,
+    RegistrationStatus,
+)
 from registration.models import Registration, Resident, SubmissionAttempt
 from registration.selectors import document_number_index, visa_number_index
 from registration.services.attempts import _adopt_photos
@@ -34,6 +40,11 @@ from registration.services.workflow import (
 
 logger = logging.getLogger(__name__)
 S = RegistrationStatus
+D = DocumentKind
+
+# The documents still valid at a new address: same passport, same visa, same entry.
+MOVE_CARRIED = (D.PASSPORT_PAGE.value, D.VISA_PAGE.value, D.ENTRY_STAMP.value)
+VISA_FIELDS = ("visa_type", "visa_number", "visa_valid_until")
 
 CONTACT_FIELDS = (
     "phone",
@@ -56,15 +67,60 @@ def registration_move(
     """
     Register a new address: a new registration of the same resident, pre-filled from the
     old one, which ends as "moved". ``data`` holds the new stay (and may change the station
-    or visa); the resident's private link ``token`` moves with them to the new registration.
+    or visa); the resident's private link ``token`` moves with them to the new registration,
+    and the photos still valid (passport, visa unless it changed, entry) come along.
     """
+    return _registration_follow(
+        registration=registration,
+        data=data,
+        attempt=attempt,
+        language=language,
+        token=token,
+        end_reason=EndReason.MOVED,
+        kind=AmendmentKind.ADDRESS,
+        carry=MOVE_CARRIED,
+    )
+
+
+def registration_reenter(
+    *,
+    registration: Registration,
+    data: dict,
+    attempt: SubmissionAttempt | None,
+    language: str,
+    token: str,
+) -> Submitted:
+    """
+    Register the resident again at the same address after a trip abroad: a new
+    registration following ``registration`` (which ends), with the new entry in ``data``
+    (and the visa, if it changed). The entry stamp is always new; the passport page, the
+    lease and the visa page (unless the visa changed) carry over. The private link ``token``
+    moves to the new registration; staff see it in the queue as a re-entry.
+    """
+    return _registration_follow(
+        registration=registration,
+        data=data,
+        attempt=attempt,
+        language=language,
+        token=token,
+        end_reason=EndReason.REENTERED,
+        kind=AmendmentKind.REENTRY,
+        carry=(D.PASSPORT_PAGE.value, D.LEASE.value, D.VISA_PAGE.value),
+    )
+
+
+def _registration_follow(
+    *, registration, data, attempt, language, token, end_reason, kind, carry
+) -> Submitted:
     with transaction.atomic():
         old = _lock(registration)
         _require_active(old)
         merged = {field: getattr(old, field) for field in REGISTRATION_FIELDS}
         merged.update(data)
+        if any(merged[field] != getattr(old, field) for field in VISA_FIELDS):
+            carry = tuple(k for k in carry if k != D.VISA_PAGE)
         before = _transition(old, S.ENDED)
-        old.end_reason = EndReason.MOVED
+        old.end_reason = end_reason
         old.ended_at = timezone.now()
         old.token_hash = None
         # A lost-link message not yet opened must not open the ended registration later.
@@ -79,9 +135,39 @@ def registration_move(
             language=language,
             previous=old,
             token=token,
+            kind=kind,
+            carry=carry,
         )
-    logger.info("Registration %s submitted (moved).", submitted.registration.pk)
+    logger.info("Registration %s submitted (%s).", submitted.registration.pk, kind)
     return submitted
+
+
+def registration_departure_extend(
+    *, registration: Registration, expected_departure: datetime.date
+) -> Registration:
+    """
+    Record a later expected departure ("I'm staying longer"), within the visa's validity.
+
+    No review: the date is the resident's own forecast, and the one limit the law sets on
+    it (the visa's validity, which staff already checked) is checked here; the change is an
+    amendment in the history, like a change of contact details.
+    """
+    with transaction.atomic():
+        registration = _lock(registration)
+        _require_active(registration)
+        if expected_departure > registration.visa_valid_until:
+            raise ValidationError(
+                {
+                    "expected_departure": ValidationError(
+                        ErrorCode.DEPARTURE_AFTER_VISA.label,
+                        code=ErrorCode.DEPARTURE_AFTER_VISA.value,
+                    )
+                }
+            )
+        registration.expected_departure = expected_departure
+        registration.save()
+        _amend(registration, AmendmentKind.DEPARTURE, before=registration.status)
+    return registration
 
 
 def registration_correct(

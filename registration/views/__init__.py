@@ -21,6 +21,8 @@ from registration.views.updates import (
     update_document,
     update_left,
     update_move,
+    update_reentry,
+    update_stay,
     update_visa,
 )
 
@@ -43,6 +45,8 @@ __all__ = [
     "update_document",
     "update_left",
     "update_move",
+    "update_reentry",
     "update_start",
+    "update_stay",
     "update_visa",
 ]

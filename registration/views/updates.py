@@ -89,6 +89,70 @@ def update_move(request, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+def update_reentry(request, token):
+    """Back from a trip abroad: a new registration at the same address, in one form."""
+    registration = _by_token(token)
+    if (response := _active_or_redirect(registration, token)) is not None:
+        return response
+    flow = f"reentry:{registration.pk}"
+    template = "registration/update_reentry.html"
+    if request.method == "GET":
+        initial = {
+            "arrival_at": timezone.localtime().replace(second=0, microsecond=0),
+            "expected_departure": registration.expected_departure,
+            "visa_type": registration.visa_type,
+        }
+        form = forms.ReentryForm(initial=initial, registration=registration)
+        return _update_page(request, registration, token, template, form)
+    attempt = _attempt(request, flow, station=registration.station)
+    form = _photo_form(request, forms.ReentryForm, attempt, registration=registration)
+    if not form.is_valid():
+        return _update_page(request, registration, token, template, form, attempt)
+    data = form.service_data()
+    data["consent_notice_version"] = CONSENT_NOTICE_VERSION
+    data["consent_given_at"] = timezone.now()
+    submitted = services.registration_reenter(
+        registration=registration,
+        data=data,
+        attempt=attempt,
+        language=translation.get_language(),
+        token=token,
+    )
+    _attempt_forget(request, flow)
+    request.session[RECEIPT_SESSION_KEY] = {"id": submitted.registration.pk, "token": token}
+    return redirect("registration:receipt")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def update_stay(request, token):
+    """I'm staying longer: a later expected departure, within the visa's validity."""
+    registration = _by_token(token)
+    if (response := _active_or_redirect(registration, token)) is not None:
+        return response
+    template = "registration/update_stay.html"
+    if request.method == "GET":
+        form = forms.StayLongerForm(
+            registration=registration,
+            initial={"expected_departure": registration.expected_departure},
+        )
+        return _update_page(request, registration, token, template, form)
+    form = forms.StayLongerForm(request.POST, registration=registration)
+    if form.is_valid():
+        try:
+            services.registration_departure_extend(
+                registration=registration,
+                expected_departure=form.cleaned_data["expected_departure"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _done(request, token, _("Your new expected departure date is saved."))
+    return _update_page(request, registration, token, template, form)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def update_visa(request, token):
     """A renewed visa or residence permit."""
     registration = _by_token(token)
