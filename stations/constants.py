@@ -63,6 +63,9 @@ QR_TARGET_URL_NAMES = {
 QR_PNG_DEFAULT_SIZE = 512
 QR_PNG_MIN_SIZE = 64
 QR_PNG_MAX_SIZE = 2048
+# A requested size is drawn at the next of these: every size from 64 to 2048 kept for a
+# week would let anyone fill the cache (a few drawings per station instead).
+QR_PNG_SIZES = (64, 128, 256, 512, 1024, 2048)
 # How long browsers and proxies may keep a QR image or billboard (seconds).
 QR_MAX_AGE = 24 * 60 * 60
 

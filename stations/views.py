@@ -14,6 +14,7 @@ from stations.constants import (
     QR_PNG_DEFAULT_SIZE,
     QR_PNG_MAX_SIZE,
     QR_PNG_MIN_SIZE,
+    QR_PNG_SIZES,
     BillboardPurpose,
     BillboardSize,
     QrTarget,
@@ -80,7 +81,7 @@ def qr_code(request, code, target=QrTarget.STATION, fmt="svg"):
                 % {"min": QR_PNG_MIN_SIZE, "max": QR_PNG_MAX_SIZE},
                 content_type="text/plain; charset=utf-8",
             )
-        size = int(raw)
+        size = next(bucket for bucket in QR_PNG_SIZES if bucket >= int(raw))
     # Drawn once per URL: stations.middleware keeps the answer in the cache.
     image = qr.station_qr(_station_or_404(code).code, target, fmt, size)
     return _cached_file(request, image.content, image.content_type, image.etag)

@@ -7,7 +7,7 @@ import zxingcpp
 from django.test import override_settings
 from PIL import Image
 
-from stations.constants import QR_PNG_MAX_SIZE, QR_PNG_MIN_SIZE
+from stations.constants import QR_PNG_MAX_SIZE, QR_PNG_MIN_SIZE, QR_PNG_SIZES
 from tests.stations.qr_decoding import decode_png, decode_svg
 
 pytestmark = pytest.mark.django_db
@@ -73,13 +73,21 @@ def test_qr_of_a_code_typed_in_capitals_encodes_the_canonical_code(client, stati
     assert decode_png(client.get("/s/SHIPAI/help/qr.png").content) == [f"{SITE}/s/shipai/help/"]
 
 
-@pytest.mark.parametrize("size", [QR_PNG_MIN_SIZE, 300, 1000, QR_PNG_MAX_SIZE])
-def test_png_size_is_what_was_asked(client, station, size):
+@pytest.mark.parametrize(
+    "size, drawn", [(QR_PNG_MIN_SIZE, 64), (300, 512), (1000, 1024), (QR_PNG_MAX_SIZE, 2048)]
+)
+def test_png_is_drawn_at_the_next_of_a_few_sizes(client, station, size, drawn):
     response = client.get(f"/s/shipai/qr.png?size={size}")
     assert response.status_code == 200
     image = Image.open(io.BytesIO(response.content))
-    assert image.size == (size, size)
+    assert image.size == (drawn, drawn)
     assert decode_png(response.content) == [f"{SITE}/s/shipai/"]
+
+
+def test_every_size_a_stranger_asks_for_fills_the_cache_with_a_few_drawings(client, station):
+    """Every size from 64 to 2048, each kept for a week, would fill Redis (noeviction)."""
+    etags = {client.get(f"/s/shipai/qr.png?size={size}")["ETag"] for size in range(64, 2049, 7)}
+    assert len(etags) == len(QR_PNG_SIZES)
 
 
 @pytest.mark.parametrize("size", ["10000", "0", str(QR_PNG_MIN_SIZE - 1), "abc", "-5", "1e3", ""])
