@@ -26,10 +26,11 @@ OFFICIAL_LANGUAGE = "zh-hans"
 TITLE = "境外人员住宿登记表"
 
 
-def _zh(value) -> str:
-    """Return a choice label or lazy text in the record's language."""
+def _zh(obj, field: str) -> str:
+    """Return the label of ``obj``'s choice ``field`` in the record's language."""
+    # get_FOO_display() renders in the language active when it is called.
     with translation.override(OFFICIAL_LANGUAGE):
-        return str(value)
+        return str(getattr(obj, f"get_{field}_display")())
 
 
 def _nationality(registration: Registration) -> str:
@@ -61,28 +62,28 @@ OFFICIAL_COLUMNS: list[tuple[str, str | Callable]] = [
     ("英文姓", "resident.surname"),
     ("英文名", "resident.given_names"),
     ("中文姓名", "resident.chinese_name"),
-    ("性别", lambda r: _zh(r.resident.get_sex_display())),
+    ("性别", lambda r: _zh(r.resident, "sex")),
     ("出生日期", "resident.date_of_birth"),
     ("国籍代码", _nationality_code),
     ("国籍", _nationality),
-    ("证件种类", lambda r: _zh(r.resident.get_document_type_display())),
+    ("证件种类", lambda r: _zh(r.resident, "document_type")),
     ("证件有效期", "resident.document_expiry"),
-    ("签证/居留许可种类", lambda r: _zh(r.get_visa_type_display())),
+    ("签证/居留许可种类", lambda r: _zh(r, "visa_type")),
     ("签证/居留许可有效期", "visa_valid_until"),
     ("入境日期", "entry_date"),
     ("入境口岸", "port_of_entry"),
     ("抵达本住址时间", "arrival_at"),
     ("预计离开日期", "expected_departure"),
-    ("停留事由", lambda r: _zh(r.get_stay_reason_display())),
+    ("停留事由", lambda r: _zh(r, "stay_reason")),
     ("工作单位/学校", "school_or_employer"),
     ("住址", "address"),
-    ("住宿类型", lambda r: _zh(r.get_accommodation_type_display())),
+    ("住宿类型", lambda r: _zh(r, "accommodation_type")),
     ("留宿人/房东", "host_name"),
     ("留宿人/房东电话", _host_phone),
     ("本人电话", lambda r: str(r.resident.phone or "")),
     ("服务站", lambda r: r.station.name),
-    ("登记状态", lambda r: _zh(r.get_status_display())),
-    ("登记方式", lambda r: _zh(r.get_source_display())),
+    ("登记状态", lambda r: _zh(r, "status")),
+    ("登记方式", lambda r: _zh(r, "source")),
     ("登记民警/工作人员", _officer),
     ("登记日期", "submitted_at"),
 ]
@@ -117,23 +118,23 @@ def _fields(registration: Registration) -> list[tuple[str, str]]:
     return [
         ("姓名（英文）", name),
         ("姓名（中文）", person.chinese_name),
-        ("性别", _zh(person.get_sex_display())),
+        ("性别", _zh(person, "sex")),
         ("出生日期", format_local(person.date_of_birth)),
         ("国籍", f"{_nationality(r)} {_nationality_code(r)}".strip()),
-        ("证件种类", _zh(person.get_document_type_display())),
+        ("证件种类", _zh(person, "document_type")),
         ("证件号码", person.document_number),
         ("证件有效期", format_local(person.document_expiry)),
-        ("签证/居留许可种类", _zh(r.get_visa_type_display())),
+        ("签证/居留许可种类", _zh(r, "visa_type")),
         ("签证/居留许可号码", visa_number),
         ("签证/居留许可有效期", format_local(r.visa_valid_until)),
         ("入境日期", format_local(r.entry_date)),
         ("入境口岸", r.port_of_entry),
         ("抵达本住址时间", format_local(r.arrival_at)),
         ("预计离开日期", format_local(r.expected_departure)),
-        ("停留事由", _zh(r.get_stay_reason_display())),
+        ("停留事由", _zh(r, "stay_reason")),
         ("工作单位/学校", r.school_or_employer),
         ("住址", r.address),
-        ("住宿类型", _zh(r.get_accommodation_type_display())),
+        ("住宿类型", _zh(r, "accommodation_type")),
         ("留宿人/房东", r.host_name),
         ("留宿人/房东电话", _host_phone(r)),
         ("本人电话", str(person.phone or "")),
