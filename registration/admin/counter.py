@@ -99,7 +99,15 @@ class RegistrationCounterMixin:
             return self._walk_in_page(request, form, None)
         station = stations.filter(pk=request.POST.get("station") or 0).first()
         attempt = _attempt(request, flow, station=station or stations.first())
-        form = _photo_form(request, forms.CounterRegistrationForm, attempt, stations=stations)
+        # Counted per officer, not per address: a station's counter and its visitors' phones
+        # often share one address, and the counter must not use up their quota.
+        form = _photo_form(
+            request,
+            forms.CounterRegistrationForm,
+            attempt,
+            stations=stations,
+            quota_key=f"staff:{request.user.pk}",
+        )
         if not form.is_valid():
             return self._walk_in_page(request, form, attempt, status=400)
         data = form.service_data()
