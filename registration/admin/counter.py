@@ -172,6 +172,9 @@ class RegistrationCounterMixin:
         self._require_counter(request)
         obj = self._scoped(request, object_id)
         form = forms.StaffCorrectionForm(request.POST or None, registration=obj)
+        if request.method == "POST" and form.is_valid() and not form.changes():
+            self.message_user(request, _("Nothing to correct: no field was changed."))
+            return HttpResponseRedirect(self._change_url(obj))
         if request.method == "POST" and form.is_valid():
             try:
                 services.registration_staff_correct(

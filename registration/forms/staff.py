@@ -71,9 +71,6 @@ class StaffCorrectionForm(forms.Form):
 
     def changes(self) -> dict:
         """Return the corrected fields and their new values (unchanged ones left out)."""
-        current = {**self.initial}
-        return {
-            name: self.cleaned_data[name]
-            for name in (*STAFF_RESIDENT_FIELDS, *STAFF_REGISTRATION_FIELDS)
-            if name in self.cleaned_data and self.cleaned_data[name] != current.get(name)
-        }
+        # changed_data compares with what the page showed (a time without its microseconds).
+        correctable = (*STAFF_RESIDENT_FIELDS, *STAFF_REGISTRATION_FIELDS)
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in correctable}

@@ -178,7 +178,8 @@ def test_officer_corrects_the_passport_number_and_search_and_lost_link_follow(
     assert resident.document_number_index == document_number_index("C7654321")
     assert resident.history.latest().history_user == officer
     assert "document_number" in resident.history.latest().history_change_reason
-    assert registration.amendments.get(kind=AmendmentKind.STAFF_CORRECTED).staff_user == officer
+    corrected = registration.amendments.get(kind=AmendmentKind.STAFF_CORRECTED)
+    assert (corrected.staff_user, corrected.message) == (officer, "document_number")
     audit = AuditEntry.objects.get(action=AuditAction.DECISION, object_id=str(registration.pk))
     assert "document_number" in audit.detail and "C7654321" not in audit.detail
     assert Message.objects.filter(template="registration/staff_corrected").exists()
@@ -395,3 +396,13 @@ def test_batch_export_without_the_permission_has_no_document_numbers(client, sta
     sheet = load_workbook(io.BytesIO(client.get(XLSX_EXPORT).content), read_only=True).active
     cells = [str(c) for line in sheet.iter_rows(values_only=True) for c in line if c]
     assert mine.resident.document_number not in cells
+
+
+def test_correction_without_a_change_writes_nothing(client, station, officer):
+    registration = RegistrationFactory(station=station)
+    client.force_login(officer)
+    page = client.get(_url("correct", registration))
+    response = client.post(_url("correct", registration), _correction(page))
+    assert response.status_code == 302
+    assert not registration.amendments.filter(kind=AmendmentKind.STAFF_CORRECTED).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.DECISION).exists()
