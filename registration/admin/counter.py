@@ -97,8 +97,8 @@ class RegistrationCounterMixin:
                 },
             )
             return self._walk_in_page(request, form, None)
-        station = stations.filter(pk=request.POST.get("station") or 0).first()
-        attempt = _attempt(request, flow, station=station or stations.first())
+        # The form checks the posted station; the attempt only keeps the photos meanwhile.
+        attempt = _attempt(request, flow, station=stations.first())
         # Counted per officer, not per address: a station's counter and its visitors' phones
         # often share one address, and the counter must not use up their quota.
         form = _photo_form(

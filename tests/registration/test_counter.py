@@ -406,3 +406,21 @@ def test_correction_without_a_change_writes_nothing(client, station, officer):
     assert response.status_code == 302
     assert not registration.amendments.filter(kind=AmendmentKind.STAFF_CORRECTED).exists()
     assert not AuditEntry.objects.filter(action=AuditAction.DECISION).exists()
+
+
+def test_walk_in_with_a_forged_station_value_is_a_form_error_not_a_500(client, station, officer):
+    client.force_login(officer)
+    for forged in ("abc", "-1", "1 OR 1=1", "9999999999999999999999"):
+        response = client.post(WALK_IN, {**form_data(), "station": forged, **photos()})
+        assert response.status_code == 400, forged
+        assert response.context["form"].errors["station"]
+    assert not Registration.objects.exists()
+
+
+def test_ending_an_ended_stay_again_is_a_message_not_a_500(client, station, officer):
+    registration = RegistrationFactory(station=station, status=S.ENDED)
+    client.force_login(officer)
+    response = client.post(_url("end", registration), {"message": "Again."}, follow=True)
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert not AuditEntry.objects.filter(action=AuditAction.DECISION).exists()
