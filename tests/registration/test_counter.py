@@ -424,3 +424,17 @@ def test_ending_an_ended_stay_again_is_a_message_not_a_500(client, station, offi
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert not AuditEntry.objects.filter(action=AuditAction.DECISION).exists()
+
+
+def test_batch_export_reads_the_database_a_fixed_number_of_times(
+    client, station, officer, django_assert_max_num_queries
+):
+    for _ in range(3):
+        RegistrationFactory(station=station, decided_by=officer)
+    client.force_login(officer)
+    with django_assert_max_num_queries(30) as few:
+        _csv(client.get(CSV_EXPORT))
+    for _ in range(10):
+        RegistrationFactory(station=station, decided_by=officer, consent_recorded_by=officer)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        _csv(client.get(CSV_EXPORT))
