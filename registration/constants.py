@@ -133,6 +133,14 @@ class EndReason(models.TextChoices):
     STAFF = "staff", _("ended by staff")
 
 
+class RegistrationSource(models.TextChoices):
+    """How a registration reached the station."""
+
+    FORM = "form", _("public form")
+    # 窗口现场登记: staff fill in the form with the resident at the desk.
+    COUNTER = "counter", _("registered at the counter")
+
+
 class DocumentKind(models.TextChoices):
     PASSPORT_PAGE = "passport_page", _("passport information page")
     VISA_PAGE = "visa_page", _("visa or residence permit page")
@@ -160,6 +168,7 @@ class AmendmentKind(models.TextChoices):
     REJECTED = "rejected", _("rejected by staff")
     ENDED = "ended", _("registration ended")
     LINK_RESENT = "link_resent", _("private link sent again")
+    STAFF_CORRECTED = "staff_corrected", _("corrected by staff")
     DELETION_REQUESTED = "deletion_requested", _("deletion of personal data requested")
     ERASED = "erased", _("personal data erased")
     REENTRY = "reentry", _("back from a trip abroad (re-entry)")

@@ -20,10 +20,12 @@ from notifications.selectors import messages_concerning
 from privacy.admin_audit import AuditedLooksAdminMixin
 from privacy.export import AuditedCsvExportAdminMixin
 from registration.admin.actions import REVIEW_PERMISSION, RegistrationReviewMixin
+from registration.admin.counter import RegistrationCounterMixin
 from registration.admin.filters import DeletionRequestedFilter, QueueFilter
 from registration.admin.history import AmendmentInline, ReadOnlyScopedHistoryMixin
-from registration.constants import WAITING_STATUSES, AmendmentKind, Decision
+from registration.constants import ACTIVE_STATUSES, WAITING_STATUSES, AmendmentKind, Decision
 from registration.models import Amendment, Registration
+from registration.official_record import OFFICIAL_COLUMNS, OFFICIAL_SENSITIVE_COLUMNS
 from registration.selectors import (
     documents_carried,
     documents_current,
@@ -38,6 +40,7 @@ from stations.admin_scoping import StationListFilter, StationScopedAdminMixin
 
 @admin.register(Registration)
 class RegistrationAdmin(
+    RegistrationCounterMixin,
     RegistrationReviewMixin,
     AuditedCsvExportAdminMixin,
     AuditedLooksAdminMixin,
@@ -156,7 +159,13 @@ class RegistrationAdmin(
             _("Consent"),
             {
                 "classes": ["collapse"],
-                "fields": ["consent_notice_version", "consent_given_at", "language"],
+                "fields": [
+                    "source",
+                    "consent_notice_version",
+                    "consent_given_at",
+                    "consent_recorded_by",
+                    "language",
+                ],
             },
         ),
     ]
@@ -164,26 +173,11 @@ class RegistrationAdmin(
 
     # -- scoping --------------------------------------------------------------
     export_filename = "registrations"
-    export_fields = [
-        (_("reference"), "reference"),
-        (_("status"), "get_status_display"),
-        (_("station code"), "station.code"),
-        (_("surname"), "resident.surname"),
-        (_("given names"), "resident.given_names"),
-        (_("nationality"), "resident.nationality.code"),
-        (_("visa or permit"), "get_visa_type_display"),
-        (_("valid until"), "visa_valid_until"),
-        (_("arrival at this address"), "arrival_at"),
-        (_("deadline"), "deadline_at"),
-        (_("address"), "address"),
-        (_("phone"), "resident.phone"),
-        (_("email"), "resident.email"),
-    ]
+    # The police system's columns (docs/official-record.md), the same in CSV and XLSX.
+    export_fields = OFFICIAL_COLUMNS
     # Only with the explicit permission privacy.export_document_numbers.
-    export_sensitive_fields = [
-        (_("travel document number"), "resident.document_number"),
-        (_("visa or permit number"), "visa_number"),
-    ]
+    export_sensitive_fields = OFFICIAL_SENSITIVE_COLUMNS
+    change_list_template = "admin/registration/registration/change_list.html"
 
     def get_queryset(self, request):
         # Scoped to the user's stations by StationScopedAdminMixin. How each registration
@@ -334,6 +328,9 @@ class RegistrationAdmin(
                 "can_mark_registered": Decision.REGISTERED in allowed,
                 "can_request_correction": Decision.CORRECTION in allowed,
                 "can_reject": Decision.REJECT in allowed,
+                "can_end": obj.status in ACTIVE_STATUSES,
+                "can_counter": request.user.has_perm(REVIEW_PERMISSION)
+                and obj.anonymised_at is None,
             }
         )
         # Audited by AuditedLooksAdminMixin.

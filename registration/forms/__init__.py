@@ -4,7 +4,7 @@ Forms of the registration journey. Every rule raises a ValidationError with a co
 
 - ``register``: the registration form;
 - ``updates``: the updates through the private link and the lost-link page;
-- ``staff``: the message staff send with a decision;
+- ``staff``: the message staff send with a decision, the walk-in and correction forms;
 - ``fields``: what they share (widgets, choices, field groups, document and phone rules).
 """
 
@@ -24,7 +24,11 @@ from registration.forms.fields import (
     clean_phone,
 )
 from registration.forms.register import MAX_AGE_YEARS, RegistrationForm
-from registration.forms.staff import StaffMessageForm
+from registration.forms.staff import (
+    CounterRegistrationForm,
+    StaffCorrectionForm,
+    StaffMessageForm,
+)
 from registration.forms.updates import (
     ContactForm,
     DepartureForm,
@@ -37,6 +41,8 @@ from registration.forms.updates import (
 )
 
 __all__ = [
+    "CounterRegistrationForm",
+    "StaffCorrectionForm",
     "CLOCK_TOLERANCE",
     "DATETIME_INPUT_FORMATS",
     "DOCUMENT_NUMBER_RE",

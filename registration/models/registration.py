@@ -13,6 +13,7 @@ from registration.constants import (
     ACTIVE_STATUSES,
     AccommodationType,
     EndReason,
+    RegistrationSource,
     RegistrationStatus,
     StayReason,
     VisaType,
@@ -166,6 +167,22 @@ class Registration(models.Model):
     )
     consent_given_at = models.DateTimeField(
         _("consent given"), help_text=_("When the resident gave consent.")
+    )
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent recorded by"),
+        help_text=_("Staff member who recorded the consent at the counter."),
+    )
+    source = models.CharField(
+        _("registered through"),
+        max_length=10,
+        choices=RegistrationSource.choices,
+        default=RegistrationSource.FORM,
+        help_text=_("The public form, or staff at the counter."),
     )
     language = models.CharField(
         _("form language"),

@@ -14,6 +14,7 @@ One module per job; callers import from here:
 - ``review``: staff decisions (``registration_decide``: the decision and its audit entry);
 - ``identity``: staff changes to a resident record (same person, corrections);
 - ``links``: the lost-link form;
+- ``staff``: corrections, the end of a stay and a new link, by staff at the counter;
 - ``erasure``: deletion requests, erasure and anonymisation;
 - ``notify`` and ``workflow``: the resident's messages, status changes and the timeline,
   which the others share.
@@ -50,6 +51,13 @@ from registration.services.review import (
     registration_reject,
     registration_request_correction,
 )
+from registration.services.staff import (
+    STAFF_REGISTRATION_FIELDS,
+    STAFF_RESIDENT_FIELDS,
+    registration_staff_correct,
+    registration_staff_end,
+    registration_staff_link_send,
+)
 from registration.services.submission import (
     REGISTRATION_FIELDS,
     RESIDENT_FIELDS,
@@ -78,6 +86,8 @@ __all__ = [
     "LINK_CHAIN_LIMIT",
     "REGISTRATION_FIELDS",
     "RESIDENT_ANONYMISED",
+    "STAFF_REGISTRATION_FIELDS",
+    "STAFF_RESIDENT_FIELDS",
     "RESIDENT_FIELDS",
     "Erased",
     "Submitted",
@@ -103,6 +113,9 @@ __all__ = [
     "registration_departure_extend",
     "registration_reject",
     "registration_request_correction",
+    "registration_staff_correct",
+    "registration_staff_end",
+    "registration_staff_link_send",
     "registration_submit",
     "registration_visa_renew",
     "resident_contact_update",

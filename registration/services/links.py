@@ -38,18 +38,27 @@ def registration_link_resend(*, reference: str, document_number: str) -> bool:
     if not index or not secrets.compare_digest(index, registration.resident.document_number_index):
         return False
     with transaction.atomic():
-        registration = _lock(registration)
-        raw, hashed = token_new()
-        registration.pending_token_hash = hashed
-        registration.save(update_fields=["pending_token_hash", "updated_at"])
-        amendment = _amend(registration, AmendmentKind.LINK_RESENT, before=registration.status)
-        resident_notify(
-            registration=registration,
-            template="link_resent",
-            key=f"registration:{registration.pk}:link:{amendment.pk}",
-            token=raw,
-        )
+        _link_pending_send(_lock(registration))
     return True
+
+
+def _link_pending_send(registration: Registration, *, actor=None) -> None:
+    """
+    Queue a new private link to ``registration``'s contact on file (locked by the caller),
+    pending until first opened (``registration_link_claim``).
+    """
+    raw, hashed = token_new()
+    registration.pending_token_hash = hashed
+    registration.save(update_fields=["pending_token_hash", "updated_at"])
+    amendment = _amend(
+        registration, AmendmentKind.LINK_RESENT, before=registration.status, actor=actor
+    )
+    resident_notify(
+        registration=registration,
+        template="link_resent",
+        key=f"registration:{registration.pk}:link:{amendment.pk}",
+        token=raw,
+    )
 
 
 def registration_link_claim(*, token: str) -> Registration | None:

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from core.references import reference_save
 from core.tokens import token_hash, token_new
-from registration.constants import CONSENT_NOTICE_VERSION, AmendmentKind, RegistrationStatus
+from privacy.constants import AuditAction
+from privacy.services import audit_record
+from registration.constants import (
+    CONSENT_NOTICE_VERSION,
+    AmendmentKind,
+    RegistrationSource,
+    RegistrationStatus,
+)
 from registration.models import Registration, Resident, SubmissionAttempt
 from registration.selectors import document_number_index, visa_number_index
 from registration.services.attempts import _adopt_photos, _documents_carry
@@ -107,6 +114,8 @@ def _registration_create(
     token: str | None = None,
     kind: str | None = None,
     carry: tuple[str, ...] = (),
+    source: str = RegistrationSource.FORM,
+    recorded_by=None,
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
@@ -129,6 +138,8 @@ def _registration_create(
         language=language,
         previous=previous,
         token_hash=hashed,
+        source=source,
+        consent_recorded_by=recorded_by,
     )
     _registration_fill(registration, data)
     reference_save(registration, prefix=reference_prefix(station))
@@ -138,6 +149,7 @@ def _registration_create(
     amendment = _amend(
         registration,
         kind or (AmendmentKind.ADDRESS if previous else AmendmentKind.SUBMITTED),
+        actor=recorded_by,
     )
     resident_notify(
         registration=registration,
@@ -155,16 +167,39 @@ def registration_submit(
     data: dict,
     attempt: SubmissionAttempt | None,
     language: str,
+    source: str = RegistrationSource.FORM,
+    actor=None,
 ) -> Submitted:
     """
     Save a registration from the public form, with a new resident holding the identity and
     contact submitted with it, and queue the confirmation with a new private link.
     ``data`` is the cleaned form (resident and stay).
+
+    At the counter (``source`` ``counter``, 窗口现场登记) staff ``actor`` fills in the same
+    form with the resident: the registration records who took the resident's consent, and
+    the audit trail who registered whom.
     """
+    counter = source == RegistrationSource.COUNTER
+    if counter and actor is None:
+        raise ValueError("A counter registration needs the staff member who recorded it.")
     with transaction.atomic():
         resident = _resident_create(data=data)
         submitted = _registration_create(
-            station=station, resident=resident, data=data, attempt=attempt, language=language
+            station=station,
+            resident=resident,
+            data=data,
+            attempt=attempt,
+            language=language,
+            source=source,
+            recorded_by=actor if counter else None,
         )
-    logger.info("Registration %s submitted.", submitted.registration.pk)
+        if counter:
+            audit_record(
+                user=actor,
+                action=AuditAction.DECISION,
+                obj=submitted.registration,
+                station=station,
+                detail="registered at the counter, consent recorded",
+            )
+    logger.info("Registration %s submitted (%s).", submitted.registration.pk, source)
     return submitted

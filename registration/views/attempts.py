@@ -30,10 +30,13 @@ def _attempt_forget(request, flow: str) -> None:
         request.session[ATTEMPTS_SESSION_KEY] = keys
 
 
-def _photos_save(request, attempt, kinds) -> dict[str, ValidationError]:
-    """Sanitise and keep every uploaded photo within the quotas; return the errors by field."""
+def _photos_save(request, attempt, kinds, *, quota_key=None) -> dict[str, ValidationError]:
+    """
+    Sanitise and keep every uploaded photo within the quotas (of the client address, or of
+    ``quota_key``); return the errors by field.
+    """
     errors = {}
-    address = client_ip(request)
+    address = quota_key or client_ip(request)
     for kind in kinds:
         upload = request.FILES.get(kind)
         if upload is None:
@@ -57,9 +60,9 @@ def _photos(attempt) -> dict:
     return {document.kind: document for document in attempt.documents.all()}
 
 
-def _photo_form(request, form_class, attempt, *, existing=(), **kwargs):
+def _photo_form(request, form_class, attempt, *, existing=(), quota_key=None, **kwargs):
     """Bind ``form_class`` to the POST, after keeping the uploaded photos in ``attempt``."""
-    photo_errors = _photos_save(request, attempt, form_class.photo_kinds)
+    photo_errors = _photos_save(request, attempt, form_class.photo_kinds, quota_key=quota_key)
     present = set(_photos(attempt)) | set(existing)
     return form_class(request.POST, photos_present=present, photo_errors=photo_errors, **kwargs)
 
