@@ -11,8 +11,11 @@
  */
 (function () {
   "use strict";
-  if (window.linliPage) { return; } // included by several parts of one page
-  window.linliPage = true;
+  // Included by several parts of one page: run once per document (photo-shrink.js may
+  // write a new document into this same window, so the mark is not on the window).
+  var root = document.documentElement;
+  if (root.hasAttribute("data-linli-page")) { return; }
+  root.setAttribute("data-linli-page", "");
 
   var loaded = Date.now();
 

@@ -97,63 +97,83 @@
     });
   }
 
-  function fallback() {
-    // Post exactly as without JavaScript: the original files are still in the inputs.
-    sending = false;
+  function native(submitter) {
+    // Post exactly as without JavaScript: the chosen files are still in the inputs.
+    if (submitter && submitter.name) {
+      var extra = document.createElement("input");
+      extra.type = "hidden";
+      extra.name = submitter.name;
+      extra.value = submitter.value;
+      form.appendChild(extra);
+    }
     box.hidden = true;
-    buttons(false);
     HTMLFormElement.prototype.submit.call(form);
+  }
+
+  function fallback() {
+    sending = false;
+    buttons(false);
+    native(lastSubmitter);
   }
 
   function show(xhr) {
     var html = xhr.responseText;
     var type = xhr.getResponseHeader("Content-Type") || "";
     if (!html || type.indexOf("text/html") !== 0) { fallback(); return; }
-    var url = xhr.responseURL || form.action || window.location.href;
-    if (url !== window.location.href) {
-      window.history.pushState(null, "", url);
-    }
+    var url = xhr.responseURL || window.location.href;
     document.open();
     document.write(html);
     document.close();
+    // The address bar shows the page now on screen (a redirect's target). Replaced, not
+    // pushed: "back" leaves the form as it would after an ordinary post and redirect.
+    window.history.replaceState(null, "", url);
   }
 
-  function send(submitter) {
+  var lastSubmitter = null;
+
+  function send(submitter, files) {
     var data = new FormData(form);
     if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
-    var jobs = inputs.map(function (input) {
-      return ready.get(input) || shrink(input.files && input.files[0]);
+    inputs.forEach(function (input, index) {
+      // The passport-reading script may have emptied the input: the server has that photo.
+      if (files[index] && input.files && input.files.length) {
+        data.set(input.name, files[index], files[index].name);
+      }
     });
-    return Promise.all(jobs).then(function (files) {
-      inputs.forEach(function (input, index) {
-        // The passport-reading script may have emptied the input: the server has that photo.
-        if (files[index] && input.files && input.files.length) {
-          data.set(input.name, files[index], files[index].name);
-        }
-      });
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", form.getAttribute("action") || window.location.href);
-      xhr.setRequestHeader("Accept", "text/html");
-      xhr.upload.addEventListener("progress", function (event) {
-        if (event.lengthComputable) { setProgress(100 * event.loaded / event.total); }
-      });
-      xhr.addEventListener("load", function () { setProgress(100); show(xhr); });
-      xhr.addEventListener("error", fallback);
-      xhr.addEventListener("abort", fallback);
-      xhr.addEventListener("timeout", fallback);
-      xhr.send(data);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.getAttribute("action") || window.location.href);
+    xhr.setRequestHeader("Accept", "text/html");
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) { setProgress(100 * event.loaded / event.total); }
     });
+    xhr.addEventListener("load", function () { setProgress(100); show(xhr); });
+    xhr.addEventListener("error", fallback);
+    xhr.addEventListener("abort", fallback);
+    xhr.addEventListener("timeout", fallback);
+    xhr.send(data);
   }
 
   form.addEventListener("submit", function (event) {
     if (sending) { event.preventDefault(); return; }
     var chosen = inputs.some(function (input) { return input.files && input.files.length; });
-    if (!chosen) { return; } // nothing to shrink: the ordinary post is as fast
+    if (!chosen) { return; } // no photo in this post: nothing to shrink
     event.preventDefault();
     sending = true;
+    lastSubmitter = event.submitter || null;
     buttons(true);
-    box.hidden = false;
-    setProgress(0);
-    send(event.submitter).catch(fallback);
+    var jobs = inputs.map(function (input) {
+      return ready.get(input) || shrink(input.files && input.files[0]);
+    });
+    Promise.all(jobs).then(function (files) {
+      if (!files.some(Boolean)) {
+        // Nothing got smaller (small photos, or ones this browser cannot decode): the
+        // ordinary post sends the same bytes and is a real navigation.
+        native(lastSubmitter);
+        return;
+      }
+      box.hidden = false;
+      setProgress(0);
+      send(lastSubmitter, files);
+    }).catch(fallback);
   });
 }());
