@@ -74,24 +74,34 @@ def _answers() -> dict:
     return data
 
 
-def _send_photos(page, live_server, station, photos) -> tuple[int, float]:
-    """Fill the form, choose the photos, send; return (request bytes sent, seconds to review)."""
+def _body_bytes(request) -> int:
+    """The bytes a POST carried (Chromium reports no body size for a native file upload)."""
+    size = request.sizes()["requestBodySize"]
+    return size or int(request.all_headers().get("content-length", 0))
+
+
+def _send_photos(page, live_server, station, photos, *, scripts=True) -> tuple[int, float, float]:
+    """
+    Fill the form, choose the photos, send; return the request bytes sent, the seconds from
+    the tap on the button to the review, and from choosing the photos to the review.
+    """
     posts = []
     page.on("requestfinished", lambda r: posts.append(r) if r.method == "POST" else None)
     page.goto(live_server.url + reverse("registration:register", args=[station.code]))
     _slow_uplink(page)
     fill_form(page, _answers())
+    chosen = time.monotonic()
     for kind, path in photos.items():
         page.set_input_files(f'input[type=file][name="{kind}"]', str(path))
-    if page.evaluate("() => !!window.fetch && !!document.getElementById('linli-upload')"):
+    if scripts:
         # The passport photo goes ahead (to be read) once shrunk; a resident waits for it too.
         page.locator("#linli-passport-received").wait_for(timeout=120_000)
     started = time.monotonic()
     page.locator("form.linli-registration-form button[type=submit]").click()
     page.locator("button[name=step][value=submit]").wait_for(timeout=300_000)
-    seconds = time.monotonic() - started
-    sent = sum(r.sizes()["requestBodySize"] for r in posts)
-    return sent, seconds
+    done = time.monotonic()
+    sent = sum(_body_bytes(r) for r in posts)
+    return sent, done - started, done - chosen
 
 
 def test_three_phone_photos_shrink_and_the_review_comes_fast(
@@ -99,10 +109,11 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
 ):
     original = sum(path.stat().st_size for path in phone_photos.values())
     page, traffic = open_page("en")
-    sent, seconds = _send_photos(page, live_server, station, phone_photos)
+    sent, seconds, total = _send_photos(page, live_server, station, phone_photos)
     print(
         f"\nthree 12 MP photos: {original / 1e6:.1f} MB chosen; with shrinking "
-        f"{sent / 1e6:.2f} MB sent, review after {seconds:.1f} s at 750 kbps up"
+        f"{sent / 1e6:.2f} MB sent, review {seconds:.1f} s after the tap "
+        f"({total:.1f} s after choosing the photos) at 750 kbps up"
     )
     assert sent < original / 4
     assert page.url.endswith(reverse("registration:register", args=[station.code]))
@@ -141,7 +152,9 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
     try:
         before_page = context.new_page()
         context.set_default_timeout(300_000)
-        before, before_seconds = _send_photos(before_page, live_server, station, phone_photos)
+        before, before_seconds, _ = _send_photos(
+            before_page, live_server, station, phone_photos, scripts=False
+        )
     finally:
         context.close()
     print(
