@@ -16,11 +16,12 @@ import pytest
 from django.urls import reverse
 from PIL import Image, ImageFilter
 
+from registration.constants import RegistrationStatus
 from registration.documents import document_file_read
 from registration.models import Registration
 from tests.browser.conftest import PHONE
 from tests.browser.steps import assert_public_page_fits, fill_form
-from tests.registration.factories import form_data
+from tests.registration.factories import form_data, registration_with_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,3 +163,27 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
         f"review after {before_seconds:.1f} s at 750 kbps up"
     )
     assert before > original
+
+
+@pytest.mark.parametrize(
+    ("language", "left"),
+    [("en", r"\d+ h \d+ min left"), ("zh-hans", r"剩余 \d+ 小时 \d+ 分钟")],
+)
+def test_error_summary_takes_the_focus_and_the_private_page_counts_down(
+    open_page, live_server, station, language, left
+):
+    page, traffic = open_page(language)
+    page.goto(live_server.url + reverse("registration:register", args=[station.code]))
+    with page.expect_navigation():
+        page.locator("form.linli-registration-form button[type=submit]").click()
+    assert page.evaluate("() => document.activeElement.id") == "form-errors"
+
+    _registration, token = registration_with_token(
+        station=station, status=RegistrationStatus.CORRECTION_REQUESTED
+    )
+    page.goto(live_server.url + reverse("registration:private", kwargs={"token": token}))
+    countdown = page.locator("[data-linli-countdown] .linli-countdown-text")
+    assert countdown.is_visible()
+    assert re.fullmatch(left, countdown.inner_text().strip())
+    assert_public_page_fits(page)
+    assert traffic.blocked == []
