@@ -7,6 +7,7 @@ them. ``LINLI_MEASURE_BEFORE=1`` also times the form without JavaScript (about t
 minutes at 750 kbps), the "before" of the measurement.
 """
 
+import datetime
 import io
 import os
 import re
@@ -14,6 +15,7 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image, ImageFilter
 
 from registration.constants import RegistrationStatus
@@ -186,4 +188,30 @@ def test_error_summary_takes_the_focus_and_the_private_page_counts_down(
     assert countdown.is_visible()
     assert re.fullmatch(left, countdown.inner_text().strip())
     assert_public_page_fits(page)
+    assert traffic.blocked == []
+
+
+def test_update_form_sends_the_shrunk_photo_and_follows_the_redirect(
+    open_page, live_server, station, phone_photos
+):
+    _registration, token = registration_with_token(
+        station=station, status=RegistrationStatus.REGISTERED
+    )
+    page, traffic = open_page("en")
+    posts = []
+    page.on("requestfinished", lambda r: posts.append(r) if r.method == "POST" else None)
+    page.goto(live_server.url + reverse("registration:update_document", kwargs={"token": token}))
+    expiry = (timezone.localdate() + datetime.timedelta(days=3000)).isoformat()
+    fill_form(
+        page,
+        {"document_type": "passport", "document_number": "E98765432", "document_expiry": expiry},
+        scope="main form",
+    )
+    page.set_input_files('input[type=file][name="passport_page"]', str(phone_photos["visa_page"]))
+    page.locator("main form button[type=submit]").click()
+    # The answer of the redirect is on screen, and the address bar shows where it came from.
+    page.wait_for_url(re.compile(r"/registration/r/[^/]+/$"))
+    assert "new travel document" in page.locator(".linli-messages").inner_text()
+    assert len(posts) == 1
+    assert _body_bytes(posts[0]) < phone_photos["visa_page"].stat().st_size / 4
     assert traffic.blocked == []
