@@ -1,6 +1,7 @@
 """Small template helpers of the registration pages."""
 
 from django import template
+from django.conf import settings
 
 register = template.Library()
 
@@ -12,3 +13,9 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def image_max_side():
+    """Return the longest side, in pixels, of the photos the server keeps."""
+    return settings.REGISTRATION_IMAGE_MAX_SIDE

@@ -21,6 +21,7 @@ from registration.selectors import (
     registration_timeline,
     resident_data_export,
 )
+from registration.views.receipt import deadline_countdown
 
 
 def update_start(request):
@@ -44,6 +45,12 @@ def _by_token(token):
 def private(request, token):
     """The resident's page: status, history and what they can update."""
     registration = _by_token(token)
+    countdown = deadline_countdown(deadline_at=registration.deadline_at)
+    needs_correction = registration.status == RegistrationStatus.CORRECTION_REQUESTED
+    # The deadline matters while the stay is not registered: a correction still owed (late
+    # or not), or a registration waiting for the station before the deadline has passed.
+    waiting = registration.status in (RegistrationStatus.SUBMITTED, RegistrationStatus.RESUBMITTED)
+    show_countdown = needs_correction or (waiting and not countdown["late"])
     return render(
         request,
         "registration/private.html",
@@ -55,7 +62,8 @@ def private(request, token):
             "timeline": registration_timeline(registration=registration),
             "photos": documents_current(registration=registration),
             "is_active": registration.status in ACTIVE_STATUSES,
-            "needs_correction": registration.status == RegistrationStatus.CORRECTION_REQUESTED,
+            "needs_correction": needs_correction,
+            "countdown": countdown if show_countdown else None,
         },
     )
 

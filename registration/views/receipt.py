@@ -27,6 +27,20 @@ def deadline_info(registration) -> dict:
     }
 
 
+def deadline_countdown(*, deadline_at, now=None) -> dict:
+    """Return the time left until ``deadline_at`` for the live countdown (late once past)."""
+    now = now or timezone.now()
+    seconds = int((deadline_at - now).total_seconds())
+    left = max(0, seconds)
+    return {
+        "deadline": deadline_at,
+        "late": seconds <= 0,
+        "seconds_left": left,
+        "hours": left // 3600,
+        "minutes": left % 3600 // 60,
+    }
+
+
 @never_cache
 def receipt(request):
     """Show the receipt of the registration just submitted; the private link only once."""
@@ -54,6 +68,7 @@ def receipt(request):
             "photos": documents_current(registration=registration),
             "private_link": services.private_link_url(token) if token else "",
             "qr_svg": mark_safe(qr_svg(admin_url).decode()),  # noqa: S308 - escaped by qr_svg
+            "countdown": deadline_countdown(deadline_at=registration.deadline_at),
             **deadline_info(registration),
         },
     )

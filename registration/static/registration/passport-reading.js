@@ -86,8 +86,17 @@
       .catch(function () { if (mine === round) { show("warning", box.dataset.failed); } });
   }
 
+  // With photo-shrink.js the photo is sent once shrunk (its `linli:photo-ready` event);
+  // without it, as soon as it is chosen.
   input.addEventListener("change", function () {
-    var file = input.files && input.files[0];
+    if (input.dataset.linliShrink === "on") { return; }
+    send(input.files && input.files[0]);
+  });
+  input.addEventListener("linli:photo-ready", function (event) {
+    send(event.detail && event.detail.file);
+  });
+
+  function send(file) {
     if (!file) { return; }
     round += 1;
     var mine = round;
@@ -123,5 +132,5 @@
         answer(mine, Date.now(), result.body);
       })
       .catch(function () { if (mine === round) { show("warning", box.dataset.failed); } });
-  });
+  }
 }());
