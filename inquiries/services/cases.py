@@ -226,8 +226,31 @@ def inquiries_assign(*, inquiries, assignee, by=None) -> int:
     return count
 
 
+def _reply_moves_on(locked: Inquiry, *, by) -> str:
+    """
+    Return the status a staff reply without a chosen one gives ``locked``: the resident's turn.
+
+    An unassigned new (or reopened) case becomes the replying officer's first, so a reply
+    never leaves a case "new" and nobody's. A case already waiting, resolved or with a
+    replier from outside its station (who cannot be assigned) keeps its status.
+    """
+    if locked.status in (Status.NEW, Status.REOPENED) and locked.assigned_to_id is None:
+        if not _assignee_allowed(by, locked.station):
+            return ""
+        locked.assigned_to = by
+        locked.save(update_fields=["assigned_to", "updated_at"])
+        _transition(inquiry=locked, to_status=Status.ASSIGNED, by=by)
+    if locked.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED):
+        return Status.WAITING
+    return ""
+
+
 def inquiry_reply(*, inquiry: Inquiry, body: str, by, to_status: str = "") -> InquiryEntry:
-    """Add a public reply, send it to the resident in their language, optionally move status."""
+    """
+    Add a public reply, send it to the resident in their language, and move the case on.
+
+    Without ``to_status`` the case becomes "waiting for resident" (``_reply_moves_on``).
+    """
     body = (body or "").strip()
     if not body:
         raise ValidationError(gettext("Write the reply first."), code="required")
@@ -241,6 +264,8 @@ def inquiry_reply(*, inquiry: Inquiry, body: str, by, to_status: str = "") -> In
         if locked.first_responded_at is None:
             locked.first_responded_at = entry.created_at
             locked.save(update_fields=["first_responded_at", "updated_at"])
+        if not to_status:
+            to_status = _reply_moves_on(locked, by=by)
         if to_status and to_status != locked.status:
             _transition(inquiry=locked, to_status=to_status, by=by)
         _message_resident(
