@@ -1,8 +1,13 @@
 """
-Reminder rule of the inquiries app, run by ``notifications.reminders.reminders_run``.
+Staff alert rules of the inquiries app, run every 15 minutes (``STAFF_ALERT_RULES``) by
+``notifications.reminders.reminders_run``.
 
 ``inquiries_overdue``: a case past its first-response target with no reply yet → an email
 to each manager of its station (once per case, manager and due date).
+``inquiries_unassigned``: a new case nobody has taken → each officer of its station (once
+per case and officer), and once more if still nobody's after
+``INQUIRY_UNASSIGNED_ALERT_HOURS``. Staff without an email address get their alerts in the
+staff workspace (``notifications.services.staff_message_spec``).
 """
 
 import datetime
@@ -15,7 +20,7 @@ from inquiries.constants import Status, Urgency
 from inquiries.models import Inquiry
 from notifications.constants import Channel
 from notifications.reminders import RuleOutcome, reminder_key
-from notifications.services import MessageSpec, message_queue_many
+from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from stations.constants import MembershipRole
 from stations.selectors import station_staff
 
@@ -67,7 +72,7 @@ def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                     "subject": case.subject,
                     "urgency": str(Urgency(case.urgency).label),
                     "status": str(Status(case.status).label),
-                    "due": timezone.localtime(case.first_response_due).strftime("%Y-%m-%d %H:%M"),
+                    "due": case.first_response_due.isoformat(),
                     "admin_url": settings.SITE_URL
                     + reverse("admin:inquiries_inquiry_change", args=[case.pk]),
                 }
@@ -102,4 +107,71 @@ def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
             flush()
     if batch:
         flush()
+    return outcome
+
+
+UNASSIGNED_RULE = "inquiries_unassigned"
+# How far back the rule looks: a missed run is caught up, a months-old case is not news.
+UNASSIGNED_LOOK_BACK = datetime.timedelta(days=3)
+
+
+def _officers_by_station(station_ids) -> dict[int, list]:
+    """Return the officers of each station (a station without officers: its managers)."""
+    officers: dict[int, list] = {}
+    managers: dict[int, list] = {}
+    for membership in station_staff(station_ids=station_ids):
+        into = officers if membership.role == MembershipRole.OFFICER else managers
+        into.setdefault(membership.station_id, []).append(membership.user)
+    return {pk: officers.get(pk) or managers.get(pk, []) for pk in station_ids}
+
+
+def inquiries_unassigned(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
+    """Tell the station's officers of each new case nobody has taken, and again hours later."""
+    outcome = RuleOutcome(rule=UNASSIGNED_RULE)
+    now = _cut_off(today)
+    again = now - datetime.timedelta(hours=settings.INQUIRY_UNASSIGNED_ALERT_HOURS)
+    language = settings.INQUIRY_STAFF_MESSAGE_LANGUAGE
+    cases = list(
+        Inquiry.objects.filter(
+            status__in=(Status.NEW, Status.REOPENED),
+            assigned_to__isnull=True,
+            created_at__lte=now,
+            created_at__gt=now - UNASSIGNED_LOOK_BACK,
+        )
+        .select_related("station")
+        .order_by("created_at", "pk")[:BATCH_SIZE]
+    )
+    officers = _officers_by_station({case.station_id for case in cases})
+    specs: list[MessageSpec] = []
+    for case in cases:
+        stage = "again" if case.created_at <= again else "new"
+        with translation.override(language):
+            context = {
+                "reference": case.reference,
+                "subject": case.subject,
+                "urgency": str(Urgency(case.urgency).label),
+                "received": case.created_at.isoformat(),
+                "again": stage == "again",
+                "hours": settings.INQUIRY_UNASSIGNED_ALERT_HOURS,
+                "admin_url": settings.SITE_URL
+                + reverse("admin:inquiries_inquiry_change", args=[case.pk]),
+            }
+        for user in officers.get(case.station_id, []):
+            outcome.due += 1
+            if dry_run:
+                outcome.details.append(f"{case.reference} → {user.get_username()} ({stage})")
+                continue
+            key = reminder_key(f"{UNASSIGNED_RULE}.{stage}", case, case.created_at.date())
+            specs.append(
+                staff_message_spec(
+                    user=user,
+                    template="inquiries/unassigned",
+                    language=language,
+                    context=context,
+                    key=f"{key}:{user.pk}",
+                    station=case.station,
+                    concerning=case,
+                )
+            )
+    outcome.queued += sum(m.newly_queued for m in message_queue_many(messages=specs))
     return outcome

@@ -42,6 +42,7 @@ from notifications.services.queueing import (
     MessageSpec,
     message_queue,
     message_queue_many,
+    staff_message_spec,
 )
 from notifications.services.staff import message_cancel, message_retry
 from notifications.services.sweep import SweepOutcome, messages_sweep
@@ -59,6 +60,7 @@ __all__ = [
     "message_publish_on_commit",
     "message_queue",
     "message_queue_many",
+    "staff_message_spec",
     "message_retry",
     "message_send",
     "messages_publish_each",
