@@ -44,7 +44,11 @@ from notifications.services.queueing import (
     message_queue_many,
     staff_message_spec,
 )
-from notifications.services.staff import message_cancel, message_retry
+from notifications.services.staff import (
+    message_cancel,
+    message_retry,
+    staff_notification_mark_read,
+)
 from notifications.services.sweep import SweepOutcome, messages_sweep
 
 __all__ = [
@@ -61,6 +65,7 @@ __all__ = [
     "message_queue",
     "message_queue_many",
     "staff_message_spec",
+    "staff_notification_mark_read",
     "message_retry",
     "message_send",
     "messages_publish_each",
