@@ -55,7 +55,8 @@ def test_a_chinese_staff_email_shows_a_chinese_format_local_time(station):
         },
     )
     rendered = message_render(message)
-    assert "2026年11月29日 23:06" in rendered.text
+    assert "的24小时期限将于 2026年11月29日 23:06 截止" in rendered.text
+    assert "仍待审核" in rendered.subject
     assert "p.m." not in rendered.text and "11/29/2026" not in rendered.text
 
 
