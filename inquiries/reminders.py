@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 
 from inquiries.constants import Status, Urgency
 from inquiries.models import Inquiry
-from notifications.constants import Channel
 from notifications.reminders import RuleOutcome, reminder_key
 from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from stations.constants import MembershipRole
@@ -38,14 +37,9 @@ def _cut_off(today: datetime.date) -> datetime.datetime:
 
 
 def _managers_by_station(station_ids) -> dict[int, list]:
-    users = (
-        station_staff(station_ids=station_ids, role=MembershipRole.MANAGER)
-        .exclude(user__email="")
-        .values_list("station_id", "user_id", "user__email", "user__first_name", "user__username")
-    )
     managers: dict[int, list] = {}
-    for station_id, pk, email, first_name, username in users:
-        managers.setdefault(station_id, []).append((pk, email, first_name or username))
+    for membership in station_staff(station_ids=station_ids, role=MembershipRole.MANAGER):
+        managers.setdefault(membership.station_id, []).append(membership.user)
     return managers
 
 
@@ -76,23 +70,21 @@ def inquiries_overdue(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                     "admin_url": settings.SITE_URL
                     + reverse("admin:inquiries_inquiry_change", args=[case.pk]),
                 }
-            for manager_id, email, name in managers.get(case.station_id, []):
+            for manager in managers.get(case.station_id, []):
                 outcome.due += 1
-                label = f"{case.reference} → {email}"
+                label = f"{case.reference} → {manager.email or manager.get_username()}"
                 if dry_run:
                     outcome.details.append(label)
                     continue
                 specs.append(
-                    MessageSpec(
+                    staff_message_spec(
+                        user=manager,
                         template="inquiries/overdue",
                         language=language,
-                        channel=Channel.EMAIL,
-                        to=email,
                         context=context,
-                        idempotency_key=reminder_key(RULE, case, due_date) + f":{manager_id}",
+                        key=reminder_key(RULE, case, due_date) + f":{manager.pk}",
                         station=case.station,
                         concerning=case,
-                        recipient_name=name,
                     )
                 )
         # One chunk of messages: a few queries and one broker call, not one per message.

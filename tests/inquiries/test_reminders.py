@@ -98,3 +98,13 @@ def test_a_new_case_alerts_each_officer_once_and_again_while_unassigned(
     with time_machine.travel(later + datetime.timedelta(hours=1), tick=False):
         taken = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
     assert taken.due == 0
+
+
+def test_a_manager_without_email_reads_the_overdue_case_in_the_workspace(late_case, station):
+    desk = StaffUserFactory(
+        username="desk-manager", station=station, station__role=MembershipRole.MANAGER, email=""
+    )
+    outcome = inquiries_overdue(today=timezone.localdate(), dry_run=False)
+    assert outcome.queued == 1
+    message = Message.objects.get(template="inquiries/overdue")
+    assert (message.channel, message.to) == ("admin", str(desk.pk))
