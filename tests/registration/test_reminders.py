@@ -398,3 +398,23 @@ def test_expired_visas_end_in_chunks_and_one_bad_row_does_not_stop_the_others(
     again = _run(reminders.visa_expired, START + datetime.timedelta(days=1))
     assert (again.due, again.queued) == (1, 1)
     assert Message.objects.count() == 5
+
+
+def test_the_15_minute_beat_task_runs_the_staff_alerts(station, officer, settings):
+    from celery import current_app
+
+    from notifications.tasks import staff_alerts_send
+
+    current_app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in current_app.tasks
+    assert settings.CELERY_BEAT_SCHEDULE["staff-alerts"]["schedule"] <= 30 * 60
+    with at(START - datetime.timedelta(hours=20)):
+        RegistrationFactory(station=station, arrival_at=timezone.now())
+    with at(START):
+        outcomes = staff_alerts_send()
+    assert [(o["rule"], o["queued"], o["error"]) for o in outcomes][0] == (
+        "registration.staff_waiting",
+        1,
+        "",
+    )
