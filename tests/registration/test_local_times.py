@@ -60,7 +60,8 @@ def test_a_chinese_staff_email_shows_a_chinese_format_local_time(station):
     assert "p.m." not in rendered.text and "11/29/2026" not in rendered.text
 
 
-def test_an_english_resident_email_shows_local_dates_and_times(station):
+def test_english_emails_show_local_times_and_dates_in_english_formats(station):
+    # Staff: a moment in local time (01:30 the next day, not 17:30 UTC).
     due = datetime.datetime(2026, 11, 29, 17, 30, tzinfo=datetime.UTC)  # 01:30 on the 30th
     message = _message(
         template="inquiries/overdue",
@@ -75,6 +76,7 @@ def test_an_english_resident_email_shows_local_dates_and_times(station):
         },
     )
     assert "Nov. 30, 2026, 1:30 a.m." in message_render(message).text
+    # Resident: their visa's date as English writes it, in the subject and the body.
     visa = _message(
         template="registration/visa_expiring",
         language="en",
