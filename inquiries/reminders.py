@@ -121,9 +121,7 @@ def inquiries_unassigned(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """Tell the station's officers of each new case nobody has taken, and again hours later."""
     outcome = RuleOutcome(rule=UNASSIGNED_RULE)
     now = _cut_off(today)
-    again = now - datetime.timedelta(hours=settings.INQUIRY_UNASSIGNED_ALERT_HOURS)
-    language = settings.INQUIRY_STAFF_MESSAGE_LANGUAGE
-    cases = list(
+    cases = (
         Inquiry.objects.filter(
             status__in=(Status.NEW, Status.REOPENED),
             assigned_to__isnull=True,
@@ -131,8 +129,23 @@ def inquiries_unassigned(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
             created_at__gt=now - UNASSIGNED_LOOK_BACK,
         )
         .select_related("station")
-        .order_by("created_at", "pk")[:BATCH_SIZE]
+        .order_by("created_at", "pk")
     )
+    batch: list[Inquiry] = []
+    for case in cases.iterator(chunk_size=BATCH_SIZE):
+        batch.append(case)
+        if len(batch) >= BATCH_SIZE:
+            _unassigned_alert(batch, now=now, dry_run=dry_run, outcome=outcome)
+            batch = []
+    if batch:
+        _unassigned_alert(batch, now=now, dry_run=dry_run, outcome=outcome)
+    return outcome
+
+
+def _unassigned_alert(cases, *, now, dry_run: bool, outcome: RuleOutcome) -> None:
+    """Queue the alerts of one chunk of unassigned ``cases``: a few queries, one broker call."""
+    again = now - datetime.timedelta(hours=settings.INQUIRY_UNASSIGNED_ALERT_HOURS)
+    language = settings.INQUIRY_STAFF_MESSAGE_LANGUAGE
     officers = _officers_by_station({case.station_id for case in cases})
     specs: list[MessageSpec] = []
     for case in cases:
@@ -166,4 +179,3 @@ def inquiries_unassigned(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
                 )
             )
     outcome.queued += sum(m.newly_queued for m in message_queue_many(messages=specs))
-    return outcome

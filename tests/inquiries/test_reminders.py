@@ -108,3 +108,18 @@ def test_a_manager_without_email_reads_the_overdue_case_in_the_workspace(late_ca
     assert outcome.queued == 1
     message = Message.objects.get(template="inquiries/overdue")
     assert (message.channel, message.to) == ("admin", str(desk.pk))
+
+
+def test_unassigned_alerts_reach_every_case_however_many(submit, officer, monkeypatch):
+    import inquiries.reminders
+
+    monkeypatch.setattr(inquiries.reminders, "BATCH_SIZE", 2)
+    cases = [submit(subject=f"Case {n}").inquiry for n in range(5)]
+    outcome = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
+    assert (outcome.due, outcome.queued) == (5, 5)
+    alerted = set(
+        Message.objects.filter(template="inquiries/unassigned").values_list(
+            "concerning_id", flat=True
+        )
+    )
+    assert alerted == {str(case.pk) for case in cases}
