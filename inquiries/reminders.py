@@ -179,3 +179,14 @@ def _unassigned_alert(cases, *, now, dry_run: bool, outcome: RuleOutcome) -> Non
                 )
             )
     outcome.queued += sum(m.newly_queued for m in message_queue_many(messages=specs))
+
+
+def inquiry_new_alert(*, inquiry: Inquiry) -> int:
+    """
+    Alert the officers of ``inquiry``'s station of it now, as it is recorded (inside its
+    transaction), rather than at the next 15-minute run; the run's key is the same, so it
+    queues nothing twice. Return how many alerts were queued.
+    """
+    outcome = RuleOutcome(rule=UNASSIGNED_RULE)
+    _unassigned_alert([inquiry], now=timezone.now(), dry_run=False, outcome=outcome)
+    return outcome.queued

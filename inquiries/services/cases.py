@@ -29,6 +29,7 @@ from inquiries.constants import (
     Urgency,
 )
 from inquiries.models import Inquiry, InquiryEntry
+from inquiries.reminders import inquiry_new_alert
 from inquiries.services.shared import _entry_add, _lock, _message_resident, case_url
 from inquiries.services.workflow import (
     _assignee_required,
@@ -153,6 +154,7 @@ def inquiry_submit(
                     or inquiry.urgency == Urgency.URGENT,
                 },
             )
+            inquiry_new_alert(inquiry=inquiry)
         except Exception:
             if inquiry.photo:  # the case is rolled back: its file must not stay behind
                 inquiry.photo.delete(save=False)

@@ -80,13 +80,14 @@ def test_a_new_case_alerts_each_officer_once_and_again_while_unassigned(
     submit, station, officer, manager, other_officer, settings, django_capture_on_commit_callbacks
 ):
     no_email = StaffUserFactory(username="desk", station=station, email="")
-    case = submit().inquiry
     mail.outbox = []
     with django_capture_on_commit_callbacks(execute=True):
-        first = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
-        twice = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
-    assert (first.due, first.queued, twice.queued) == (2, 2, 0)
-    assert [m.to for m in mail.outbox] == [["officer@example.org"]]  # officers, not managers
+        case = submit().inquiry  # alerted as it is recorded
+        run = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
+    assert (run.due, run.queued) == (2, 0)  # the 15-minute run queues nothing twice
+    staff_mail = [m for m in mail.outbox if m.to != ["amina@example.org"]]
+    assert [m.to for m in staff_mail] == [["officer@example.org"]]  # officers, not managers
+    mail.outbox = staff_mail
     assert case.reference in mail.outbox[0].subject
     in_workspace = Message.objects.get(channel="admin")
     assert (in_workspace.to, in_workspace.status) == (str(no_email.pk), "sent")
@@ -115,6 +116,7 @@ def test_unassigned_alerts_reach_every_case_however_many(submit, officer, monkey
 
     monkeypatch.setattr(inquiries.reminders, "BATCH_SIZE", 2)
     cases = [submit(subject=f"Case {n}").inquiry for n in range(5)]
+    Message.objects.filter(template="inquiries/unassigned").delete()  # as if the beat missed them
     outcome = inquiries_unassigned(today=timezone.localdate(), dry_run=False)
     assert (outcome.due, outcome.queued) == (5, 5)
     alerted = set(
