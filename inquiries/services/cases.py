@@ -260,14 +260,14 @@ def inquiry_reply(*, inquiry: Inquiry, body: str, by, to_status: str = "") -> In
         locked = _lock(inquiry)
         if locked.status == Status.CLOSED:
             raise _closed_to_replies()
+        if not to_status:  # taken by the replier first, so the thread reads in order
+            to_status = _reply_moves_on(locked, by=by)
         entry = _entry_add(
             inquiry=locked, kind=EntryKind.REPLY, author_kind=Author.STAFF, author=by, body=body
         )
         if locked.first_responded_at is None:
             locked.first_responded_at = entry.created_at
             locked.save(update_fields=["first_responded_at", "updated_at"])
-        if not to_status:
-            to_status = _reply_moves_on(locked, by=by)
         if to_status and to_status != locked.status:
             _transition(inquiry=locked, to_status=to_status, by=by)
         _message_resident(
