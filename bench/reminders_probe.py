@@ -59,7 +59,8 @@ def due_selects(today: datetime.date, now: datetime.datetime) -> list[tuple[str,
         windows.append("r.visa_valid_until BETWEEN %s AND %s")
         params += [max(today, end - datetime.timedelta(days=catch_up)), end]
     correction = now - datetime.timedelta(hours=settings.REGISTRATION_CORRECTION_REMINDER_HOURS)
-    staff = now - datetime.timedelta(hours=settings.REGISTRATION_STAFF_REMINDER_HOURS)
+    # staff_waiting: deadlines within REGISTRATION_STAFF_REMINDER_HOURS, or passed lately.
+    staff = now + datetime.timedelta(hours=settings.REGISTRATION_STAFF_REMINDER_HOURS)
     back = datetime.timedelta(days=catch_up + 1)
     return [
         (
@@ -85,8 +86,8 @@ def due_selects(today: datetime.date, now: datetime.datetime) -> list[tuple[str,
         (
             "SELECT r.*, s.* FROM registration_registration r "
             "JOIN stations_station s ON s.id = r.station_id WHERE r.status = 'submitted' "
-            "AND r.arrival_at <= %s AND r.arrival_at > %s ORDER BY r.station_id, r.id",
-            [staff, staff - back],
+            "AND r.deadline_at <= %s AND r.deadline_at > %s ORDER BY r.station_id, r.id",
+            [staff, now - back],
         ),
     ]
 

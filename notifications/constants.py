@@ -12,6 +12,17 @@ class Channel(models.TextChoices):
     SMS = "sms", pgettext_lazy("message channel", "SMS")
 
 
+# Staff without an email address read their notifications in the staff workspace
+# (dashboard, "My notifications"); ``to`` is the user's id. Not a ``Channel``: residents
+# choose from those, and this one is for staff only.
+WORKSPACE_CHANNEL = "admin"
+MESSAGE_CHANNEL_CHOICES = [
+    *Channel.choices,
+    (WORKSPACE_CHANNEL, pgettext_lazy("message channel", "staff workspace")),
+]
+MESSAGE_CHANNELS = [value for value, _label in MESSAGE_CHANNEL_CHOICES]
+
+
 class MessageStatus(models.TextChoices):
     """
     Life of a message in the outbox: created → sending → sent, or failed, cancelled,

@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from notifications.constants import Channel, MessageStatus
+from notifications.constants import MESSAGE_CHANNEL_CHOICES, MESSAGE_CHANNELS, MessageStatus
 
 
 class MessageQuerySet(models.QuerySet):
@@ -45,7 +45,7 @@ class Message(models.Model):
     channel = models.CharField(
         _("channel"),
         max_length=16,
-        choices=Channel.choices,
+        choices=MESSAGE_CHANNEL_CHOICES,
         help_text=_("How the message reaches the recipient."),
     )
     to = models.CharField(
@@ -195,6 +195,12 @@ class Message(models.Model):
     sent_at = models.DateTimeField(
         _("sent"), null=True, blank=True, help_text=_("When the channel accepted the message.")
     )
+    read_at = models.DateTimeField(
+        _("read"),
+        null=True,
+        blank=True,
+        help_text=_("When the staff member marked a staff-workspace notification as read."),
+    )
 
     objects = MessageQuerySet.as_manager()
 
@@ -217,7 +223,7 @@ class Message(models.Model):
                 name="message_status_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(channel__in=Channel.values),
+                condition=models.Q(channel__in=MESSAGE_CHANNELS),
                 name="message_channel_valid",
             ),
         ]

@@ -60,11 +60,12 @@ def reminders_run(
     """
     Run every reminder rule for ``today``; with ``dry_run`` nothing is queued.
 
-    ``rules`` defaults to ``settings.REMINDER_RULES`` (dotted paths; callables work too).
+    ``rules`` defaults to ``settings.REMINDER_RULES`` and ``STAFF_ALERT_RULES`` (dotted
+    paths; callables work too).
     A rule that raises is reported in its outcome's ``error`` and the others still run.
     """
     if rules is None:
-        rules = settings.REMINDER_RULES
+        rules = [*settings.REMINDER_RULES, *settings.STAFF_ALERT_RULES]
     outcomes = []
     for rule in rules:
         name = _rule_name(rule)

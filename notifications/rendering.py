@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from notifications.constants import SECRET_MASK, SECRET_PREFIX, Channel
 
@@ -64,14 +64,16 @@ def _render_text(name: str, context: dict) -> str:
 
 def message_render(message, *, mask_secrets: bool = False) -> RenderedMessage:
     """
-    Render ``message`` inside ``translation.override(message.language)``.
+    Render ``message`` inside ``translation.override(message.language)`` and the local
+    time zone (``settings.TIME_ZONE``, the stations' city), so a moment reads as the
+    recipient's wall clock in their language's format (``notifications/templatetags``).
 
     Email: ``messages/<template>/subject.txt``, ``body.txt`` and optional ``body.html``.
     SMS: ``messages/<template>/sms.txt``. A missing template raises TemplateDoesNotExist.
     ``.txt`` templates are rendered without HTML escaping; ``body.html`` with it.
     """
     base = f"messages/{message.template}"
-    with translation.override(message.language):
+    with translation.override(message.language), timezone.override(settings.TIME_ZONE):
         context = message_context(message, mask_secrets=mask_secrets)
         if message.channel == Channel.SMS:
             return RenderedMessage(text=_render_text(f"{base}/sms.txt", context).strip())

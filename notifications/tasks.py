@@ -61,3 +61,11 @@ def reminders_send_due() -> list[dict]:
     today = timezone.localdate()
     outcomes = reminders_run(today=today, dry_run=False)
     return [{"rule": o.rule, "due": o.due, "queued": o.queued, "error": o.error} for o in outcomes]
+
+
+@shared_task(name="notifications.staff_alerts_send")
+def staff_alerts_send() -> list[dict]:
+    """Run the staff alert rules (``STAFF_ALERT_RULES``) now (beat, every 15 minutes)."""
+    today = timezone.localdate()
+    outcomes = reminders_run(today=today, dry_run=False, rules=settings.STAFF_ALERT_RULES)
+    return [{"rule": o.rule, "due": o.due, "queued": o.queued, "error": o.error} for o in outcomes]

@@ -17,11 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
-from notifications.constants import Channel
 from notifications.reminders import RuleOutcome, reminder_key
-from notifications.services import MessageSpec, message_queue_many
+from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
 from registration.services import registration_end, resident_message_specs
@@ -261,17 +259,26 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 
 
 def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
-    """Email the station's officers about submissions still waiting 12 h after arrival."""
+    """
+    Warn the station's officers of a submission still waiting near its 24-hour deadline.
+
+    A submission whose deadline is less than ``REGISTRATION_STAFF_REMINDER_HOURS`` (6)
+    away is reported once ("soon"), and once more when the deadline has passed
+    ("overdue": the officer who let it slip needs to know, the police may ask). The rule
+    runs every 15 minutes (``STAFF_ALERT_RULES``), so a resident who arrived at 21:00 is
+    reported by 15:15 the next day, not the morning after the deadline. Each warning goes
+    to every officer of the station (no officer: the managers): by email, and to the
+    staff workspace's notifications for those without an email address.
+    """
     rule = "registration.staff_waiting"
     outcome = RuleOutcome(rule=rule)
     hours = settings.REGISTRATION_STAFF_REMINDER_HOURS
     moment = _moment(today)
-    cutoff = moment - datetime.timedelta(hours=hours)
     qs = (
         Registration.objects.filter(
             status=RegistrationStatus.SUBMITTED,
-            arrival_at__lte=cutoff,
-            arrival_at__gt=cutoff - datetime.timedelta(days=CATCH_UP_DAYS + 1),
+            deadline_at__lte=moment + datetime.timedelta(hours=hours),
+            deadline_at__gt=moment - datetime.timedelta(days=CATCH_UP_DAYS + 1),
         )
         .select_related("station")
         .order_by("station_id", "pk")
@@ -284,10 +291,11 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         if station_id not in officers:
             memberships = station_staff(station_ids=[station_id])
             users = [m.user for m in memberships if m.role == MembershipRole.OFFICER]
-            users = users or [m.user for m in memberships]  # no officer: the managers
-            officers[station_id] = [u for u in users if u.email]
+            officers[station_id] = users or [m.user for m in memberships]  # else managers
+        overdue = registration.deadline_at <= moment
+        stage = "overdue" if overdue else "soon"
         outcome.due += 1
-        outcome.details.append(registration.reference)
+        outcome.details.append(f"{registration.reference}: {stage}")
         if dry_run:
             continue
         admin_url = settings.SITE_URL + reverse(
@@ -296,22 +304,19 @@ def staff_waiting(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         context = {
             "reference": registration.reference,
             "hours": hours,
-            "deadline": date_format(
-                timezone.localtime(registration.deadline_at), "SHORT_DATETIME_FORMAT"
-            ),
+            "overdue": overdue,
+            "deadline": registration.deadline_at.isoformat(),
             "admin_url": admin_url,
         }
-        arrived = timezone.localtime(registration.arrival_at).date()
+        deadline = timezone.localtime(registration.deadline_at).date()
         batch.add(
             [
-                MessageSpec(
+                staff_message_spec(
+                    user=user,
                     template="registration/staff_waiting",
                     language=language,
-                    channel=Channel.EMAIL,
-                    to=user.email,
-                    recipient_name=user.get_full_name() or user.get_username(),
                     context=context,
-                    idempotency_key=reminder_key(f"{rule}.{user.pk}", registration, arrived),
+                    key=reminder_key(f"{rule}.{stage}.{user.pk}", registration, deadline),
                     station=registration.station,
                     concerning=registration,
                 )

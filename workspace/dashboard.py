@@ -18,7 +18,7 @@ from inquiries.dashboard import (
     latest_round_response_by_station,
 )
 from inquiries.selectors import inquiries_figures_for_user
-from notifications.selectors import messages_failed_count
+from notifications.selectors import messages_failed_count, staff_notifications
 from registration.dashboard import (
     registration_figures_by_station,
     registrations_submitted_by_month,
@@ -92,7 +92,12 @@ def dashboard_figures(user, *, now: datetime.datetime | None = None) -> dict:
     stations = list(stations_for_user(user).prefetch_related("texts"))
     station_ids = [station.pk for station in stations]
     if not station_ids:
-        return {"stations": [], "waiting": [], "now": now}
+        return {
+            "stations": [],
+            "waiting": [],
+            "now": now,
+            "notifications": staff_notifications(user),
+        }
     months = _month_starts(today, MONTHS_SHOWN)
     since_day = months[0]
     since = timezone.make_aware(datetime.datetime.combine(since_day, datetime.time.min))
@@ -121,6 +126,7 @@ def dashboard_figures(user, *, now: datetime.datetime | None = None) -> dict:
         "waiting": waiting,
         "cases": inquiries_figures_for_user(user),
         "messages_failed": messages_failed_count(user),
+        "notifications": staff_notifications(user),
         "now": now,
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_BASE},
     }

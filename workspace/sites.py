@@ -3,10 +3,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from notifications.services import staff_notification_mark_read
 from workspace.dashboard import dashboard_figures
 
 
@@ -54,6 +57,22 @@ class LinliAdminSite(TwoFactorLoginMixin, admin.AdminSite):
     site_header = _("Linli staff workspace")
     site_title = _("Linli")
     index_title = _("Today's work")
+
+    def get_urls(self):
+        return [
+            path(
+                "notifications/<int:pk>/read/",
+                self.admin_view(self.notification_read),
+                name="notification_read",
+            ),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def notification_read(self, request, pk: int):
+        """Mark one of the user's workspace notifications as read, back to the dashboard."""
+        staff_notification_mark_read(user=request.user, message_id=pk)
+        return redirect("admin:index")
 
     def index(self, request, extra_context=None):
         """Show the day's work of the user's stations above the list of models."""

@@ -206,14 +206,14 @@ BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="") or _embedded_key("blind
 # ---- RESIDENCE REGISTRATION
 # The law's deadline after arrival at an address (Exit and Entry Administration Law art. 39).
 REGISTRATION_DEADLINE_HOURS = env.int("REGISTRATION_DEADLINE_HOURS", default=24)
-# Reminders: days before a visa expires; hours a correction request or a submission waits.
+# Reminders: days before a visa expires; hours a correction waits; hours before a deadline.
 REGISTRATION_VISA_REMINDER_DAYS = env.list(
     "REGISTRATION_VISA_REMINDER_DAYS", cast=int, default=[30, 7, 1]
 )
 REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
     "REGISTRATION_CORRECTION_REMINDER_HOURS", default=48
 )
-REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=12)
+REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=6)
 # Language of reminders to station staff (officers work in Chinese).
 REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
 # Uploaded photos (core/images.py): largest file; most pixels (from the header, before
@@ -408,11 +408,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Station page views are counted in the cache; this writes them to the database.
     "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
-    # Cases past their first-response target, hourly in office hours (each reminder once).
-    "inquiries-overdue": {
-        "task": "inquiries.inquiries_overdue_remind",
-        "schedule": crontab(minute=15, hour="8-20"),
-    },
+    "staff-alerts": {"task": "notifications.staff_alerts_send", "schedule": 900.0},  # 15 min
 }
 
 # ---- NOTIFICATIONS — message delivery (notifications app) and reminders
@@ -437,14 +433,17 @@ NOTIFICATIONS_MAX_INTERRUPTED = 3  # attempts without a result; then "may have b
 NOTIFICATIONS_ORDER_WAIT = 60  # a message waiting for its thread looks again (fallback)
 NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no text messages at night (local time)
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
-# Reminder rules (dotted paths), `rule(*, today, dry_run) -> RuleOutcome`; apps add theirs.
+# Reminder rules (`rule(*, today, dry_run) -> RuleOutcome`): daily; STAFF_ALERT_RULES: 15 min.
 REMINDER_RULES: list[str] = [
     "registration.reminders.visa_expiring",
     "registration.reminders.visa_expired",
     "registration.reminders.correction_unanswered",
     "registration.reminders.departure_passed",
+]
+STAFF_ALERT_RULES: list[str] = [
     "registration.reminders.staff_waiting",
     "inquiries.reminders.inquiries_overdue",
+    "inquiries.reminders.inquiries_unassigned",
 ]
 
 # ---- HELP REQUESTS AND CHECK-IN ROUNDS (inquiries)
@@ -455,6 +454,7 @@ INQUIRY_FIRST_RESPONSE_TARGETS = {
     "low": {"working_days": 5},
 }
 INQUIRY_FEEDBACK_VALID_DAYS = 14  # how long the "did this help?" link of a resolution works
+INQUIRY_UNASSIGNED_ALERT_HOURS = 4  # a case unassigned this long: its officers are told again
 INQUIRY_REPLY_GRACE_DAYS = 30  # a resident's reply reopens a closed case this long; later, new
 INQUIRY_CHECK_IN_BATCH_SIZE = 500  # invitations created per batch when a round is sent
 # Language of the reminders sent to station staff (officers work in Chinese).

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -225,7 +226,7 @@ class InquiryAdmin(AuditedCsvExportAdminMixin, StationScopedAdminMixin, admin.Mo
                         entry.author.get_username()
                         if entry.author
                         else entry.get_author_kind_display(),
-                        timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
+                        date_format(timezone.localtime(entry.created_at), "DATETIME_FORMAT"),
                         entry.text(),
                     )
                     for entry in entries

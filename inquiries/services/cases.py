@@ -29,6 +29,7 @@ from inquiries.constants import (
     Urgency,
 )
 from inquiries.models import Inquiry, InquiryEntry
+from inquiries.reminders import inquiry_new_alert
 from inquiries.services.shared import _entry_add, _lock, _message_resident, case_url
 from inquiries.services.workflow import (
     _assignee_required,
@@ -153,6 +154,7 @@ def inquiry_submit(
                     or inquiry.urgency == Urgency.URGENT,
                 },
             )
+            inquiry_new_alert(inquiry=inquiry)
         except Exception:
             if inquiry.photo:  # the case is rolled back: its file must not stay behind
                 inquiry.photo.delete(save=False)
@@ -226,8 +228,31 @@ def inquiries_assign(*, inquiries, assignee, by=None) -> int:
     return count
 
 
+def _reply_moves_on(locked: Inquiry, *, by) -> str:
+    """
+    Return the status a staff reply without a chosen one gives ``locked``: the resident's turn.
+
+    An unassigned new (or reopened) case becomes the replying officer's first, so a reply
+    never leaves a case "new" and nobody's. A case already waiting, resolved or with a
+    replier from outside its station (who cannot be assigned) keeps its status.
+    """
+    if locked.status in (Status.NEW, Status.REOPENED) and locked.assigned_to_id is None:
+        if not _assignee_allowed(by, locked.station):
+            return ""
+        locked.assigned_to = by
+        locked.save(update_fields=["assigned_to", "updated_at"])
+        _transition(inquiry=locked, to_status=Status.ASSIGNED, by=by)
+    if locked.status in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED):
+        return Status.WAITING
+    return ""
+
+
 def inquiry_reply(*, inquiry: Inquiry, body: str, by, to_status: str = "") -> InquiryEntry:
-    """Add a public reply, send it to the resident in their language, optionally move status."""
+    """
+    Add a public reply, send it to the resident in their language, and move the case on.
+
+    Without ``to_status`` the case becomes "waiting for resident" (``_reply_moves_on``).
+    """
     body = (body or "").strip()
     if not body:
         raise ValidationError(gettext("Write the reply first."), code="required")
@@ -235,6 +260,8 @@ def inquiry_reply(*, inquiry: Inquiry, body: str, by, to_status: str = "") -> In
         locked = _lock(inquiry)
         if locked.status == Status.CLOSED:
             raise _closed_to_replies()
+        if not to_status:  # taken by the replier first, so the thread reads in order
+            to_status = _reply_moves_on(locked, by=by)
         entry = _entry_add(
             inquiry=locked, kind=EntryKind.REPLY, author_kind=Author.STAFF, author=by, body=body
         )

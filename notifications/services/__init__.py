@@ -42,8 +42,13 @@ from notifications.services.queueing import (
     MessageSpec,
     message_queue,
     message_queue_many,
+    staff_message_spec,
 )
-from notifications.services.staff import message_cancel, message_retry
+from notifications.services.staff import (
+    message_cancel,
+    message_retry,
+    staff_notification_mark_read,
+)
 from notifications.services.sweep import SweepOutcome, messages_sweep
 
 __all__ = [
@@ -59,6 +64,8 @@ __all__ = [
     "message_publish_on_commit",
     "message_queue",
     "message_queue_many",
+    "staff_message_spec",
+    "staff_notification_mark_read",
     "message_retry",
     "message_send",
     "messages_publish_each",

@@ -15,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
 from notifications import sms
-from notifications.constants import Channel
+from notifications.constants import WORKSPACE_CHANNEL, Channel
 from notifications.exceptions import DeliveryError, PermanentDeliveryError
 from notifications.identity import email_message_id, message_identity
 from notifications.models import Message
@@ -74,5 +74,14 @@ def _sms_send(message: Message, rendered) -> str:
     )
 
 
+def _workspace_send(message: Message, rendered) -> str:
+    """Deliver to the staff workspace: the dashboard lists the sent row itself."""
+    return f"workspace:{message.pk}"
+
+
 # One sender per channel; a WeChat official-account channel adds its function here.
-CHANNEL_SENDERS = {Channel.EMAIL: _email_send, Channel.SMS: _sms_send}
+CHANNEL_SENDERS = {
+    Channel.EMAIL: _email_send,
+    Channel.SMS: _sms_send,
+    WORKSPACE_CHANNEL: _workspace_send,
+}

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.constants import Channel
+from notifications.constants import MESSAGE_CHANNELS, WORKSPACE_CHANNEL, Channel
 from notifications.models import Message
 from notifications.ordering import thread_key
 from notifications.rendering import language_resolve
@@ -37,11 +37,39 @@ class MessageSpec:
     recipient_name: str = ""
 
 
+def staff_message_spec(
+    *,
+    user,
+    template: str,
+    language: str,
+    context: dict,
+    key: str,
+    station=None,
+    concerning=None,
+) -> MessageSpec:
+    """
+    Return the message to the staff member ``user``: by email, or, for staff without an
+    email address, in the staff workspace ("My notifications" on the dashboard).
+    """
+    channel, to = (Channel.EMAIL, user.email) if user.email else (WORKSPACE_CHANNEL, str(user.pk))
+    return MessageSpec(
+        template=template,
+        language=language,
+        channel=channel,
+        to=to,
+        context=context,
+        idempotency_key=key,
+        station=station,
+        concerning=concerning,
+        recipient_name=user.get_full_name() or user.get_username(),
+    )
+
+
 def _message_fields(spec: MessageSpec, *, now: datetime.datetime) -> dict:
     """Check ``spec`` and return the field values of its new outbox row (no query, but the
     content type of ``concerning``, which Django caches)."""
-    if spec.channel not in Channel.values:
-        raise ValueError(f"Unknown channel {spec.channel!r}; use one of {Channel.values}.")
+    if spec.channel not in MESSAGE_CHANNELS:
+        raise ValueError(f"Unknown channel {spec.channel!r}; use one of {MESSAGE_CHANNELS}.")
     if not spec.idempotency_key or len(spec.idempotency_key) > 255:
         raise ValueError("idempotency_key must be 1 to 255 characters long.")
     if not spec.template:

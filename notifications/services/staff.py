@@ -4,7 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.constants import RETRYABLE_STATUSES, ErrorCode, MessageStatus
+from notifications.constants import (
+    RETRYABLE_STATUSES,
+    WORKSPACE_CHANNEL,
+    ErrorCode,
+    MessageStatus,
+)
 from notifications.models import Message
 from notifications.services.attempts import finish, followers_wake
 from notifications.services.publishing import message_publish_on_commit
@@ -54,3 +59,15 @@ def message_cancel(*, message: Message) -> Message:
         # The messages waiting for this one in its thread need not wait any more.
         transaction.on_commit(lambda: followers_wake(message_ids=[message_id]))
     return message
+
+
+def staff_notification_mark_read(*, user, message_id: int) -> bool:
+    """
+    Mark the staff-workspace notification ``message_id`` of ``user`` as read; return
+    whether it was unread. Another user's message (a guessed id) is left alone.
+    """
+    with transaction.atomic():
+        updated = Message.objects.filter(
+            pk=message_id, channel=WORKSPACE_CHANNEL, to=str(user.pk), read_at__isnull=True
+        ).update(read_at=timezone.now(), updated_at=timezone.now())
+    return bool(updated)

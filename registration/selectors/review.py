@@ -1,5 +1,10 @@
 """What a reviewer sees before deciding: the decisions possible, what changed."""
 
+import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
 from registration.constants import DECISION_STATUSES, TRANSITIONS
 from registration.models import Registration
 
@@ -32,8 +37,15 @@ REVIEW_FIELDS = (
 
 
 def _display(field, value) -> str:
+    """Return ``value`` as a reviewer reads it: a choice's label, a moment in local time in
+    the page's language (never ``2026-11-28 15:06:41.944294+00:00``, eight hours off)."""
     if value in (None, ""):
         return "—"
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return date_format(value, "DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "DATE_FORMAT")
     choices = dict(field.flatchoices) if field.choices else {}
     return str(choices.get(value, value))
 

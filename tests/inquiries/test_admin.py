@@ -313,3 +313,19 @@ def test_hand_made_post_replying_to_a_closed_case_without_entry_kind_gets_a_mess
     errors = response.context["adminform"].form.errors.as_data()
     assert [error.code for error in errors["entry_body"]] == ["case_closed"]
     assert not InquiryEntry.objects.filter(inquiry=inquiry).exists()
+
+
+def test_replying_in_the_case_form_to_a_new_case_takes_it_and_waits_for_the_resident(
+    client, submit, officer
+):
+    inquiry = submit().inquiry
+    client.force_login(officer)
+    response = _post_change(client, inquiry, entry_body="Which floor do you live on?")
+    assert response.status_code == 302
+    inquiry.refresh_from_db()
+    assert (inquiry.assigned_to, inquiry.status) == (officer, Status.WAITING)
+    assert list(inquiry.entries.values_list("kind", "body")) == [
+        (EntryKind.EVENT, f"status:{Status.NEW}:{Status.ASSIGNED}"),
+        (EntryKind.REPLY, "Which floor do you live on?"),
+        (EntryKind.EVENT, f"status:{Status.ASSIGNED}:{Status.WAITING}"),
+    ]

@@ -99,6 +99,10 @@ def test_help_request_end_to_end(
     assert text["received"] in page.text
     assert inquiry.reference in page.text
     assert case_path in page.text  # the private link is shown
+    # The officer is alerted of the new case; the resident gets the confirmation.
+    officer_alert = [m for m in mail.outbox if m.to == [officer.email]]
+    assert len(officer_alert) == 1 and inquiry.reference in officer_alert[0].subject
+    mail.outbox = [m for m in mail.outbox if m.to == ["amina@example.org"]]
     assert len(mail.outbox) == 1
     assert text["mail_subject"] in mail.outbox[0].subject
     assert _link(mail.outbox[0], "h") == case_path

@@ -241,3 +241,36 @@ def test_case_update_is_all_or_nothing_and_says_which_argument_failed(submit, of
         Status.NEW,
     )
     assert not InquiryEntry.objects.filter(inquiry=inquiry).exists()
+
+
+def test_the_reply_moving_a_case_on_assigns_it_and_waits_for_the_resident(
+    submit, officer, other_officer, client
+):
+    submitted = submit()
+    inquiry = submitted.inquiry
+    inquiry_reply(inquiry=inquiry, body="We will call your landlord.", by=officer)
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.assigned_to) == (Status.WAITING, officer)
+    page = client.get(f"/h/{submitted.token}/")
+    assert page.status_code == 200
+    assert 'data-status="waiting"' in page.content.decode()
+    # The resident's answer hands it back; the next reply waits again, still the officer's.
+    inquiry_resident_reply(inquiry=inquiry, body="Thank you, any time today.")
+    inquiry_reply(inquiry=inquiry, body="Done, he will pay.", by=officer)
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.assigned_to) == (Status.WAITING, officer)
+
+
+def test_a_reply_by_staff_of_another_station_assigns_nobody(submit, other_officer):
+    inquiry = submit().inquiry
+    inquiry_reply(inquiry=inquiry, body="Ask your own station.", by=other_officer)
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.assigned_to) == (Status.NEW, None)
+
+
+def test_a_reply_with_a_chosen_status_keeps_that_status(submit, officer):
+    inquiry = submit().inquiry
+    inquiry_assign(inquiry=inquiry, assignee=officer, by=officer)
+    inquiry_reply(inquiry=inquiry, body="Solved.", by=officer, to_status=Status.RESOLVED)
+    inquiry.refresh_from_db()
+    assert inquiry.status == Status.RESOLVED

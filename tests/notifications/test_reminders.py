@@ -75,14 +75,14 @@ def test_a_broken_rule_is_reported_and_the_others_still_run(stations):
 
 
 def test_runner_uses_the_reminder_rules_setting(stations, settings):
-    settings.REMINDER_RULES = [RULE]
+    settings.REMINDER_RULES, settings.STAFF_ALERT_RULES = [RULE], []
     assert [o.rule for o in reminders_run(today=DAY, dry_run=True)] == ["tests.station_anniversary"]
 
 
 def test_every_configured_rule_can_be_imported(settings):
     from django.utils.module_loading import import_string
 
-    for path in settings.REMINDER_RULES:
+    for path in settings.REMINDER_RULES + settings.STAFF_ALERT_RULES:
         assert callable(import_string(path))
 
 

@@ -176,20 +176,46 @@ def test_passed_departure_asks_whether_the_resident_left_once(station):
     assert _templates() == ["registration/departure_check"]
 
 
-def test_staff_are_told_of_a_submission_waiting_12_hours_after_arrival(
+def test_staff_are_told_of_a_submission_waiting_6_hours_before_its_deadline(
     station, other_station, officer, other_officer, django_capture_on_commit_callbacks
 ):
-    StaffUserFactory(station=station, email="")  # an officer without email is skipped
+    without_email = StaffUserFactory(station=station, email="")  # told in the workspace
     with at(START):
         registration = RegistrationFactory(station=station, arrival_at=START)
-    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=11)).due == 0
+    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=17)).due == 0
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = _run(reminders.staff_waiting, START + datetime.timedelta(hours=13))
-    assert outcome.queued == 1
+        outcome = _run(reminders.staff_waiting, START + datetime.timedelta(hours=18, minutes=5))
+    assert outcome.queued == 2
     assert [m.to for m in mail.outbox] == [["officer@example.org"]]
     assert registration.reference in mail.outbox[0].subject
     assert "仍待审核" in mail.outbox[0].subject  # officers get it in Chinese
-    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=14)).queued == 0
+    workspace = Message.objects.get(channel="admin")
+    assert (workspace.to, workspace.status) == (str(without_email.pk), "sent")
+    assert _run(reminders.staff_waiting, START + datetime.timedelta(hours=19)).queued == 0
+
+
+def test_night_arrival_warned_before_its_deadline(station, officer):
+    """Arrived 21:00: the deadline is 21:00 the next day; officers hear of it by 15:15."""
+    night = datetime.datetime(2026, 3, 1, 21, 0, tzinfo=SHANGHAI)
+    deadline = night + datetime.timedelta(hours=24)
+    with at(night):
+        registration = RegistrationFactory(station=station, arrival_at=night)
+    assert registration.deadline_at == deadline
+    warned_at = None
+    moment = night
+    while moment < deadline + datetime.timedelta(hours=3):  # the beat: every 15 minutes
+        outcome = _run(reminders.staff_waiting, moment)
+        if outcome.queued and warned_at is None:
+            warned_at = moment
+        moment += datetime.timedelta(minutes=15)
+    assert warned_at is not None
+    assert deadline - datetime.timedelta(hours=6) <= warned_at < deadline
+    # Once before the deadline and once more when it has passed, each once.
+    stages = sorted(
+        m.idempotency_key.split(":")[1].split(".")[-2]
+        for m in Message.objects.filter(template="registration/staff_waiting")
+    )
+    assert stages == ["overdue", "soon"]
 
 
 def test_reviewed_submission_needs_no_staff_reminder(station, officer):
@@ -200,7 +226,11 @@ def test_reviewed_submission_needs_no_staff_reminder(station, officer):
 
 
 def test_all_registration_rules_run_from_the_settings(settings, visa_registration):
-    rules = [r for r in settings.REMINDER_RULES if r.startswith("registration.")]
+    rules = [
+        r
+        for r in settings.REMINDER_RULES + settings.STAFF_ALERT_RULES
+        if r.startswith("registration.")
+    ]
     assert len(rules) == 5
     with at(START):
         outcomes = reminders_run(today=timezone.localdate(), dry_run=True, rules=rules)
@@ -252,7 +282,7 @@ def test_reminders_go_by_email_and_by_sms_when_preferred_or_without_email(statio
 
 def test_a_rule_run_twice_creates_nothing_new(station, officer):
     _departed(station, 3)
-    with at(START - datetime.timedelta(hours=13)):
+    with at(START - datetime.timedelta(hours=19)):
         RegistrationFactory.create_batch(2, station=station, arrival_at=timezone.now())
     first = [_run(reminders.departure_passed, START), _run(reminders.staff_waiting, START)]
     count = Message.objects.count()
@@ -301,7 +331,7 @@ def test_a_rule_s_queries_grow_per_chunk(
 def test_staff_reminders_cost_one_membership_query_per_station(
     station, other_station, officer, other_officer, django_assert_max_num_queries
 ):
-    with at(START - datetime.timedelta(hours=13)):
+    with at(START - datetime.timedelta(hours=19)):
         RegistrationFactory.create_batch(20, station=station, arrival_at=timezone.now())
         RegistrationFactory.create_batch(20, station=other_station, arrival_at=timezone.now())
     with django_assert_max_num_queries(1 + 2 + 1 + 5):
@@ -368,3 +398,23 @@ def test_expired_visas_end_in_chunks_and_one_bad_row_does_not_stop_the_others(
     again = _run(reminders.visa_expired, START + datetime.timedelta(days=1))
     assert (again.due, again.queued) == (1, 1)
     assert Message.objects.count() == 5
+
+
+def test_the_15_minute_beat_task_runs_the_staff_alerts(station, officer, settings):
+    from celery import current_app
+
+    from notifications.tasks import staff_alerts_send
+
+    current_app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in current_app.tasks
+    assert settings.CELERY_BEAT_SCHEDULE["staff-alerts"]["schedule"] <= 30 * 60
+    with at(START - datetime.timedelta(hours=20)):
+        RegistrationFactory(station=station, arrival_at=timezone.now())
+    with at(START):
+        outcomes = staff_alerts_send()
+    assert [(o["rule"], o["queued"], o["error"]) for o in outcomes][0] == (
+        "registration.staff_waiting",
+        1,
+        "",
+    )
