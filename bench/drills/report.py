@@ -71,7 +71,11 @@ def table(rows: list[Row]) -> str:
 
 def messages_into(row: Row, messages: MessageTally) -> None:
     row.lost_messages = messages.lost
-    row.duplicates = messages.extra
+    # DESIGN.md's promise: "delivered at worst twice with the same identity, never zero
+    # times". A repeat with the same Message-ID / SMS key (a worker killed between the
+    # provider's acceptance and the save) is allowed and shown in the notes; a repeat
+    # under another identity, or a third delivery, is a duplicate.
+    row.duplicates = max(0, messages.extra - messages.same_identity)
     row.out_of_order = messages.out_of_order
     if messages.delivered_but_failed:
         row.missed_own.append(f"delivered but recorded failed: {messages.delivered_but_failed}")
