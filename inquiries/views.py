@@ -29,8 +29,10 @@ from inquiries.services import (
 )
 from notifications.constants import Channel
 from registration.selectors import registration_get_by_token, resident_route
+from stations.constants import QrTarget
 from stations.selectors import station_get_by_code
 from stations.shortcuts import station_closed_response
+from stations.visits import visit_count_request
 
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
 
@@ -119,6 +121,7 @@ def help_request(request, code):
         if category in Category.values:
             initial["category"] = category
         form = HelpRequestForm(initial=initial, language=language)
+        visit_count_request(request, station.code, purpose=QrTarget.HELP)
     context = {
         "station": station,
         "form": form,

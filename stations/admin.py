@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +19,7 @@ from stations.forms import BillboardBatchForm, StationAdminForm
 from stations.models import Station, StationMembership, StationText, StationVisitDay
 from stations.selectors import (
     station_visits_recent,
+    station_visits_recent_by_purpose,
     stations_for_user,
     user_manages,
     user_sees_all_stations,
@@ -94,9 +95,13 @@ class StationAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        today_visits = StationVisitDay.objects.filter(
-            station=OuterRef("pk"), day=timezone.localdate()
-        ).values("count")[:1]
+        today_visits = (  # one row per purpose: their sum
+            StationVisitDay.objects.filter(station=OuterRef("pk"), day=timezone.localdate())
+            .order_by()
+            .values("station")
+            .annotate(total=Sum("count"))
+            .values("total")
+        )
         return (
             super()
             .get_queryset(request)
@@ -193,19 +198,27 @@ class StationAdmin(admin.ModelAdmin):
     @admin.display(description=_("Station page visits, last 30 days"))
     def visits_recent(self, obj):
         rows = station_visits_recent(obj, days=30)
+        by_purpose = station_visits_recent_by_purpose(obj, days=30)
         total = sum(count for _day, count in rows)
         summary = ngettext(
             "%(count)s visit in the last 30 days.", "%(count)s visits in the last 30 days.", total
         ) % {"count": total}
         table = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td></tr>",
-            ((day.isoformat(), count) for day, count in rows if count),
+            "<tr><td>{}</td>" + "<td>{}</td>" * (len(QrTarget) + 1) + "</tr>",
+            (
+                (day.isoformat(), *(by_purpose[day].get(p, 0) for p in QrTarget.values), count)
+                for day, count in rows
+                if count
+            ),
         )
+        head = format_html_join("", "<th>{}</th>", ((label,) for label in QrTarget.labels))
         return format_html(
-            "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            "<p>{}</p><table><thead><tr><th>{}</th>{}<th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
             summary,
             _("day"),
+            head,
             _("visits"),
             table,
         )

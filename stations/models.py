@@ -15,6 +15,7 @@ from stations.constants import (
     BILLBOARD_MAX_LANGUAGES,
     STATION_CODE_REGEX,
     MembershipRole,
+    QrTarget,
 )
 
 station_code_validator = RegexValidator(
@@ -294,7 +295,8 @@ class StationMembership(models.Model):
 
 class StationVisitDay(models.Model):
     """
-    How many times a station's page was opened on one day: an aggregate, nothing personal.
+    How many times a station's page, or a form its QR codes open, was opened on one day:
+    an aggregate per purpose (``QrTarget``), nothing personal.
 
     Page views are counted in memory and the cache and added here in batches (see
     ``stations.visits``), so a page view never writes the database.
@@ -307,6 +309,9 @@ class StationVisitDay(models.Model):
         verbose_name=_("station"),
     )
     day = models.DateField(_("day"), help_text=_("Local date of the visits."))
+    purpose = models.CharField(
+        _("page opened"), max_length=10, choices=QrTarget.choices, default=QrTarget.STATION
+    )
     count = models.PositiveIntegerField(
         _("visits"), default=0, help_text=_("Number of times the station page was opened.")
     )
@@ -316,8 +321,10 @@ class StationVisitDay(models.Model):
         verbose_name_plural = _("daily station page visits")
         ordering = ["-day", "station"]
         constraints = [
-            models.UniqueConstraint(fields=["station", "day"], name="one_visit_count_per_day")
+            models.UniqueConstraint(
+                fields=["station", "day", "purpose"], name="one_visit_count_per_day_and_purpose"
+            )
         ]
 
     def __str__(self):
-        return f"{self.station.code} {self.day}: {self.count}"
+        return f"{self.station.code} {self.day} {self.purpose}: {self.count}"

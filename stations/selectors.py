@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from core.db import retry_on_lost_connection
 from stations.constants import NEAREST_STATIONS_SHOWN, STATION_CODE_REGEX, MembershipRole
 from stations.models import Station, StationMembership, StationVisitDay
-from stations.visits import visits_pending
+from stations.visits import visits_pending, visits_pending_by_purpose
 
 # City administrators (and superusers) see every station.
 SEE_ALL_STATIONS_PERMISSION = "stations.view_all_stations"
@@ -153,9 +153,11 @@ def station_visit_counts(station_ids, *, day: datetime.date | None = None) -> di
     day = day or timezone.localdate()
     codes = dict(Station.objects.filter(pk__in=station_ids).values_list("code", "pk"))
     counts = dict(
-        StationVisitDay.objects.filter(station_id__in=codes.values(), day=day).values_list(
-            "station_id", "count"
-        )
+        StationVisitDay.objects.filter(station_id__in=codes.values(), day=day)
+        .values("station_id")
+        .annotate(total=Sum("count"))
+        .order_by()
+        .values_list("station_id", "total")
     )
     for code, pending in visits_pending(codes, day).items():
         counts[codes[code]] = counts.get(codes[code], 0) + pending
@@ -164,31 +166,38 @@ def station_visit_counts(station_ids, *, day: datetime.date | None = None) -> di
 
 def station_visits_recent(station: Station, *, days: int = 30) -> list[tuple[datetime.date, int]]:
     """Return ``(day, visits)`` for the last ``days`` days, newest first, including today."""
+    by_purpose = station_visits_recent_by_purpose(station, days=days)
+    return [(day, sum(counts.values())) for day, counts in by_purpose.items()]
+
+
+def station_visits_recent_by_purpose(
+    station: Station, *, days: int = 30
+) -> dict[datetime.date, dict[str, int]]:
+    """Return ``{day: {purpose: visits}}`` for the last ``days`` days, newest first."""
     today = timezone.localdate()
-    since = today - datetime.timedelta(days=days - 1)
-    stored = dict(
-        StationVisitDay.objects.filter(station=station, day__gte=since).values_list("day", "count")
-    )
-    pending = visits_pending([station.code], today).get(station.code, 0)
-    stored[today] = stored.get(today, 0) + pending
-    return [
-        (today - datetime.timedelta(days=n), stored.get(today - datetime.timedelta(days=n), 0))
-        for n in range(days)
-    ]
+    recent = {today - datetime.timedelta(days=n): {} for n in range(days)}
+    rows = StationVisitDay.objects.filter(station=station, day__gte=min(recent))
+    for day, purpose, count in rows.values_list("day", "purpose", "count"):
+        recent[day][purpose] = recent[day].get(purpose, 0) + count
+    pending = visits_pending_by_purpose([station.code], today)
+    for (_code, purpose), count in pending.items():
+        recent[today][purpose] = recent[today].get(purpose, 0) + count
+    return recent
 
 
-def station_visits_by_month(
+def station_visits_by_month_and_purpose(
     *, station_ids: list[int], since: datetime.date
-) -> dict[int, dict[datetime.date, int]]:
-    """Return, per station, the page visits per month (first day of the month) since ``since``."""
+) -> dict[int, dict[datetime.date, dict[str, int]]]:
+    """Return ``{station id: {month: {purpose: visits}}}`` since ``since`` (months' first days)."""
     rows = (
         StationVisitDay.objects.filter(station_id__in=station_ids, day__gte=since)
         .annotate(month=TruncMonth("day"))
-        .values("station_id", "month")
+        .values("station_id", "month", "purpose")
         .annotate(count=Sum("count"))
         .order_by()
     )
-    figures: dict[int, dict[datetime.date, int]] = {}
+    figures: dict[int, dict[datetime.date, dict[str, int]]] = {}
     for row in rows:
-        figures.setdefault(row["station_id"], {})[row["month"]] = row["count"]
+        months = figures.setdefault(row["station_id"], {})
+        months.setdefault(row["month"], {})[row["purpose"]] = row["count"]
     return figures

@@ -3,11 +3,14 @@ Station page visits, counted with no database write and no network round trip pe
 
 1. Count. Every ``GET /s/<code>/`` answered 200 (or 410, closed), kept page or rendered,
    adds one to this web process's tally, a counter in memory (``visit_count``, called by
-   ``stations.middleware``). Nothing about the visitor is counted, no cookie is set.
+   ``stations.middleware``), under the purpose ``station``; every ``GET`` of the
+   registration or help form's first page answered 200 adds one under ``register`` or
+   ``help`` (``visit_count_request``, called by those views; staff are not counted, nor
+   POSTs). Nothing about the visitor is counted, no cookie is set.
 2. Hand over. Every ``STATION_VISITS_HAND_OVER_SECONDS`` (5) a thread of the process adds
    the tally to the
-   shared cache counters ``stations:visits:<day>:<code>`` — one ``incr`` per station and
-   day (``visits_hand_over``) — and so does the process when it exits. A counter lives
+   shared cache counters ``stations:visits:<day>:<code>[:<purpose>]`` — one ``incr`` per
+   station, day and purpose (``visits_hand_over``) — and so does the process when it exits. A counter lives
    three days. (Tests switch the thread off and hand over when they choose.)
 3. Flush. The beat task ``stations.station_visits_flush`` (every 5 minutes) runs
    ``station_visits_flush``: for today and yesterday it takes from each counter what it
@@ -37,27 +40,32 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.caching import cache_get_many
+from stations.constants import QrTarget
 from stations.models import Station, StationVisitDay
 
 logger = logging.getLogger(__name__)
 
 VISIT_KEY_TIMEOUT = 3 * 24 * 60 * 60  # long enough for a missed flush or two
 
-_tally: Counter = Counter()  # (code, day) → views of this process not yet handed over
+_tally: Counter = Counter()  # (code, day, purpose) → views of this process not yet handed over
 _tally_lock = threading.Lock()  # held for a dict update only: a view never waits on I/O
 _hand_over_lock = threading.Lock()  # one hand-over at a time, so each one finds all before it
 _thread_pid = 0  # the process whose hand-over thread runs (a forked worker starts its own)
 
 
-def visit_cache_key(code: str, day: datetime.date) -> str:
-    """Return the cache key counting the views of station ``code``'s page on ``day``."""
-    return f"stations:visits:{day.isoformat()}:{code}"
+def visit_cache_key(code: str, day: datetime.date, purpose: str = QrTarget.STATION) -> str:
+    """Return the cache key counting the views of station ``code``'s ``purpose`` on ``day``."""
+    # The station page keeps the key it had before purposes, so no counter is orphaned.
+    suffix = "" if purpose == QrTarget.STATION else f":{purpose}"
+    return f"stations:visits:{day.isoformat()}:{code}{suffix}"
 
 
-def visit_count(code: str, *, day: datetime.date | None = None) -> None:
-    """Count one view of station ``code``'s page (today unless ``day``) in this process."""
+def visit_count(
+    code: str, *, purpose: str = QrTarget.STATION, day: datetime.date | None = None
+) -> None:
+    """Count one view of station ``code``'s ``purpose`` (today unless ``day``) in this process."""
     with _tally_lock:
-        _tally[(code, day or timezone.localdate())] += 1
+        _tally[(code, day or timezone.localdate(), QrTarget(purpose).value)] += 1
     if _thread_pid != os.getpid() and settings.STATION_VISITS_HAND_OVER_SECONDS:
         _hand_over_thread_start()
 
@@ -69,9 +77,9 @@ def visits_hand_over() -> int:
             taken = dict(_tally)
             _tally.clear()
         handed = 0
-        for (code, day), count in taken.items():
+        for (code, day, purpose), count in taken.items():
             try:
-                _counter_add(visit_cache_key(code, day), count)
+                _counter_add(visit_cache_key(code, day, purpose), count)
                 handed += count
             except Exception:
                 logger.warning(
@@ -109,11 +117,29 @@ def _hand_over_forever() -> None:
 atexit.register(visits_hand_over)
 
 
-def visits_pending(codes, day: datetime.date) -> dict[str, int]:
-    """Return ``{code: views}`` on ``day`` handed over and not yet written to the database."""
-    keys = {visit_cache_key(code, day): code for code in codes}
+def visit_count_request(request, code: str, *, purpose: str) -> None:
+    """Count a visitor's ``GET`` of station ``code``'s ``purpose`` page; never staff's."""
+    if request.method == "GET" and not request.user.is_staff:
+        visit_count(code, purpose=purpose)
+
+
+def visits_pending_by_purpose(codes, day: datetime.date) -> dict[tuple[str, str], int]:
+    """Return ``{(code, purpose): views}`` on ``day`` handed over and not yet in the database."""
+    keys = {
+        visit_cache_key(code, day, purpose): (code, purpose)
+        for code in codes
+        for purpose in QrTarget.values
+    }
     found = cache_get_many(list(keys)) if keys else {}
     return {keys[key]: int(value) for key, value in found.items() if value}
+
+
+def visits_pending(codes, day: datetime.date) -> dict[str, int]:
+    """Return ``{code: views}`` (all purposes) on ``day`` handed over and not yet stored."""
+    totals: Counter = Counter()
+    for (code, _purpose), count in visits_pending_by_purpose(codes, day).items():
+        totals[code] += count
+    return dict(totals)
 
 
 def station_visits_flush(*, days: int = 2) -> int:
@@ -121,35 +147,37 @@ def station_visits_flush(*, days: int = 2) -> int:
     visits_hand_over()  # this process's own tally first (a web process; a worker has none)
     today = timezone.localdate()
     station_ids = dict(Station.objects.values_list("code", "pk"))
-    taken: list[tuple[str, datetime.date, int]] = []
+    taken: list[tuple[str, datetime.date, str, int]] = []
     for offset in range(days):
         day = today - datetime.timedelta(days=offset)
-        for code, count in visits_pending(station_ids, day).items():
+        for (code, purpose), count in visits_pending_by_purpose(station_ids, day).items():
             try:
-                cache.decr(visit_cache_key(code, day), count)
+                cache.decr(visit_cache_key(code, day, purpose), count)
             except ValueError:  # expired meanwhile: nothing to take
                 continue
             except Exception:  # the cache is down: the views wait there for the next run
                 logger.warning("Cache unavailable: station page views wait", exc_info=True)
                 break
-            taken.append((code, day, count))
+            taken.append((code, day, purpose, count))
     try:
-        _visit_days_add([(station_ids[code], day, count) for code, day, count in taken])
+        _visit_days_add(
+            [(station_ids[code], day, purpose, count) for code, day, purpose, count in taken]
+        )
     except Exception:
-        for code, day, count in taken:  # give the views back for the next run
+        for code, day, purpose, count in taken:  # give the views back for the next run
             try:
-                _counter_add(visit_cache_key(code, day), count)
+                _counter_add(visit_cache_key(code, day, purpose), count)
             except Exception:
                 logger.warning("Cache unavailable: station page views lost", exc_info=True)
         raise
-    return sum(count for _code, _day, count in taken)
+    return sum(count for *_key, count in taken)
 
 
 @transaction.atomic
-def _visit_days_add(taken: list[tuple[int, datetime.date, int]]) -> None:
-    for station_id, day, count in taken:
+def _visit_days_add(taken: list[tuple[int, datetime.date, str, int]]) -> None:
+    for station_id, day, purpose, count in taken:
         row, created = StationVisitDay.objects.select_for_update().get_or_create(
-            station_id=station_id, day=day, defaults={"count": count}
+            station_id=station_id, day=day, purpose=purpose, defaults={"count": count}
         )
         if not created:
             StationVisitDay.objects.filter(pk=row.pk).update(count=F("count") + count)

@@ -72,6 +72,19 @@ def test_officer_sees_own_station_figures_overdue_first(client, station, other_s
     assert other_station.name not in response.text
 
 
+def test_dashboard_keeps_the_months_total_and_shows_the_forms_share(client, station):
+    today = timezone.localdate()
+    for purpose, count in (("station", 8), ("register", 30), ("help", 4)):
+        StationVisitDay.objects.create(station=station, day=today, purpose=purpose, count=count)
+    client.force_login(StaffUserFactory(station=station))
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    (row,) = response.context["dashboard"]["stations"]
+    assert row.months[-1].visits == 42
+    assert row.months[-1].visits_split == "registration form 30 · help form 4"
+    assert "42 visits, 0 submissions (registration form 30 · help form 4)</title>" in response.text
+
+
 def test_dashboard_costs_the_same_queries_at_any_size(
     client, station, other_station, django_assert_num_queries
 ):

@@ -24,7 +24,8 @@ from registration.dashboard import (
     registrations_submitted_by_month,
     registrations_waiting_oldest,
 )
-from stations.selectors import station_visits_by_month, stations_for_user
+from stations.constants import QrTarget
+from stations.selectors import station_visits_by_month_and_purpose, stations_for_user
 
 MONTHS_SHOWN = 12
 CHART_WIDTH, CHART_HEIGHT, CHART_BASE = 360, 120, 100
@@ -35,6 +36,8 @@ class MonthBar:
     label: str
     visits: int
     submissions: int
+    # The QR-code forms' share of the visits, e.g. "registration form 30 · help form 4".
+    visits_split: str = ""
     x: int = 0
     visits_height: int = 0
     submissions_height: int = 0
@@ -65,12 +68,22 @@ def _month_starts(today: datetime.date, count: int) -> list[datetime.date]:
     return list(reversed(months))
 
 
+def _visits_split(by_purpose: dict[str, int]) -> str:
+    """Return the forms' visits, "registration form 30 · help form 4" (empty if none)."""
+    return " · ".join(
+        f"{target.label} {by_purpose[target]}"
+        for target in (QrTarget.REGISTER, QrTarget.HELP)
+        if by_purpose.get(target)
+    )
+
+
 def _chart(months: list[datetime.date], visits: dict, submissions: dict) -> list[MonthBar]:
     bars = [
         MonthBar(
             label=month.strftime("%m"),
-            visits=visits.get(month, 0),
+            visits=sum(visits.get(month, {}).values()),
             submissions=submissions.get(month, 0),
+            visits_split=_visits_split(visits.get(month, {})),
         )
         for month in months
     ]
@@ -105,7 +118,7 @@ def dashboard_figures(user, *, now: datetime.datetime | None = None) -> dict:
     cases = cases_open_by_station_and_category(station_ids=station_ids)
     overdue_cases = cases_overdue_by_station(station_ids=station_ids, now=now)
     rounds = latest_round_response_by_station(station_ids=station_ids)
-    visits = station_visits_by_month(station_ids=station_ids, since=since_day)
+    visits = station_visits_by_month_and_purpose(station_ids=station_ids, since=since_day)
     submissions = registrations_submitted_by_month(station_ids=station_ids, since=since)
     labels = dict(Category.choices)
     rows = []

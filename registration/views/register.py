@@ -23,8 +23,10 @@ from registration.views.attempts import (
     _status,
 )
 from registration.views.receipt import RECEIPT_SESSION_KEY
+from stations.constants import QrTarget
 from stations.selectors import station_get_by_code
 from stations.shortcuts import station_closed_response
+from stations.visits import visit_count_request
 
 # A second "Send" within this time, with no new form started, shows the first receipt.
 DOUBLE_SUBMIT_SECONDS = 10 * 60
@@ -67,6 +69,7 @@ def register(request, code):
         form = forms.RegistrationForm(
             station=station, initial=_initial_with_reading(request, attempt)
         )
+        visit_count_request(request, station.code, purpose=QrTarget.REGISTER)
         return _form_page(request, station, form, attempt)
 
     step = request.POST.get("step", "review")

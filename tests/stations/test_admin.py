@@ -4,9 +4,15 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from core.languages import language_codes
-from stations.constants import BILLBOARD_MAX_LANGUAGES, GROUP_CITY_ADMIN, MembershipRole
+from stations.constants import (
+    BILLBOARD_MAX_LANGUAGES,
+    GROUP_CITY_ADMIN,
+    MembershipRole,
+    QrTarget,
+)
 from stations.models import Station, StationMembership
 from stations.visits import visit_count, visits_hand_over
 from tests.stations.factories import StaffUserFactory, UserFactory
@@ -132,6 +138,21 @@ def test_changelist_shows_visits_qr_and_links_to_files(admin_client, station):
         assert link in page
     change = admin_client.get(change_url(station)).text
     assert "3 visits in the last 30 days." in change
+
+
+def test_change_page_shows_each_days_visits_per_purpose(admin_client, station):
+    visit_count(station.code)
+    for _ in range(2):
+        visit_count(station.code, purpose=QrTarget.REGISTER)
+    visit_count(station.code, purpose=QrTarget.HELP)
+    visits_hand_over()
+    response = admin_client.get(change_url(station), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "4 visits in the last 30 days." in response.text
+    head = "<th>day</th><th>station page</th><th>registration form</th><th>help form</th>"
+    assert head + "<th>visits</th>" in response.text
+    today = timezone.localdate().isoformat()
+    assert f"<tr><td>{today}</td><td>1</td><td>2</td><td>1</td><td>4</td></tr>" in response.text
 
 
 def test_changelist_costs_the_same_queries_for_many_stations(

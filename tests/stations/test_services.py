@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from stations import visits
-from stations.constants import GROUP_MANAGER, GROUP_OFFICER, MembershipRole
+from stations.constants import GROUP_MANAGER, GROUP_OFFICER, MembershipRole, QrTarget
 from stations.models import StationMembership, StationVisitDay
 from stations.selectors import station_visit_counts, station_visits_recent, user_is_member
 from stations.services import (
@@ -100,6 +100,38 @@ def test_head_requests_qr_codes_and_unknown_codes_are_not_counted(client, statio
     client.post("/s/shipai/")
     assert visits_hand_over() == 0
     assert station_visit_counts([station.pk]) == {}
+
+
+def test_the_qr_codes_forms_are_counted_per_purpose_after_a_flush(client, station):
+    for _ in range(2):
+        assert client.get("/s/shipai/register/").status_code == 200
+    assert client.get("/s/shipai/help/").status_code == 200
+    assert client.get("/s/shipai/").status_code == 200
+    assert station_visits_flush() == 4
+    stored = dict(StationVisitDay.objects.filter(station=station).values_list("purpose", "count"))
+    assert stored == {QrTarget.REGISTER: 2, QrTarget.HELP: 1, QrTarget.STATION: 1}
+    assert station_visit_counts([station.pk]) == {station.pk: 4}
+    assert station_visits_recent(station, days=1) == [(timezone.localdate(), 4)]
+
+
+def test_posts_to_the_forms_and_staff_visits_are_not_counted(client, station, admin_user):
+    assert client.post("/s/shipai/register/", {"step": "review"}).status_code == 400
+    assert client.post("/s/shipai/help/", {"subject": ""}).status_code == 400
+    assert client.get("/s/nosuch/register/").status_code == 404
+    client.force_login(admin_user)  # an officer trying the form out is no visitor
+    assert client.get("/s/shipai/register/").status_code == 200
+    assert client.get("/s/shipai/help/").status_code == 200
+    assert station_visits_flush() == 0
+    assert not StationVisitDay.objects.exists()
+
+
+def test_views_counted_before_purposes_existed_are_flushed_as_station_page_views(station):
+    from django.core.cache import cache
+
+    # A counter handed over by a process running the code before the upgrade.
+    cache.set(f"stations:visits:{timezone.localdate().isoformat()}:{station.code}", 3)
+    assert station_visits_flush() == 3
+    assert StationVisitDay.objects.get(station=station).purpose == QrTarget.STATION
 
 
 def test_a_hand_over_that_meets_the_cache_down_loses_those_views_and_says_so(
