@@ -12,10 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.db import retry_on_lost_connection
 from registration import forms, services
 from registration.constants import ACTIVE_STATUSES, CONSENT_NOTICE_VERSION, RegistrationStatus
 from registration.selectors import documents_current
-from registration.views.attempts import _attempt, _attempt_forget, _photo_form, _photos, _status
+from registration.views.attempts import (
+    ATTEMPTS_SESSION_KEY,
+    _attempt,
+    _attempt_forget,
+    _photo_form,
+    _photos,
+    _status,
+)
 from registration.views.private import _by_token, _done
 from registration.views.receipt import RECEIPT_SESSION_KEY
 
@@ -72,16 +80,31 @@ def update_move(request, token):
     form = _photo_form(request, forms.MoveForm, attempt, **kwargs)
     if not form.is_valid():
         return _update_page(request, registration, token, template, form, attempt)
+    return _new_stay_send(request, services.registration_move, registration, token, flow, form)
+
+
+def _new_stay_send(request, service, registration, token: str, flow: str, form):
+    """
+    Send a new stay made through the private link (a move, a return from abroad) with
+    ``service`` and show its receipt. A connection lost before the commit runs it again
+    from the start, the attempt's photos read afresh (as the public form does).
+    """
     data = form.service_data()
     data["consent_notice_version"] = CONSENT_NOTICE_VERSION
     data["consent_given_at"] = timezone.now()
-    submitted = services.registration_move(
-        registration=registration,
-        data=data,
-        attempt=attempt,
-        language=translation.get_language(),
-        token=token,
-    )
+    attempt_key = request.session.get(ATTEMPTS_SESSION_KEY, {}).get(flow)
+
+    @retry_on_lost_connection
+    def send():
+        return service(
+            registration=registration,
+            data=data,
+            attempt=services.attempt_get(key=attempt_key),
+            language=translation.get_language(),
+            token=token,
+        )
+
+    submitted = send()
     _attempt_forget(request, flow)
     request.session[RECEIPT_SESSION_KEY] = {"id": submitted.registration.pk, "token": token}
     return redirect("registration:receipt")
@@ -108,19 +131,7 @@ def update_reentry(request, token):
     form = _photo_form(request, forms.ReentryForm, attempt, registration=registration)
     if not form.is_valid():
         return _update_page(request, registration, token, template, form, attempt)
-    data = form.service_data()
-    data["consent_notice_version"] = CONSENT_NOTICE_VERSION
-    data["consent_given_at"] = timezone.now()
-    submitted = services.registration_reenter(
-        registration=registration,
-        data=data,
-        attempt=attempt,
-        language=translation.get_language(),
-        token=token,
-    )
-    _attempt_forget(request, flow)
-    request.session[RECEIPT_SESSION_KEY] = {"id": submitted.registration.pk, "token": token}
-    return redirect("registration:receipt")
+    return _new_stay_send(request, services.registration_reenter, registration, token, flow, form)
 
 
 @never_cache

@@ -16,6 +16,7 @@ from registration.services import (
     registration_end,
     registration_request_correction,
 )
+from tests.core.db_faults import backend_terminated_before
 from tests.registration.factories import (
     jpeg_bytes,
     photo_upload,
@@ -366,3 +367,16 @@ def test_back_from_a_trip_with_an_expired_visa_asks_for_the_new_one(client, stat
     errors = response.context["form"].errors.as_data()
     assert [e.code for e in errors["visa_changed"]] == ["visa_before_entry"]
     assert not Registration.objects.filter(previous=old).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_back_from_a_trip_survives_a_connection_lost_during_the_send(client, station):
+    """The same bounded retry as the public form: stored once, the receipt shown."""
+    old, token = _old(station)
+    url = reverse("registration:update_reentry", args=[token])
+    with backend_terminated_before(r'^INSERT INTO "registration_registration"') as killed:
+        response = client.post(url, _reentry_data())
+    assert killed.killed
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+    assert Registration.objects.filter(previous=old).count() == 1
