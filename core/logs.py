@@ -40,6 +40,10 @@ _TOKEN_AFTER_SEPARATOR_RE = re.compile(rf"(?<=[/=])[{_T}]{{20,}}")
 _RANDOM_RUN_RE = re.compile(
     rf"(?<![{_T}])(?=[{_T}]*[A-Z])(?=[{_T}]*[a-z])(?=[{_T}]*[0-9])[{_T}]{{20,}}"
 )
+# The rest of a token a line wrap moved to the next line (a quoted-printable soft break
+# "=\n", or a plain wrap): whatever token characters start the line after a redacted
+# token are its continuation, however few or however ordinary they look.
+_TOKEN_CONTINUATION_RE = re.compile(rf"(?<=\[token\])(=?\r?\n[ \t]*)[{_T}]+")
 # Query-string values: a search box (the admin's ?q=) may hold a passport or visa number,
 # and a token may travel as ?token=. Only values that cannot be personal data stay: short
 # numbers (page, id) and lowercase codes (status, language, ordering).
@@ -67,6 +71,7 @@ def redact_secrets(text: str) -> str:
         return text
     text = _TOKEN_AFTER_SEPARATOR_RE.sub(REDACTED, text)
     text = _RANDOM_RUN_RE.sub(REDACTED, text)
+    text = _TOKEN_CONTINUATION_RE.sub(lambda m: m.group(1) + REDACTED, text)
     if "=" in text:
         text = _QUERY_VALUE_RE.sub(_query_value_redact, text)
     return text
