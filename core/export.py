@@ -118,18 +118,28 @@ class CsvExportAdminMixin:
     def export_record(self, request, queryset) -> None:
         """Record that ``request.user`` exports ``queryset``; nothing here, see subclasses."""
 
-    def export_csv_view(self, request):
+    def export_rows(self, request):
+        """
+        Return the export's rows (the permission checked, the export recorded) and ``None``,
+        or ``None`` and the 400 answer to filters that are not valid. Every format uses it.
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
             queryset = self.export_queryset(request)
         except IncorrectLookupParameters:
-            return HttpResponseBadRequest(_("These filters are not valid."))
+            return None, HttpResponseBadRequest(_("These filters are not valid."))
         columns = self.export_columns(request)
         self.export_record(request, queryset)
+        return csv_rows(queryset, columns), None
+
+    def export_csv_view(self, request):
+        rows, refused = self.export_rows(request)
+        if refused is not None:
+            return refused
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(
-            csv_lines(csv_rows(queryset, columns)),
+            csv_lines(rows),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = (

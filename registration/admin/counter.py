@@ -8,9 +8,8 @@ station's answers 404) and calls one service.
 """
 
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +17,6 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from core.export import csv_rows
 from privacy.constants import AuditAction
 from privacy.services import audit_record
 from registration import forms, services
@@ -276,15 +274,10 @@ class RegistrationCounterMixin:
 
     def export_xlsx_view(self, request):
         """The changelist's export (same rows and columns as the CSV) as XLSX."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            queryset = self.export_queryset(request)
-        except IncorrectLookupParameters:
-            return HttpResponseBadRequest(_("These filters are not valid."))
-        columns = self.export_columns(request)
-        self.export_record(request, queryset)
-        content = official_xlsx(csv_rows(queryset, columns))
+        rows, refused = self.export_rows(request)
+        if refused is not None:
+            return refused
+        content = official_xlsx(rows)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = HttpResponse(
             content,
