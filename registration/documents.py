@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from core.crypto import decrypt_bytes, encrypt_bytes
 
@@ -77,6 +78,7 @@ def document_response(
 
 
 def _cache_privately(response: HttpResponse, etag: str) -> None:
+    # Only the browser that was allowed to see it keeps it (a session or a private link).
     response["Cache-Control"] = f"private, max-age={THUMBNAIL_MAX_AGE}"
     response["ETag"] = etag
-    response["Vary"] = "Cookie"
+    patch_vary_headers(response, ("Cookie",))

@@ -130,3 +130,25 @@ def test_full_size_photo_is_decoded_once_for_photo_and_thumbnail(decodes):
     assert Image.open(io.BytesIO(clean.read())).size == (1333, 2000)
     thumbnail = Image.open(io.BytesIO(clean.thumbnail))
     assert thumbnail.size == (171, 256) and not thumbnail.getexif()  # upright, like the photo
+
+
+def test_damaged_shrunk_photos_are_refused_or_clean_never_an_error():
+    import random
+
+    sent = _photo(size=(600, 400), exif=_gps_exif(), progressive=True)
+    rnd = random.Random(19)
+    for _ in range(150):
+        damaged = bytearray(sent)
+        for _ in range(rnd.randint(1, 8)):  # flip bytes anywhere: headers, tables, scans
+            damaged[rnd.randrange(len(damaged))] = rnd.randrange(256)
+        if rnd.random() < 0.3:
+            damaged = damaged[: rnd.randrange(2, len(damaged))]
+        try:
+            clean = image_sanitize(_upload(bytes(damaged)), thumbnail_side=256)
+        except ValidationError as error:
+            assert error.code in ("image_invalid", "image_too_many_pixels")
+            continue
+        data = clean.read()
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and not image.getexif()
+        assert b"PhoneMaker" not in data and "icc_profile" not in image.info
