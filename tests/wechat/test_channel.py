@@ -381,3 +381,27 @@ def test_reply_to_a_linked_residents_case_goes_to_wechat(
     assert reply["url"].endswith(f"/s/{registration.station.code}/")
     assert "We called your landlord." in reply["data"]["remark"]["value"]
     assert all("aminata@example.org" not in email.to for email in mail.outbox)  # staff's only
+
+
+def test_staff_cannot_send_a_fallen_back_message_again(
+    linked, fake_wechat, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import ValidationError
+
+    from notifications.services import message_retry
+
+    registration, token = linked
+    fake_wechat.unsubscribed.add(OPENID)
+    notify(registration, token, capture=django_capture_on_commit_callbacks)
+    refused = outbox_rows()[0]
+    with pytest.raises(ValidationError):
+        message_retry(message=refused)  # its fallback carried it already: no second copy
+
+
+def test_residents_do_not_choose_wechat_in_the_form():
+    from registration.forms.fields import ContactFieldsMixin
+
+    choices = [
+        value for value, _label in ContactFieldsMixin.base_fields["preferred_channel"].choices
+    ]
+    assert choices == [Channel.EMAIL, Channel.SMS]
