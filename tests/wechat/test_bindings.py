@@ -71,3 +71,15 @@ def test_openids_are_redacted_from_log_lines(openid):
     line = f"message from {openid} (FromUserName={openid}) <FromUserName><![CDATA[{openid}]]>"
     assert openid not in redact_secrets(line)
     assert "message from" in redact_secrets(line)
+
+
+def test_the_residents_copy_of_their_data_has_no_openid():
+    import json
+
+    from registration.selectors import resident_data_export
+    from tests.registration.factories import RegistrationFactory
+
+    registration = RegistrationFactory()
+    binding_create(resident=registration.resident, openid=OPENID, language="en")
+    exported = json.dumps(resident_data_export(registration=registration), default=str)
+    assert OPENID not in exported
