@@ -208,13 +208,13 @@ def beat_failover(
 def run_beat_failover(stack, *, short: bool = True, log_dir: Path = VAR, **options) -> dict:
     """``beat_failover`` on a drill stack: its beat stopped meanwhile, started again after.
 
-    ``short``: a lock of 6 s and a tick of 1 s (takeover in seconds); otherwise production's
+    ``short``: a lock of 5 s and a tick of 1 s (takeover in seconds); otherwise production's
     timings (``config/settings/beat.py``: 30 s and 5 s), which the goal of a minute is about.
     The sweep's interval is the stack's ``DRILL_SWEEP_EVERY``.
     """
     from config.settings.beat import BEAT_LOCK_TIMEOUT, BEAT_TICK
 
-    options.setdefault("lock_timeout", 6 if short else BEAT_LOCK_TIMEOUT)
+    options.setdefault("lock_timeout", 5 if short else BEAT_LOCK_TIMEOUT)
     options.setdefault("tick", 1 if short else BEAT_TICK)
     options.setdefault("interval", float(stack.env.get("DRILL_SWEEP_EVERY") or 5))
     own = getattr(stack, "beat", None)
@@ -249,7 +249,7 @@ def drill_beat_failover(ctx) -> Row:
     """9. Two beats; the one holding the lock killed with kill -9."""
     row = Row("9. beat kill -9 (two beats)", None, None, None, out_of_order=None)
     short = ctx.args.short
-    log(f"   two beats ({'lock 6 s, tick 1 s' if short else 'production timings'}); kill -9")
+    log(f"   two beats ({'lock 5 s, tick 1 s' if short else 'production timings'}); kill -9")
     counts = run_beat_failover(ctx.stack, short=short)
     row.duplicates = counts["duplicates"]
     row.missed_own += beat_goals(counts)
