@@ -22,14 +22,15 @@ supervisor starts it again. This subclass changes only that:
   run), then sends.
 
 Either way one beat at most sends: a beat sends only after extending (or taking) the lock
-in the same tick, and the lock is a Redis key with a random token that only its owner may
-extend (``SET NX PX``, then a compare-and-expire script).
+in the same tick and checking, just before each send, that the lock is still its own; the
+lock is a Redis key with a random token that only its owner may extend (``SET NX PX``, then
+a compare-and-expire script).
 """
 
 import logging
 
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, RedBeatScheduler, get_redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 logger = logging.getLogger("celery.beat")
 
@@ -53,6 +54,18 @@ class LockedScheduler(RedBeatScheduler):
                 "beat: Redis unreachable (%s); trying again in %s s.", error, self.max_interval
             )
         return self.max_interval
+
+    def maybe_due(self, entry, **kwargs):
+        """Send ``entry`` if it is due and this beat still holds the lock.
+
+        RedBeat extends the lock once per tick; a beat that stalls between that and a send
+        (a stopped process, a long pause) could find that another beat took the lock and
+        sent meanwhile. One ``GET`` of the lock before each due send closes that gap; a lost
+        lock ends the tick (``tick`` above) before anything is sent.
+        """
+        if self.lock is not None and entry.is_due()[0] and not self.lock.owned():
+            raise LockNotOwnedError("beat: the lock is no longer ours")
+        return super().maybe_due(entry, **kwargs)
 
     def _lock_take(self) -> bool:
         """Take the lock if it is free (never wait for it); True when this beat now holds it."""
