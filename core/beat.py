@@ -38,6 +38,15 @@ logger = logging.getLogger("celery.beat")
 class LockedScheduler(RedBeatScheduler):
     """RedBeat's scheduler that waits out a Redis outage or a lost lock instead of exiting."""
 
+    def __init__(self, app, **kwargs):
+        # RedBeat 2.4 reads CELERY_REDBEAT_REDIS_URL (Django's CELERY_ namespace) but checks
+        # for it without the namespace, and would warn at every start that it is not set
+        # ("will stop falling back to broker_url"): name the two as that check looks.
+        for name in ("redbeat_redis_url", "redbeat_redis_options"):
+            if app.conf.first(name) is not None:
+                app.conf[name] = app.conf.first(name)
+        super().__init__(app, **kwargs)
+
     def tick(self, *args, **kwargs):
         if self.lock is None and not self._lock_take():
             return self.max_interval
