@@ -140,7 +140,7 @@ def beat_failover(
     ``env`` is the beats' environment (settings with ``REDIS_URL`` that read the
     ``DRILL_BEAT_*`` variables, as ``config.settings.drill`` does: ``entry`` must run every
     ``interval`` seconds there). ``before``/``after``: seconds of sending watched before the
-    kill and after the takeover (default: four intervals each).
+    kill and after the takeover (default: three intervals each).
     """
     before = 3 * interval if before is None else before
     after = 3 * interval if after is None else after
@@ -165,7 +165,7 @@ def beat_failover(
         def holders() -> list[Beat]:
             return [b for b in beats if any(kind == "lock" for _, kind, _ in b.events())]
 
-        if not _wait(lambda: holders(), 60 + lock_timeout):
+        if not _wait(holders, 60 + lock_timeout):
             raise RuntimeError("neither beat took the lock; see " + str(log_dir))
         time.sleep(before)
         active = holders()
@@ -182,7 +182,7 @@ def beat_failover(
         def other_sent() -> list[float]:
             return [t for t, kind, _ in other.events() if kind == "send" and t > killed_at]
 
-        _wait(lambda: other_sent(), lock_timeout + tick + 60)
+        _wait(other_sent, lock_timeout + tick + 60)
         locks = [t for t, kind, _ in other.events() if kind == "lock"]
         first = other_sent()
         counts["takeover_s"] = round(locks[-1] - killed_at, 1) if locks else None
