@@ -84,17 +84,18 @@ def wechat_address(resident_id: int) -> str:
     return f"{RESIDENT_PREFIX}{resident_id}"
 
 
-def wechat_route(resident_id: int | None) -> tuple[str, str] | None:
+def wechat_route(resident_id: int | None, *, linked: bool | None = None) -> tuple[str, str] | None:
     """
     Return ``(Channel.WECHAT, "resident:<id>")`` when the resident ``resident_id`` is
-    reached in WeChat — WeChat configured, and linked by the resident — else None (without
-    a query when WeChat is off). The one place this is decided.
+    reached in WeChat — WeChat configured, and linked by the resident — else None. The one
+    place this is decided. No query when WeChat is off, nor when the caller read ``linked``
+    with its rows (``wechat.selectors.wechat_linked_annotation``); else one indexed EXISTS.
     """
     if not resident_id or not wechat_enabled():
         return None
-    if not WeChatBinding.objects.filter(resident_id=resident_id).exists():
-        return None
-    return Channel.WECHAT, wechat_address(resident_id)
+    if linked is None:
+        linked = WeChatBinding.objects.filter(resident_id=resident_id).exists()
+    return (Channel.WECHAT, wechat_address(resident_id)) if linked else None
 
 
 def _resident(message):

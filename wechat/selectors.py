@@ -1,5 +1,7 @@
 """Reads of the wechat app."""
 
+from django.db.models import Exists, OuterRef
+
 from core.crypto import blind_index_exact
 from wechat.models import WeChatBinding
 
@@ -33,3 +35,13 @@ def openid_for_resident(resident) -> str | None:
     """Return the openid ``resident`` linked, or None (never log or show it)."""
     binding = binding_for_resident(resident)
     return binding.openid if binding is not None else None
+
+
+def wechat_linked_annotation(resident_field: str = "pk") -> Exists:
+    """
+    Return whether the row's resident linked WeChat, to read with many residents at once:
+    ``Resident.objects.annotate(wechat_linked=wechat_linked_annotation())``. A resident
+    carrying ``wechat_linked`` costs ``resident_routes`` no query (reminder runs: no query
+    per resident when WeChat is on).
+    """
+    return Exists(WeChatBinding.objects.filter(resident_id=OuterRef(resident_field)))

@@ -26,7 +26,8 @@ def resident_routes(
     - otherwise email whenever there is an address, and SMS too when the resident prefers
       SMS or has no email (``sms`` forces it on or off).
     """
-    if wechat and (route := wechat_route(resident.pk)):
+    linked = getattr(resident, "wechat_linked", None)  # read with the rows, if it was
+    if wechat and (route := wechat_route(resident.pk, linked=linked)):
         return [route]
     email = resident.email or ""
     phone = str(resident.phone or "")

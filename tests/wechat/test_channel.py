@@ -405,3 +405,28 @@ def test_residents_do_not_choose_wechat_in_the_form():
         value for value, _label in ContactFieldsMixin.base_fields["preferred_channel"].choices
     ]
     assert choices == [Channel.EMAIL, Channel.SMS]
+
+
+def test_routes_of_many_residents_cost_no_query_when_read_with_their_rows(
+    fake_wechat, settings, django_assert_num_queries
+):
+    """WeChat on: one EXISTS per resident, unless the caller read ``wechat_linked`` with
+    the residents (``wechat_linked_annotation``); off: never a query."""
+    from registration.models import Resident
+    from tests.registration.factories import ResidentFactory
+    from wechat.selectors import wechat_linked_annotation
+
+    residents = ResidentFactory.create_batch(20)
+    for n, resident in enumerate(residents[:5]):
+        binding_create(resident=resident, openid=f"oLinked{n:021d}Ab", language="en")
+    with django_assert_num_queries(1):
+        annotated = list(
+            Resident.objects.annotate(wechat_linked=wechat_linked_annotation()).order_by("pk")
+        )
+        routes = [resident_routes(resident)[0][0] for resident in annotated]
+    assert routes == [Channel.WECHAT] * 5 + [Channel.EMAIL] * 15
+    with django_assert_num_queries(20):
+        [resident_routes(resident) for resident in residents]
+    settings.WECHAT_APP_ID = ""  # WeChat off
+    with django_assert_num_queries(0):
+        assert {resident_routes(r)[0][0] for r in residents} == {Channel.EMAIL}
