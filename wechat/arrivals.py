@@ -23,8 +23,8 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -137,9 +137,7 @@ def arrival_photo_fetch(*, photo_id: int) -> str:
             _refuse(_locked(photo_id), refusal)
         return S.REFUSED
     # The content type WeChat states is not trusted: the pipeline decides what an image is.
-    attempt_raw, attempt = registration_services.attempt_start(
-        station=photo.registration.station
-    )
+    attempt_raw, attempt = registration_services.attempt_start(station=photo.registration.station)
     del attempt_raw  # the page finds the attempt through this row, not a session
     try:
         registration_services.attempt_photo_add(

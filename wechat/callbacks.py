@@ -39,9 +39,7 @@ SUCCESS = "success"  # WeChat's "no reply": nothing is shown to the follower
 
 
 def _refused(request, error: CallbackRefused) -> HttpResponse:
-    logger.warning(
-        "WeChat callback refused (%s) from %s.", error.code, client_ip(request) or "-"
-    )
+    logger.warning("WeChat callback refused (%s) from %s.", error.code, client_ip(request) or "-")
     return HttpResponse(error.code, status=error.status, content_type="text/plain")
 
 
@@ -56,8 +54,9 @@ def _verified_time(params) -> tuple[str, str]:
 
 def _not_replayed(timestamp: str, nonce: str) -> None:
     # Asked only once the signature holds: a forger cannot fill the cache with pairs.
-    if not replay_first_use("wechat-callback", timestamp, nonce,
-                            window=settings.WECHAT_CALLBACK_WINDOW):
+    if not replay_first_use(
+        "wechat-callback", timestamp, nonce, window=settings.WECHAT_CALLBACK_WINDOW
+    ):
         raise CallbackRefused("replayed")
 
 
@@ -125,7 +124,8 @@ def _reply(fields: dict[str, str], content: str | None, key: bytes | None) -> Ht
     if not content:
         return HttpResponse(SUCCESS, content_type="text/plain")
     xml = text_reply(
-        to_user=fields.get("FromUserName", ""), from_user=fields.get("ToUserName", ""),
+        to_user=fields.get("FromUserName", ""),
+        from_user=fields.get("ToUserName", ""),
         content=content,
     )
     if key is not None:

@@ -130,9 +130,7 @@ def message_answer(fields: dict[str, str]) -> str | None:
         if msg_type == "image":
             parts.append(_photo(binding, fields))
         elif msg_type in OTHER_MEDIA:
-            parts.append(
-                _("Only a photo can be used here: send a photo of your new entry stamp.")
-            )
+            parts.append(_("Only a photo can be used here: send a photo of your new entry stamp."))
         elif event == "subscribe":
             parts.append(_("Welcome back!") + " " + _resident_help())
         else:

@@ -26,7 +26,6 @@ from wechat import arrivals
 from wechat.constants import ArrivalPhotoStatus, ArrivalRefusal
 
 
-
 def _photo_or_404(token):
     photo = arrivals.arrival_photo_by_token(token=token)
     if photo is None or not arrivals.registration_is_active(photo.registration):
@@ -63,13 +62,17 @@ def _uploads(request, photo, attempt) -> dict:
         upload = request.FILES.get(kind)
         if upload is None:
             continue
-        if photo_quota_exceeded(address=client_ip(request), attempt=str(attempt.pk), size=upload.size):
+        if photo_quota_exceeded(
+            address=client_ip(request), attempt=str(attempt.pk), size=upload.size
+        ):
             errors[kind] = ValidationError(
                 ErrorCode.PHOTO_QUOTA.label, code=ErrorCode.PHOTO_QUOTA.value
             )
             continue
         try:
-            registration_services.attempt_photo_add(attempt=attempt, kind=kind, uploaded_file=upload)
+            registration_services.attempt_photo_add(
+                attempt=attempt, kind=kind, uploaded_file=upload
+            )
         except ValidationError as error:
             errors[kind] = error
     return errors

@@ -23,7 +23,7 @@ CALLBACK_URL = "/wechat/callback/"
 
 def sha1_signature(items: list[str]) -> str:
     joined = "".join(sorted(items))
-    return hashlib.sha1(joined.encode()).hexdigest()  # noqa: S324 - WeChat's algorithm
+    return hashlib.sha1(joined.encode()).hexdigest()
 
 
 def aes_key_of(encoding_aes_key: str) -> bytes:
@@ -106,8 +106,9 @@ def post_plain(client, xml: str, *, token: str, timestamp=None, nonce=None, quer
     return client.generic("POST", url, xml.encode(), content_type="text/xml")
 
 
-def safe_mode_body(xml: str, *, token: str, encoding_aes_key: str, app_id: str, timestamp=None,
-                   nonce=None) -> tuple[str, bytes]:
+def safe_mode_body(
+    xml: str, *, token: str, encoding_aes_key: str, app_id: str, timestamp=None, nonce=None
+) -> tuple[str, bytes]:
     """Return ``(url, body)`` of a safe-mode callback carrying ``xml``."""
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or fresh_nonce()
