@@ -406,9 +406,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "registration.attempts_delete_old",
         "schedule": crontab(minute=40),
     },
-    # Station page views are counted in the cache; this writes them to the database.
-    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
+    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},  # →db
     "staff-alerts": {"task": "notifications.staff_alerts_send", "schedule": 900.0},  # 15 min
+    "wechat-photos-sweep": {"task": "wechat.arrival_photos_sweep", "schedule": 1800.0},  # lost
 }
 
 # ---- NOTIFICATIONS — message delivery (notifications app) and reminders

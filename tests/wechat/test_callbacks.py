@@ -439,3 +439,19 @@ def test_safe_mode_garbled_ciphertext_is_refused(client, wx, old, safe, caplog):
     body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
     response = client.generic("POST", url, body, content_type="text/xml")
     _refused(response, 400, caplog, "bad_base64")
+
+
+def test_a_download_whose_task_was_lost_is_queued_again_by_the_sweep(
+    client, wx, old, django_capture_on_commit_callbacks
+):
+    from wechat.arrivals import arrival_photos_sweep
+
+    with django_capture_on_commit_callbacks(execute=False):  # the broker never got it
+        post_plain(client, image_xml(from_user=OPENID, media_id="MEDIA-STAMP"), token=TOKEN)
+    photo = ArrivalPhoto.objects.get()
+    assert arrival_photos_sweep() == 0  # too early: a retry may still be on its way
+    ArrivalPhoto.objects.update(created_at=timezone.now() - datetime.timedelta(hours=3))
+    assert arrival_photos_sweep() == 1
+    photo.refresh_from_db()
+    assert photo.status == ArrivalPhotoStatus.READY
+    assert arrival_photos_sweep() == 0
