@@ -455,3 +455,30 @@ def test_a_download_whose_task_was_lost_is_queued_again_by_the_sweep(
     photo.refresh_from_db()
     assert photo.status == ArrivalPhotoStatus.READY
     assert arrival_photos_sweep() == 0
+
+
+# -- cost: the answer within WeChat's 5 seconds does a fixed few queries ----------------
+
+
+def test_callbacks_cost_a_fixed_few_queries(
+    client, wx, old, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    with django_assert_max_num_queries(0):
+        post_plain(client, image_xml(from_user=OPENID, media_id="MEDIA-STAMP"), token="forged")
+    with django_assert_max_num_queries(1):  # the binding lookup, nothing else
+        post_plain(client, image_xml(from_user=STRANGER, media_id="MEDIA-STAMP"), token=TOKEN)
+    with django_capture_on_commit_callbacks(execute=False):
+        for n in range(3):  # the same cost for every photo
+            # Binding, untold refusals, registration, the message's row and its insert: five
+            # queries, plus the savepoints of the test's own transaction.
+            with django_assert_max_num_queries(11):
+                xml = image_xml(from_user=OPENID, media_id="MEDIA-STAMP", msg_id=f"9{n}")
+                assert post_plain(client, xml, token=TOKEN).status_code == 200
+
+
+def test_the_openid_in_wechats_callback_url_never_reaches_a_log():
+    from core.logs import redact_secrets
+
+    path = f"/wechat/callback/?signature=ab12&timestamp=1&nonce=2&openid={OPENID.lower()[:10]}"
+    assert OPENID.lower()[:10] not in redact_secrets(path)
+    assert "timestamp=1" in redact_secrets(path)
