@@ -482,3 +482,38 @@ def test_the_openid_in_wechats_callback_url_never_reaches_a_log():
     path = f"/wechat/callback/?signature=ab12&timestamp=1&nonce=2&openid={OPENID.lower()[:10]}"
     assert OPENID.lower()[:10] not in redact_secrets(path)
     assert "timestamp=1" in redact_secrets(path)
+
+
+def test_after_a_refused_photo_the_resident_adds_it_on_the_page(
+    client, wx, old, django_capture_on_commit_callbacks
+):
+    from tests.registration.factories import photo_upload
+
+    registration, _token = old
+    wx.media["MEDIA-BAD"] = (b"GIF89a not really", "image/gif")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_plain(
+            client, image_xml(from_user=OPENID, media_id="MEDIA-BAD"), token=TOKEN
+        )
+    link = _link_in(_reply_content(response))
+    today = timezone.localdate()
+    data = {
+        "entry_date": (today - datetime.timedelta(days=1)).isoformat(),
+        "arrival_at": (timezone.localtime() - datetime.timedelta(hours=2)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "expected_departure": (today + datetime.timedelta(days=100)).isoformat(),
+        "address_unchanged": "on",
+        "visa_type": "X1",
+        "website": "",
+    }
+    missing = client.post(link, data)
+    assert missing.status_code == 400
+    assert "photo_required" in [
+        e.code for e in missing.context["form"].errors.as_data()["entry_stamp"]
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(link, {**data, "entry_stamp": photo_upload("stamp.jpg")})
+    assert done.status_code == 200
+    new = Registration.objects.get(previous=registration)
+    assert new.documents.filter(kind="entry_stamp").count() == 1
