@@ -517,3 +517,12 @@ def test_after_a_refused_photo_the_resident_adds_it_on_the_page(
     assert done.status_code == 200
     new = Registration.objects.get(previous=registration)
     assert new.documents.filter(kind="entry_stamp").count() == 1
+
+
+def test_safe_mode_entity_bomb_inside_the_ciphertext_is_refused(client, wx, old, safe, caplog):
+    bomb = (
+        '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        f"<xml><FromUserName>{OPENID}</FromUserName><MsgType>text</MsgType>"
+        "<Content>&b;</Content></xml>"
+    )
+    _refused(post_safe(client, bomb, **safe), 400, caplog, "bad_xml")
