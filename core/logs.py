@@ -52,7 +52,9 @@ _TOKEN_CONTINUATION_RE = re.compile(rf"(?<=\[token\])(=?\r?\n[ \t]*)[{_T}]+")
 # numbers (page, id) and lowercase codes (status, language, ordering).
 _QUERY_VALUE_RE = re.compile(r"(?<=[?&])([A-Za-z0-9_.\-\[\]%]{1,64})=([^&\s\"'\\#<>]*)")
 _HARMLESS_VALUE_RE = re.compile(r"\d{1,6}|[a-z][a-z_-]{0,29}")
-_ALWAYS_REDACTED_KEYS = frozenset({"q", "search", "token", "document_number", "visa_number"})
+_ALWAYS_REDACTED_KEYS = frozenset(
+    {"q", "search", "token", "document_number", "visa_number", "openid"}
+)
 
 
 def _query_value_redact(match: re.Match) -> str:

@@ -28,3 +28,16 @@ WECHAT_MEDIA_MAX_BYTES = env.int("WECHAT_MEDIA_MAX_BYTES", default=10 * 1024 * 1
 # A message WeChat cannot take (unreachable, busy) is retried with the outbox's backoff this
 # many hours, then sent by email or SMS instead (a refusal falls back at once).
 WECHAT_RETRY_HOURS = env.float("WECHAT_RETRY_HOURS", default=1.0)
+
+# Callbacks (wechat/callbacks.py): the largest body taken (WeChat's messages are a few KB),
+# how far a callback's timestamp may be from now, the (timestamp, nonce) pairs remembered
+# that long against replay (core.replay).
+WECHAT_CALLBACK_MAX_BYTES = env.int("WECHAT_CALLBACK_MAX_BYTES", default=64 * 1024)
+WECHAT_CALLBACK_WINDOW = env.int("WECHAT_CALLBACK_WINDOW", default=300)
+# A photo sent to the account (wechat/arrivals.py): hours its confirmation link works (no
+# longer than a form attempt is kept, REGISTRATION_ATTEMPT_MAX_AGE_HOURS); download retries
+# (1 min doubling to 1 h: 10 tries ≈ 5 h, within WeChat's 3 days); after how long the beat
+# sweep queues again a download never picked up (longer than the longest retry wait).
+WECHAT_ARRIVAL_LINK_HOURS = env.int("WECHAT_ARRIVAL_LINK_HOURS", default=24)
+WECHAT_FETCH_MAX_RETRIES = env.int("WECHAT_FETCH_MAX_RETRIES", default=10)
+WECHAT_FETCH_SWEEP_AFTER = env.int("WECHAT_FETCH_SWEEP_AFTER", default=2 * 60 * 60)

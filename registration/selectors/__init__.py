@@ -26,6 +26,7 @@ from registration.selectors.queues import (
 from registration.selectors.registrations import (
     documents_carried,
     documents_current,
+    registration_active_of_resident,
     registration_for_receipt,
     registration_get_by_reference,
     registration_get_by_token,
@@ -69,6 +70,7 @@ __all__ = [
     "reference_normalise",
     "registration_changes",
     "registration_decisions_allowed",
+    "registration_active_of_resident",
     "registration_for_receipt",
     "registration_get_by_reference",
     "registration_get_by_token",

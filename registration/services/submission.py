@@ -66,10 +66,13 @@ REGISTRATION_FIELDS = (
 
 @dataclass
 class Submitted:
-    """A new registration and the raw token of its private link (shown once, never stored)."""
+    """
+    A new registration and the raw token of its private link (shown once, never stored);
+    ``None`` when the resident's link moved by its hash (a re-entry sent from WeChat).
+    """
 
     registration: Registration
-    token: str
+    token: str | None
 
 
 def reference_prefix(station) -> str:
@@ -112,6 +115,7 @@ def _registration_create(
     language: str,
     previous: Registration | None = None,
     token: str | None = None,
+    token_hash_kept: str | None = None,
     kind: str | None = None,
     carry: tuple[str, ...] = (),
     source: str = RegistrationSource.FORM,
@@ -119,12 +123,16 @@ def _registration_create(
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
-    private link: ``token`` keeps an existing link (a move), else a new one is made. The
-    photos of ``carry`` kinds not sent again are carried over from ``previous``.
+    private link: ``token`` keeps an existing link (a move), as does ``token_hash_kept`` (its
+    hash, when the raw link is not at hand: the confirmation then carries none); else a new
+    one is made. The photos of ``carry`` kinds not sent again are carried over from
+    ``previous``.
     """
     now = timezone.now()
     if token:
         raw_token, hashed = token, token_hash(token)
+    elif token_hash_kept:
+        raw_token, hashed = None, token_hash_kept
     else:
         raw_token, hashed = token_new()
     registration = Registration(

@@ -88,7 +88,7 @@ def registration_reenter(
     data: dict,
     attempt: SubmissionAttempt | None,
     language: str,
-    token: str,
+    token: str | None,
 ) -> Submitted:
     """
     Register the resident again at the same address after a trip abroad: a new
@@ -96,6 +96,11 @@ def registration_reenter(
     (and the visa, if it changed). The entry stamp is always new; the passport page, the
     lease and the visa page (unless the visa changed) carry over. The private link ``token``
     moves to the new registration; staff see it in the queue as a re-entry.
+
+    ``token`` is ``None`` when the resident acts through their bound WeChat (a photo of the
+    entry stamp sent to the official account) rather than the link: the link they hold
+    moves all the same (its hash; the raw link is never stored), and the confirmation
+    carries no link.
     """
     return _registration_follow(
         registration=registration,
@@ -119,6 +124,7 @@ def _registration_follow(
         merged.update(data)
         if any(merged[field] != getattr(old, field) for field in VISA_FIELDS):
             carry = tuple(k for k in carry if k != D.VISA_PAGE)
+        kept_hash = None if token else old.token_hash
         before = _transition(old, S.ENDED)
         old.end_reason = end_reason
         old.ended_at = timezone.now()
@@ -135,6 +141,7 @@ def _registration_follow(
             language=language,
             previous=old,
             token=token,
+            token_hash_kept=kept_hash,
             kind=kind,
             carry=carry,
         )
