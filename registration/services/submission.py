@@ -112,6 +112,7 @@ def _registration_create(
     language: str,
     previous: Registration | None = None,
     token: str | None = None,
+    kept_hash: str | None = None,
     kind: str | None = None,
     carry: tuple[str, ...] = (),
     source: str = RegistrationSource.FORM,
@@ -119,11 +120,16 @@ def _registration_create(
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
-    private link: ``token`` keeps an existing link (a move), else a new one is made. The
-    photos of ``carry`` kinds not sent again are carried over from ``previous``.
+    private link: ``kept_hash`` keeps an existing link (a move; its raw ``token`` is put in
+    the confirmation only when it is that link, not a session's alias), else ``token`` or
+    a new one is made. The photos of ``carry`` kinds not sent again are carried over from
+    ``previous``.
     """
     now = timezone.now()
-    if token:
+    if kept_hash:
+        raw_token = token if token and token_hash(token) == kept_hash else None
+        hashed = kept_hash
+    elif token:
         raw_token, hashed = token, token_hash(token)
     else:
         raw_token, hashed = token_new()

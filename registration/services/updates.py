@@ -122,7 +122,8 @@ def _registration_follow(
         before = _transition(old, S.ENDED)
         old.end_reason = end_reason
         old.ended_at = timezone.now()
-        old.token_hash = None
+        # The link moves on as it is: ``token`` may be a session's alias (docs/identity.md).
+        kept_hash, old.token_hash = old.token_hash, None
         # A lost-link message not yet opened must not open the ended registration later.
         old.pending_token_hash = None
         old.save()
@@ -135,6 +136,7 @@ def _registration_follow(
             language=language,
             previous=old,
             token=token,
+            kept_hash=kept_hash,
             kind=kind,
             carry=carry,
         )
