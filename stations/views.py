@@ -1,7 +1,9 @@
 """Public pages of the stations app: the home page, station pages, QR codes and billboards."""
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -51,6 +53,9 @@ def station(request, code):
         # The language menu comes back to the station's own URL, not to this request's
         # (``?from=poster``, ``/s/ShiPai/``): one page per station and language.
         "language_next": reverse("stations:station", kwargs={"code": data["code"]}),
+        # The share card (WeChat and others read these tags, no script): absolute URLs.
+        "share_url": settings.SITE_URL + reverse("stations:station", kwargs={"code": data["code"]}),
+        "share_image": settings.SITE_URL + static("img/share-icon.png"),
     }
     if data["is_active"]:
         return render(request, "stations/station.html", context)
