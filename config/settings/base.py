@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.settings.wechat import *  # noqa: F403  (WECHAT_*: WeChat, off unless configured)
 from core.countries import country_name_overrides
 
 env = environ.Env()
@@ -90,6 +91,7 @@ LOCAL_APPS = [
     "registration",
     "inquiries",
     "workspace",
+    "wechat",  # WeChat official account: off unless WECHAT_* are set
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -214,8 +216,7 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
     "REGISTRATION_CORRECTION_REMINDER_HOURS", default=48
 )
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=6)
-# Language of reminders to station staff (officers work in Chinese).
-REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
+REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")  # officers
 # Uploaded photos (core/images.py): largest file; most pixels (from the header, before
 # decoding: 40 MP is any phone's photo, 160 MB decoded, one at a time); longest side kept.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
@@ -224,8 +225,7 @@ REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP ph
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24  # unsubmitted attempts and photos: deleted after
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
 
-# ---- RATE LIMITS — core/ratelimit.py: fixed windows counted in the cache, per name
-# "limit" per "window" seconds per key, open while the cache is down (core.ratelimit says why).
+# ---- RATE LIMITS — core/ratelimit.py: "limit" per "window" seconds per key (fixed windows)
 _HOUR = 60 * 60
 _ATTEMPT = REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR
 _MB = 1024 * 1024

@@ -1,0 +1,27 @@
+"""
+WeChat official account (the ``wechat`` app; README: the variables, deploy/: what to
+register on the WeChat side). All empty by default: WeChat is off and Linli works without it
+(``wechat.conf.wechat_enabled``).
+"""
+
+import environ
+
+env = environ.Env()
+
+# The official account's AppID and AppSecret (mp.weixin.qq.com → Settings and development).
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
+# Token of the callback's signature, as typed in the account's server configuration.
+WECHAT_TOKEN = env.str("WECHAT_TOKEN", default="")
+# EncodingAESKey (43 characters) of the safe mode; empty: plaintext mode.
+WECHAT_ENCODING_AES_KEY = env.str("WECHAT_ENCODING_AES_KEY", default="")
+# Where the API and the web authorisation live (tests point them at a local fake server).
+WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com").rstrip("/")
+WECHAT_OPEN_BASE = env.str("WECHAT_OPEN_BASE", default="https://open.weixin.qq.com").rstrip("/")
+# Template id per message kind (notifications' template names, or "default" for the rest),
+# as JSON: WECHAT_TEMPLATES='{"default": "TEMPLATE_ID", "reminders/visa_expiring": "…"}'.
+WECHAT_TEMPLATES: dict = env.json("WECHAT_TEMPLATES", default={})
+# Seconds one call to WeChat may take (connect and each read).
+WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=10.0)
+# Largest photo taken from WeChat's media store (WeChat's own limit for an image is 10 MB).
+WECHAT_MEDIA_MAX_BYTES = env.int("WECHAT_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)

@@ -1,0 +1,35 @@
+"""Reads of the wechat app."""
+
+from core.crypto import blind_index_exact
+from wechat.models import WeChatBinding
+
+OPENID_PURPOSE = "wechat-openid"
+
+
+def openid_index(openid: str) -> str:
+    """Return the blind index of ``openid`` (how a binding is found without decrypting)."""
+    return blind_index_exact(openid, purpose=OPENID_PURPOSE)
+
+
+def binding_for_openid(openid: str) -> WeChatBinding | None:
+    """Return the binding of ``openid`` with its resident, or None."""
+    if not openid:
+        return None
+    return (
+        WeChatBinding.objects.select_related("resident")
+        .filter(openid_index=openid_index(openid))
+        .first()
+    )
+
+
+def binding_for_resident(resident) -> WeChatBinding | None:
+    """Return ``resident``'s binding, or None."""
+    if resident is None or resident.pk is None:
+        return None
+    return WeChatBinding.objects.filter(resident=resident).first()
+
+
+def openid_for_resident(resident) -> str | None:
+    """Return the openid ``resident`` linked, or None (never log or show it)."""
+    binding = binding_for_resident(resident)
+    return binding.openid if binding is not None else None
