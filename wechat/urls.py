@@ -1,5 +1,17 @@
 """WeChat's URLs, under ``/wechat/`` (config/urls.py): the callback and the binding pages."""
 
+from django.urls import path
+
+from wechat import views
+
 app_name = "wechat"
 
-urlpatterns: list = []
+urlpatterns = [
+    # The official account's menu entry "My registration" (register this URL in its menu).
+    path("my/", views.my_registration, name="my"),
+    # Linking WeChat from the private page, WeChat's return, "Not now", unlinking.
+    path("bind/return/", views.bind_return, name="bind_return"),
+    path("bind/<str:token>/", views.bind_start, name="bind_start"),
+    path("bind/<str:token>/later/", views.bind_later, name="bind_later"),
+    path("unbind/<str:token>/", views.unbind, name="unbind"),
+]

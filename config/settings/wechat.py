@@ -25,3 +25,8 @@ WECHAT_TEMPLATES: dict = env.json("WECHAT_TEMPLATES", default={})
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=10.0)
 # Largest photo taken from WeChat's media store (WeChat's own limit for an image is 10 MB).
 WECHAT_MEDIA_MAX_BYTES = env.int("WECHAT_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
+
+# What other apps add to the resident's private page (registration.views.private): dotted
+# paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers
+# linking inside WeChat and shows a link with its "Unlink" button (nothing while WeChat is off).
+REGISTRATION_PRIVATE_PANELS = ["wechat.panels.private_panel"]
