@@ -51,7 +51,10 @@ class Message(models.Model):
     to = models.CharField(
         _("recipient"),
         max_length=254,
-        help_text=_("Email address or phone number (international format) of the recipient."),
+        help_text=_(
+            "Email address or phone number (international format) of the recipient; for "
+            "WeChat, the resident's record (resident:<id>), never their WeChat account."
+        ),
     )
     recipient_name = models.CharField(
         _("recipient name"),
@@ -166,6 +169,18 @@ class Message(models.Model):
         related_name="+",
         verbose_name=_("no longer needed because of"),
         help_text=_("Later message of the same thread that made this one pointless to send."),
+    )
+    fallback = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent instead as"),
+        help_text=_(
+            "The message that carried this one through the resident's other channel, after "
+            "this channel refused it (the last error says why)."
+        ),
     )
     attempt_id = models.UUIDField(
         _("current attempt"),

@@ -65,3 +65,15 @@ def binding_remove(*, resident) -> int:
             binding.delete()
             removed += 1
     return removed
+
+
+def wechat_links_erase(*, resident) -> int:
+    """Delete ``resident``'s WeChat link and its history (anonymisation); return how many."""
+    links = WeChatBinding.objects.filter(resident=resident)
+    count = 0
+    for binding in links:
+        binding.skip_history_when_saving = True
+        binding.delete()
+        count += 1
+    WeChatBinding.history.filter(resident_id=resident.pk).delete()
+    return count

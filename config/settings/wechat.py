@@ -25,6 +25,9 @@ WECHAT_TEMPLATES: dict = env.json("WECHAT_TEMPLATES", default={})
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=10.0)
 # Largest photo taken from WeChat's media store (WeChat's own limit for an image is 10 MB).
 WECHAT_MEDIA_MAX_BYTES = env.int("WECHAT_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
+# A message WeChat cannot take (unreachable, busy) is retried with the outbox's backoff this
+# many hours, then sent by email or SMS instead (a refusal falls back at once).
+WECHAT_RETRY_HOURS = env.float("WECHAT_RETRY_HOURS", default=1.0)
 
 # What other apps add to the resident's private page (registration.views.private): dotted
 # paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers

@@ -10,14 +10,24 @@ from registration.constants import ACTIVE_STATUSES
 from registration.models import Registration, Resident
 from registration.selectors.registrations import registrations_for_user
 from registration.selectors.search import document_number_index
+from wechat.channel import wechat_route
 
 
-def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tuple[str, str]]:
+def resident_routes(
+    resident: Resident, *, sms: bool | None = None, wechat: bool = True
+) -> list[tuple[str, str]]:
     """
-    Return how to reach ``resident``, as ``(channel, address)`` pairs: email whenever there
-    is an address, and SMS too when the resident prefers SMS or has no email (``sms``
-    forces it on or off). The one rule of "how to reach a resident", for every message.
+    Return how to reach ``resident``, as ``(channel, address)`` pairs. The one rule of "how
+    to reach a resident", for every message:
+
+    - a resident who linked WeChat (and WeChat is configured: ``wechat.channel.wechat_route``)
+      is reached there only; if WeChat refuses a message, it goes by the first route of this
+      rule without WeChat (``wechat=False``: what ``wechat_fallback_route`` asks);
+    - otherwise email whenever there is an address, and SMS too when the resident prefers
+      SMS or has no email (``sms`` forces it on or off).
     """
+    if wechat and (route := wechat_route(resident.pk)):
+        return [route]
     email = resident.email or ""
     phone = str(resident.phone or "")
     want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)

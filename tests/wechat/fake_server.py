@@ -23,7 +23,8 @@ Knobs: ``followers`` (openids that follow the account; other openids: 40003),
 ``authorize_as`` (openid of the next web authorisation), ``fail_next(path, errcode,
 times)`` (injected errors, before anything else), ``expire_tokens()`` (every issued token
 expires: 42001), ``invalidate_tokens()`` (40001). Records: ``token_requests`` (count),
-``sends`` (the JSON bodies accepted), ``requests`` (method, path). ``stop()`` and
+``sends`` (the JSON bodies accepted; a repeated ``client_msg_id`` to the same openid is
+answered with the first msgid and not sent again, as WeChat does), ``requests`` (method, path). ``stop()`` and
 ``start()`` take it off the network and put it back on the same port.
 """
 
@@ -70,6 +71,7 @@ class FakeWeChat:
         self.authorize_as: str | None = None
         self.injected: list[tuple[str, int]] = []
         self.sends: list[dict] = []
+        self.delivered: dict[tuple, int] = {}
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -202,8 +204,16 @@ class FakeWeChat:
                 return _error(40003)
             if self.quota_exhausted:
                 return _error(45009)
+            # client_msg_id: one message per openid and id (WeChat: within 10 minutes).
+            dedupe = (
+                (openid, payload.get("client_msg_id")) if payload.get("client_msg_id") else None
+            )
+            if dedupe in self.delivered:
+                return _ok({"errcode": 0, "errmsg": "ok", "msgid": self.delivered[dedupe]})
             msgid = next(self._ids)
             self.sends.append(payload)
+            if dedupe:
+                self.delivered[dedupe] = msgid
         return _ok({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     def _oauth(self, query):
