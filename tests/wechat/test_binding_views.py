@@ -3,10 +3,12 @@ Linking a resident's WeChat from the private page, unlinking it, and the account
 entry "My registration" — through the fake WeChat, as a phone in WeChat would.
 """
 
+import io
 import logging
 import re
 import urllib.parse
 import urllib.request
+import zipfile
 
 import pytest
 from django.conf import settings
@@ -298,22 +300,27 @@ def test_openid_is_never_logged_shown_or_exported(
     assert _link(_wechat(client), fake_wechat, token).status_code == 302
     start = client.get(reverse("wechat:my"))
     alias_page = client.get(client.get(_authorize(start["Location"]))["Location"])
-    pages = [
-        client.get(_private(token)).text,
-        alias_page.text,
-        client.get(_private(token, "my_data")).content.decode(),
-        admin_client.get(
-            reverse("admin:registration_resident_change", args=[registration.resident.pk])
-        ).text,
-        admin_client.get(
-            reverse("admin:registration_resident_history", args=[registration.resident.pk])
-        ).text,
-        admin_client.get(
-            reverse("admin:registration_registration_change", args=[registration.pk])
-        ).text,
+    resident_id, registration_id = registration.resident.pk, registration.pk
+    responses = [
+        client.get(_private(token)),
+        alias_page,
+        client.get(_private(token, "my_data")),
+        admin_client.get(reverse("admin:registration_resident_change", args=[resident_id])),
+        admin_client.get(reverse("admin:registration_resident_history", args=[resident_id])),
+        admin_client.get(reverse("admin:registration_registration_change", args=[registration_id])),
+        admin_client.get(reverse("admin:registration_registration_export")),
+        admin_client.get(reverse("admin:registration_registration_export_xlsx")),
+        admin_client.get(reverse("admin:notifications_message_changelist")),
     ]
-    for html in pages:
-        assert OPENID not in html
+    bodies = []
+    for response in responses:
+        assert response.status_code == 200, response.request["PATH_INFO"]
+        body = b"".join(response) if response.streaming else response.content
+        assert OPENID.encode() not in body
+        bodies.append(body)
+    with zipfile.ZipFile(io.BytesIO(bodies[7])) as xlsx:
+        for name in xlsx.namelist():
+            assert OPENID.encode() not in xlsx.read(name)
     assert client.post(_bind_url(token, "unbind")).status_code == 302
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "WeChat linked to resident" in logged
