@@ -36,13 +36,16 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def state_issue(session, purpose: str, *, resident_id: int | None = None, token: str = "") -> str:
+def state_issue(
+    session, purpose: str, *, resident_id: int | None = None, token: str = "", next: str = ""
+) -> str:
     """Keep a new single-use state for ``purpose`` in ``session`` and return it."""
     nonce = secrets.token_hex(16)
     session[_session_key(purpose)] = {
         "nonce": nonce,
         "resident": resident_id,
         "token": token,
+        "next": next,
         "at": int(time.time()),
     }
     return nonce + _mac(purpose, nonce, resident_id)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("my/", views.my_registration, name="my"),
     # Linking WeChat from the private page, WeChat's return, "Not now", unlinking.
     path("bind/return/", views.bind_return, name="bind_return"),
+    # The same offer on the station page, for the resident this session's private page named.
+    path("bind/", views.bind_start_offered, name="bind_start_offered"),
+    path("bind/later/", views.bind_later_offered, name="bind_later_offered"),
     path("bind/<str:token>/", views.bind_start, name="bind_start"),
     path("bind/<str:token>/later/", views.bind_later, name="bind_later"),
     path("unbind/<str:token>/", views.unbind, name="unbind"),

@@ -21,14 +21,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from registration.private_access import private_access_grant, registration_for_private_access
+from registration.selectors import resident_get
 from wechat import client, oauth
 from wechat.conf import wechat_enabled
-from wechat.panels import prompt_dismiss
+from wechat.panels import offered_resident_id, prompt_dismiss
 from wechat.selectors import binding_for_openid
 from wechat.services import binding_create, binding_remove
 
@@ -102,23 +104,67 @@ def bind_return(request):
     if pending is None:
         logger.info("WeChat link refused: state missing, old or not this session's")
         return _problem(request, refused, 400)
-    registration = registration_for_private_access(session=request.session, token=pending["token"])
-    if registration is None or registration.resident_id != pending["resident"]:
+    if pending["token"]:  # from the private page: the link must still open this resident
+        registration = registration_for_private_access(
+            session=request.session, token=pending["token"]
+        )
+        resident = registration.resident if registration is not None else None
+        back = _private_url(pending["token"])
+    else:  # from the station page: the offer this session's private page made
+        offered = offered_resident_id(request.session)
+        resident = resident_get(pk=offered) if offered == pending["resident"] else None
+        back = pending.get("next") or "/"
+    if resident is None or resident.pk != pending["resident"]:
         return _problem(request, refused, 400)
     openid, problem = _openid_or_problem(request)
     if problem is not None:
         return problem
-    binding_create(
-        resident=registration.resident, openid=openid, language=translation.get_language()
-    )
-    logger.info("WeChat linked to resident %s", registration.resident_id)
+    binding_create(resident=resident, openid=openid, language=translation.get_language())
+    logger.info("WeChat linked to resident %s", resident.pk)
     messages.success(
         request,
         _(
             'Your WeChat is linked. The official account\'s menu "My registration" now opens your page.'
         ),
     )
-    return HttpResponseRedirect(_private_url(pending["token"]))
+    return HttpResponseRedirect(back)
+
+
+def _station_next(request) -> str:
+    """Return the station page the offer was on (a path of this site), else the home page."""
+    target = request.POST.get("next", "")
+    if target.startswith("/s/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None, require_https=False
+    ):
+        return target
+    return "/"
+
+
+@never_cache
+@require_POST
+def bind_start_offered(request):
+    """From the station page: link the WeChat of the resident this session was offered."""
+    _require_enabled()
+    resident_id = offered_resident_id(request.session)
+    if resident_id is None:
+        raise Http404
+    state = oauth.state_issue(
+        request.session, oauth.BIND, resident_id=resident_id, next=_station_next(request)
+    )
+    return HttpResponseRedirect(
+        client.oauth_authorize_url(oauth.absolute(reverse("wechat:bind_return")), state)
+    )
+
+
+@never_cache
+@require_POST
+def bind_later_offered(request):
+    """From the station page: "Not now" for the resident this session was offered."""
+    _require_enabled()
+    resident_id = offered_resident_id(request.session)
+    if resident_id is not None:
+        prompt_dismiss(request.session, resident_id=resident_id)
+    return HttpResponseRedirect(_station_next(request))
 
 
 @never_cache

@@ -33,3 +33,5 @@ WECHAT_RETRY_HOURS = env.float("WECHAT_RETRY_HOURS", default=1.0)
 # paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers
 # linking inside WeChat and shows a link with its "Unlink" button (nothing while WeChat is off).
 REGISTRATION_PRIVATE_PANELS = ["wechat.panels.private_panel"]
+# The same for the station page (stations.views.station): ``panel(*, request, code)``.
+STATION_PAGE_PANELS = ["wechat.panels.station_panel"]

@@ -35,6 +35,7 @@ from registration.selectors.registrations import (
 from registration.selectors.residents import (
     registration_other_stays,
     resident_find,
+    resident_get,
     resident_match_suggestions,
     resident_route,
     resident_routes,
@@ -85,6 +86,7 @@ __all__ = [
     "registrations_waiting",
     "resident_data_export",
     "resident_find",
+    "resident_get",
     "resident_match_suggestions",
     "resident_route",
     "resident_routes",

@@ -289,6 +289,9 @@ def test_everything_is_off_while_wechat_is_not_configured(client, settings, stat
     assert client.get(reverse("wechat:bind_return"), {"state": "a", "code": "b"}).status_code == 404
     for name in ("bind_start", "bind_later", "unbind"):
         assert client.post(_bind_url(token, name)).status_code == 404
+    for name in ("bind_start_offered", "bind_later_offered"):
+        assert client.post(reverse(f"wechat:{name}")).status_code == 404
+    assert "wechat-panel" not in client.get("/s/shipai/").text
     assert binding_for_resident(registration.resident) is not None  # nothing removed
 
 
@@ -325,3 +328,44 @@ def test_openid_is_never_logged_shown_or_exported(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "WeChat linked to resident" in logged
     assert OPENID not in logged
+
+
+STATION_URL = "/s/shipai/"
+
+
+def test_station_page_offers_linking_to_the_session_its_private_page_offered(
+    client, fake_wechat, station
+):
+    registration, token = registration_with_token(station=station)
+    _wechat(client)
+    # A visitor who never opened a private page here is offered nothing.
+    assert "wechat-panel" not in client.get(STATION_URL).text
+    assert client.post(reverse("wechat:bind_start_offered")).status_code == 404
+    assert "Link my WeChat" in client.get(_private(token)).text
+    page = client.get(STATION_URL)
+    assert page.status_code == 200
+    assert f'action="{reverse("wechat:bind_start_offered")}"' in page.text
+    assert token not in page.text  # the session keeps the resident, never the link
+    # Outside WeChat, or for another browser, the station page stays as everybody's.
+    assert "wechat-panel" not in client.get(STATION_URL, HTTP_USER_AGENT=BROWSER_UA).text
+    assert "wechat-panel" not in _wechat(Client()).get(STATION_URL).text
+
+    fake_wechat.authorize_as = OPENID
+    start = client.post(reverse("wechat:bind_start_offered"), {"next": STATION_URL})
+    assert start.status_code == 302
+    done = client.get(_authorize(start["Location"]))
+    assert done.status_code == 302 and done["Location"] == STATION_URL
+    assert binding_for_openid(OPENID).resident == registration.resident
+    assert "wechat-panel" not in client.get(STATION_URL).text  # linked: offered no more
+
+
+def test_station_page_offer_not_now_and_a_foreign_next(client, fake_wechat, station):
+    _registration, token = registration_with_token(station=station)
+    _wechat(client).get(_private(token))
+    response = client.post(
+        reverse("wechat:bind_later_offered"), {"next": "https://evil.example/s/x/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "wechat-panel" not in client.get(STATION_URL).text
+    assert "Link my WeChat" not in client.get(_private(token)).text  # "once", both pages
+    assert client.post(reverse("wechat:bind_start_offered")).status_code == 404
