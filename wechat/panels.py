@@ -55,7 +55,7 @@ def private_panel(*, request, registration, token: str) -> dict | None:
             "resident": registration.resident_id,
             "until": int(time.time()) + OFFER_SECONDS,
         }
-        return {"template": TEMPLATE, "bound": False, "token": token}
+        return {"template": TEMPLATE, "bound": False, "token": token, "first": True}
     return None
 
 

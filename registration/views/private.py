@@ -43,7 +43,8 @@ def _panels(request, registration, token) -> list[dict]:
     """
     Return what other apps add to the private page (``REGISTRATION_PRIVATE_PANELS``: dotted
     paths of ``panel(*, request, registration, token) -> dict | None``, the dict naming its
-    ``template``), so this app imports none of them.
+    ``template``; ``"first": True`` puts it above the summary, else it comes under "My data"),
+    so this app imports none of them.
     """
     panels = (
         import_string(path)(request=request, registration=registration, token=token)
