@@ -46,7 +46,7 @@ def _private(response):
 
 def _resident_initial(registration) -> dict:
     resident = registration.resident
-    route = resident_route(resident)
+    route = resident_route(resident, wechat=False)  # how staff would answer: email or phone
     method = ContactMethod.EMAIL if route and route[0] == Channel.EMAIL else ContactMethod.PHONE
     return {
         "contact_name": resident.full_name,

@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class WeChatConfig(AppConfig):
     name = "wechat"
     verbose_name = _("WeChat")
+
+    def ready(self):
+        from wechat import checks  # noqa: F401  (registers the system checks)

@@ -35,6 +35,7 @@ second message.
 """
 
 from django.conf import settings
+from django.urls import reverse
 
 from notifications.constants import Channel, RefusalReason
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
@@ -72,7 +73,8 @@ MESSAGE_KINDS = {
     "registration/ended_visa_expired": "decision",
     "registration/staff_corrected": "decision",
 }
-# Context values that are the resident's private page, first found first.
+# Context values that are the resident's private page, first found first; a message with
+# none (a reply to a case) links to the station's page.
 LINK_KEYS = ("secret_link", "secret_case_url", "secret_check_in_url", "secret_feedback_url")
 FIELD_MAX = 200  # characters of one template field (WeChat cuts longer values)
 
@@ -138,12 +140,15 @@ def wechat_send(message, rendered) -> str:
     if binding is None:
         raise _refused(RefusalReason.WECHAT_UNLINKED, "no WeChat link")
     context = message.context or {}
-    link = next((context[key] for key in LINK_KEYS if context.get(key)), settings.SITE_URL)
+    link = next((context[key] for key in LINK_KEYS if context.get(key)), "") or _station_page(
+        message
+    )
     data = {
         "first": rendered.subject[:FIELD_MAX],
         "keyword1": (context.get("station_name") or _station(message))[:FIELD_MAX],
         "keyword2": (context.get("reference") or "")[:FIELD_MAX],
-        "remark": rendered.text[:FIELD_MAX],
+        # A reply's own words, as in its email (the SMS version only points to the case).
+        "remark": (context.get("reply") or rendered.text)[:FIELD_MAX],
     }
     try:
         msgid = client.template_send(
@@ -169,3 +174,10 @@ def _station(message) -> str:
     if not message.station_id:
         return ""
     return station_name(message.station, message.language)
+
+
+def _station_page(message) -> str:
+    """The station's page: where a message without a private link (a reply) leads."""
+    if not message.station_id:
+        return settings.SITE_URL + "/"
+    return settings.SITE_URL + reverse("stations:station", kwargs={"code": message.station.code})

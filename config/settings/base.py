@@ -431,7 +431,7 @@ NOTIFICATIONS_DELIVERY_TIME_LIMIT = 60  # one attempt (SMTP and SMS time out aft
 NOTIFICATIONS_SENDING_LEASE = 2 * NOTIFICATIONS_DELIVERY_TIME_LIMIT
 NOTIFICATIONS_MAX_INTERRUPTED = 3  # attempts without a result; then "may have been sent"
 NOTIFICATIONS_ORDER_WAIT = 60  # a message waiting for its thread looks again (fallback)
-NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no text messages at night (local time)
+NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no SMS or WeChat at night (local time)
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
 # Reminder rules (`rule(*, today, dry_run) -> RuleOutcome`): daily; STAFF_ALERT_RULES: 15 min.
 REMINDER_RULES: list[str] = [

@@ -39,9 +39,12 @@ def resident_routes(
     return routes
 
 
-def resident_route(resident: Resident) -> tuple[str, str] | None:
-    """Return the one way to reach ``resident``: their preferred channel if it can be used."""
-    routes = resident_routes(resident)
+def resident_route(resident: Resident, *, wechat: bool = True) -> tuple[str, str] | None:
+    """
+    Return the one way to reach ``resident``: WeChat if linked, else their preferred channel
+    if it can be used. ``wechat=False``: the email or phone a person would use.
+    """
+    routes = resident_routes(resident, wechat=wechat)
     preferred = [route for route in routes if route[0] == resident.preferred_channel]
     return (preferred or routes or [None])[0]
 

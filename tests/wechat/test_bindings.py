@@ -41,3 +41,15 @@ def test_rebinding_moves_the_openid_and_keeps_history_without_it():
     reasons = list(WeChatBinding.history.values_list("history_change_reason", flat=True))
     assert "moved to another resident" in reasons and "replaced by another WeChat" in reasons
     assert not hasattr(WeChatBinding.history.model, "openid")
+
+
+def test_anonymising_the_resident_erases_the_link_and_its_history():
+    from registration.constants import RegistrationStatus
+    from registration.services.erasure import registration_anonymise
+    from tests.registration.factories import RegistrationFactory
+
+    registration = RegistrationFactory(status=RegistrationStatus.ENDED)
+    binding_create(resident=registration.resident, openid=OPENID, language="en")
+    registration_anonymise(registration=registration)
+    assert binding_for_openid(OPENID) is None
+    assert not WeChatBinding.history.filter(resident_id=registration.resident_id).exists()

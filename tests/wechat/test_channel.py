@@ -343,3 +343,65 @@ def test_openid_not_in_logs_or_admin(
         page = admin_client.get(f"/admin/notifications/message/{message.pk}/change/")
         assert page.status_code == 200
         assert OPENID not in page.content.decode()
+
+
+def test_reply_to_a_linked_residents_case_goes_to_wechat(
+    fake_wechat, django_capture_on_commit_callbacks
+):
+    from inquiries.services import inquiry_assign, inquiry_reply, inquiry_submit
+    from tests.stations.factories import StaffUserFactory
+
+    registration, _token = registration_with_token()
+    binding_create(resident=registration.resident, openid=OPENID, language="en")
+    fake_wechat.follow(OPENID)
+    officer = StaffUserFactory(username="officer", station=registration.station)
+    with django_capture_on_commit_callbacks(execute=True):
+        inquiry = inquiry_submit(
+            station=registration.station,
+            category="housing",
+            subject="Deposit",
+            description="The landlord keeps my deposit.",
+            urgency="normal",
+            contact_name="Aminata",
+            contact_method="email",
+            contact_time="any",
+            language="en",
+            email="aminata@example.org",
+            resident=registration.resident,
+        ).inquiry
+        inquiry_assign(inquiry=inquiry, assignee=officer)
+        inquiry_reply(inquiry=inquiry, body="We called your landlord.", by=officer)
+    rows = [m for m in outbox_rows() if m.template in ("inquiries/received", "inquiries/reply")]
+    assert [(m.template, m.channel, m.status) for m in rows] == [
+        ("inquiries/received", Channel.WECHAT, MessageStatus.SENT),
+        ("inquiries/reply", Channel.WECHAT, MessageStatus.SENT),
+    ]
+    receipt, reply = fake_wechat.sends
+    assert "/h/" in receipt["url"]  # the case's private page
+    assert reply["url"].endswith(f"/s/{registration.station.code}/")
+    assert "We called your landlord." in reply["data"]["remark"]["value"]
+    assert all("aminata@example.org" not in email.to for email in mail.outbox)  # staff's only
+
+
+def test_staff_cannot_send_a_fallen_back_message_again(
+    linked, fake_wechat, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import ValidationError
+
+    from notifications.services import message_retry
+
+    registration, token = linked
+    fake_wechat.unsubscribed.add(OPENID)
+    notify(registration, token, capture=django_capture_on_commit_callbacks)
+    refused = outbox_rows()[0]
+    with pytest.raises(ValidationError):
+        message_retry(message=refused)  # its fallback carried it already: no second copy
+
+
+def test_residents_do_not_choose_wechat_in_the_form():
+    from registration.forms.fields import ContactFieldsMixin
+
+    choices = [
+        value for value, _label in ContactFieldsMixin.base_fields["preferred_channel"].choices
+    ]
+    assert choices == [Channel.EMAIL, Channel.SMS]
