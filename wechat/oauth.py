@@ -12,8 +12,11 @@ another session (a stranger's crafted return URL), one used before, one older th
 import secrets
 import time
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
+
+from core.crypto import decrypt_text, encrypt_text
 
 BIND = "bind"  # linking WeChat from the private page
 MY = "my"  # the "My registration" menu entry
@@ -44,7 +47,9 @@ def state_issue(
     session[_session_key(purpose)] = {
         "nonce": nonce,
         "resident": resident_id,
-        "token": token,
+        # The link (or a session's alias) to come back to, encrypted: a session row read
+        # from the database alone never gives a private link (core.tokens keeps hashes).
+        "token": encrypt_text(token) if token else "",
         "next": next,
         "at": int(time.time()),
     }
@@ -61,4 +66,8 @@ def state_take(session, purpose: str, state: str) -> dict | None:
     expected = pending["nonce"] + _mac(purpose, pending["nonce"], pending.get("resident"))
     if not constant_time_compare(state, expected):
         return None
-    return pending
+    try:
+        token = decrypt_text(pending["token"]) if pending.get("token") else ""
+    except InvalidToken:  # encrypted under a key since retired: start again
+        return None
+    return {**pending, "token": token}

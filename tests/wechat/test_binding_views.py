@@ -369,3 +369,10 @@ def test_station_page_offer_not_now_and_a_foreign_next(client, fake_wechat, stat
     assert "wechat-panel" not in client.get(STATION_URL).text
     assert "Link my WeChat" not in client.get(_private(token)).text  # "once", both pages
     assert client.post(reverse("wechat:bind_start_offered")).status_code == 404
+
+
+def test_the_link_waits_for_wechat_encrypted_in_the_session(client, fake_wechat, station):
+    _registration, token = registration_with_token(station=station)
+    _consent(_wechat(client), token)
+    stored = client.session.load()
+    assert token not in repr(stored)  # a session row alone never gives the link away
