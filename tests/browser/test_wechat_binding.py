@@ -15,6 +15,7 @@ from tests.browser.steps import assert_accessible, click_and_wait
 from tests.registration.factories import registration_with_token
 from tests.wechat.conftest import fake_wechat  # noqa: F401  (the fake WeChat fixture)
 from wechat.selectors import binding_for_openid, binding_for_resident
+from wechat.services import binding_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,4 +69,28 @@ def test_link_and_unlink_wechat_from_the_private_page_on_a_phone(
     assert binding_for_resident(registration.resident) is None
     assert unlink.count() == 0
     assert ("GET", "/connect/oauth2/authorize") in fake_wechat.requests
+    assert traffic.blocked == []
+
+
+def test_menu_entry_my_registration_opens_the_linked_residents_page(
+    open_page,
+    live_server,
+    station,
+    fake_wechat,  # noqa: F811  (the fixture imported above)
+    settings,
+):
+    settings.SITE_URL = live_server.url
+    registration, token = registration_with_token(station=station)
+    binding_create(resident=registration.resident, openid=OPENID, language="en")
+    fake_wechat.authorize_as = OPENID
+    page, traffic = open_page("en")
+    page.route(f"{fake_wechat.url}/**", lambda route: route.continue_())
+
+    page.goto(live_server.url + reverse("wechat:my"))
+    page.wait_for_url(re.compile(r"/registration/r/[A-Za-z0-9_-]+/(#.*)?$"))
+    assert token not in page.url  # a page of this session, not the link
+    assert registration.reference in page.content()
+    assert OPENID not in page.content()
+    assert not has_horizontal_scroll(page)
+    assert_accessible(page)
     assert traffic.blocked == []
