@@ -31,6 +31,11 @@ def binding_for_resident(resident) -> WeChatBinding | None:
     return WeChatBinding.objects.filter(resident=resident).first()
 
 
+def binding_for_resident_id(resident_id: int) -> WeChatBinding | None:
+    """Return the binding of the resident with primary key ``resident_id``, or None."""
+    return WeChatBinding.objects.filter(resident_id=resident_id).first()
+
+
 def openid_for_resident(resident) -> str | None:
     """Return the openid ``resident`` linked, or None (never log or show it)."""
     binding = binding_for_resident(resident)

@@ -309,7 +309,7 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    "form-action": [CSP.SELF, WECHAT_OPEN_BASE],  # noqa: F405  linking WeChat (wechat.views)
     "frame-ancestors": [CSP.NONE],
 }
 

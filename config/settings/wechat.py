@@ -41,3 +41,10 @@ WECHAT_CALLBACK_WINDOW = env.int("WECHAT_CALLBACK_WINDOW", default=300)
 WECHAT_ARRIVAL_LINK_HOURS = env.int("WECHAT_ARRIVAL_LINK_HOURS", default=24)
 WECHAT_FETCH_MAX_RETRIES = env.int("WECHAT_FETCH_MAX_RETRIES", default=10)
 WECHAT_FETCH_SWEEP_AFTER = env.int("WECHAT_FETCH_SWEEP_AFTER", default=2 * 60 * 60)
+
+# What other apps add to the resident's private page (registration.views.private): dotted
+# paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers
+# linking inside WeChat and shows a link with its "Unlink" button (nothing while WeChat is off).
+REGISTRATION_PRIVATE_PANELS = ["wechat.panels.private_panel"]
+# The same for the station page (stations.views.station): ``panel(*, request, code)``.
+STATION_PAGE_PANELS = ["wechat.panels.station_panel"]

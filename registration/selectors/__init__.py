@@ -36,6 +36,7 @@ from registration.selectors.registrations import (
 from registration.selectors.residents import (
     registration_other_stays,
     resident_find,
+    resident_get,
     resident_match_suggestions,
     resident_route,
     resident_routes,
@@ -87,6 +88,7 @@ __all__ = [
     "registrations_waiting",
     "resident_data_export",
     "resident_find",
+    "resident_get",
     "resident_match_suggestions",
     "resident_route",
     "resident_routes",

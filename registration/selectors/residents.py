@@ -50,6 +50,11 @@ def resident_route(resident: Resident, *, wechat: bool = True) -> tuple[str, str
     return (preferred or routes or [None])[0]
 
 
+def resident_get(*, pk: int) -> Resident | None:
+    """Return the resident with primary key ``pk``, or ``None``."""
+    return Resident.objects.filter(pk=pk).first()
+
+
 def resident_find(*, nationality: str, document_number: str) -> Resident | None:
     """
     Return a resident with this travel-document number and nationality, if any (the first;

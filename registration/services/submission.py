@@ -68,7 +68,8 @@ REGISTRATION_FIELDS = (
 class Submitted:
     """
     A new registration and the raw token of its private link (shown once, never stored);
-    ``None`` when the resident's link moved by its hash (a re-entry sent from WeChat).
+    ``None`` when the resident's link moved by its hash (a re-entry sent from WeChat, an
+    update through a session's access).
     """
 
     registration: Registration
@@ -123,16 +124,17 @@ def _registration_create(
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
-    private link: ``token`` keeps an existing link (a move), as does ``token_hash_kept`` (its
-    hash, when the raw link is not at hand: the confirmation then carries none); else a new
-    one is made. The photos of ``carry`` kinds not sent again are carried over from
-    ``previous``.
+    private link: ``token_hash_kept`` keeps an existing link by its hash (a move; the
+    confirmation carries the raw ``token`` only when it is that link, not a session's alias
+    nor nothing, docs/identity.md), ``token`` alone makes that the link; else a new one is
+    made. The photos of ``carry`` kinds not sent again are carried over from ``previous``.
     """
     now = timezone.now()
-    if token:
+    if token_hash_kept:
+        raw_token = token if token and token_hash(token) == token_hash_kept else None
+        hashed = token_hash_kept
+    elif token:
         raw_token, hashed = token, token_hash(token)
-    elif token_hash_kept:
-        raw_token, hashed = None, token_hash_kept
     else:
         raw_token, hashed = token_new()
     registration = Registration(

@@ -124,11 +124,11 @@ def _registration_follow(
         merged.update(data)
         if any(merged[field] != getattr(old, field) for field in VISA_FIELDS):
             carry = tuple(k for k in carry if k != D.VISA_PAGE)
-        kept_hash = None if token else old.token_hash
         before = _transition(old, S.ENDED)
         old.end_reason = end_reason
         old.ended_at = timezone.now()
-        old.token_hash = None
+        # The link moves on by its hash: ``token`` may be a session's alias or None (WeChat).
+        kept_hash, old.token_hash = old.token_hash, None
         # A lost-link message not yet opened must not open the ended registration later.
         old.pending_token_hash = None
         old.save()
