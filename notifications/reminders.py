@@ -37,8 +37,18 @@ class RuleOutcome:
 
 def reminder_key(rule: str, obj, due: datetime.date) -> str:
     """Return the idempotency key of the reminder ``rule`` sends about ``obj`` for ``due``."""
-    label = f"{obj._meta.label_lower}:{obj.pk}" if hasattr(obj, "_meta") else str(obj)
-    key = f"reminder:{rule}:{label}:{due.isoformat()}"
+    if hasattr(obj, "_meta"):
+        return reminder_key_of(rule, obj._meta.label_lower, obj.pk, due)
+    return _key(f"reminder:{rule}:{obj}:{due.isoformat()}")
+
+
+def reminder_key_of(rule: str, label: str, pk, due: datetime.date) -> str:
+    """``reminder_key`` of the record ``pk`` of the model ``label`` (``app.model``), for
+    rules that stream ids rather than objects."""
+    return _key(f"reminder:{rule}:{label}:{pk}:{due.isoformat()}")
+
+
+def _key(key: str) -> str:
     if len(key) > 255:
         digest = hashlib.sha256(key.encode()).hexdigest()
         key = f"reminder:{digest}"

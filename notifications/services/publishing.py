@@ -5,6 +5,7 @@ A message not handed over stays ``created`` in the outbox, and ``messages_sweep`
 publishes it later.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
@@ -19,14 +20,22 @@ logger = logging.getLogger(__name__)
 
 def message_publish_many_on_commit(*, messages: list[Message]) -> None:
     """Hand ``messages`` to the task queue in one callback once the transaction commits."""
+    message_publish_due_on_commit(due=[(m.pk, m.next_attempt_at) for m in messages])
+
+
+def message_publish_due_on_commit(*, due: list[tuple[int, datetime.datetime]]) -> None:
+    """
+    ``message_publish_many_on_commit`` for ``(id, next_attempt_at)`` pairs, as an
+    ``INSERT … RETURNING`` gives them (no model instance per message).
+    """
     now = timezone.now()
     # One task per due moment (now; the end of the quiet hours for text messages).
     groups: dict[float, list[int]] = {}
-    for message in messages:
-        delay = max(0.0, (message.next_attempt_at - now).total_seconds())
+    for pk, next_attempt_at in due:
+        delay = max(0.0, (next_attempt_at - now).total_seconds())
         if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
             continue  # the sweep hands it over when it is due
-        groups.setdefault(round(delay), []).append(message.pk)
+        groups.setdefault(round(delay), []).append(pk)
     if groups:
         # Robust: the registration is already stored; a failure here must not become a
         # 500 for it (the sweep publishes whatever was not handed over).
