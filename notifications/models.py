@@ -74,6 +74,9 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="messages",
+        # message_station_created (station, -created_at) serves lookups by station: a second
+        # index would cost every message recorded (a reminder run records thousands).
+        db_index=False,
         verbose_name=_("station"),
         help_text=_("Station the message is sent for; its staff see it in the outbox."),
     )
@@ -83,6 +86,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_concerning (type, id) serves it
         verbose_name=_("concerning (type)"),
         help_text=_("Kind of record the message is about."),
     )
@@ -155,6 +159,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_held_by: only the few messages that wait
         verbose_name=_("waiting for"),
         help_text=_("Earlier message of the same thread this one waits for, while it does."),
     )
@@ -164,6 +169,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_superseded_by: only the few superseded messages
         verbose_name=_("no longer needed because of"),
         help_text=_("Later message of the same thread that made this one pointless to send."),
     )
@@ -215,6 +221,16 @@ class Message(models.Model):
             models.Index(fields=["template", "-created_at"], name="message_template_created"),
             models.Index(
                 fields=["thread", "id"], condition=~models.Q(thread=""), name="message_thread"
+            ),
+            models.Index(
+                fields=["held_by"],
+                condition=models.Q(held_by__isnull=False),
+                name="message_held_by",
+            ),
+            models.Index(
+                fields=["superseded_by"],
+                condition=models.Q(superseded_by__isnull=False),
+                name="message_superseded_by",
             ),
         ]
         constraints = [

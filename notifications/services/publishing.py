@@ -23,10 +23,14 @@ def message_publish_many_on_commit(*, messages: list[Message]) -> None:
     message_publish_due_on_commit(due=[(m.pk, m.next_attempt_at) for m in messages])
 
 
-def message_publish_due_on_commit(*, due: list[tuple[int, datetime.datetime]]) -> None:
+def message_publish_due_on_commit(
+    *, due: list[tuple[int, datetime.datetime]], marked: bool = False
+) -> None:
     """
     ``message_publish_many_on_commit`` for ``(id, next_attempt_at)`` pairs, as an
-    ``INSERT … RETURNING`` gives them (no model instance per message).
+    ``INSERT … RETURNING`` gives them (no model instance per message). ``marked``: the
+    insert already set ``published_at`` of those due within ``NOTIFICATIONS_MAX_COUNTDOWN``
+    (no second write of each row); should the broker be away, it is cleared again.
     """
     now = timezone.now()
     # One task per due moment (now; the end of the quiet hours for text messages).
@@ -39,12 +43,15 @@ def message_publish_due_on_commit(*, due: list[tuple[int, datetime.datetime]]) -
     if groups:
         # Robust: the registration is already stored; a failure here must not become a
         # 500 for it (the sweep publishes whatever was not handed over).
-        transaction.on_commit(lambda: _publish_groups(groups), robust=True)
+        transaction.on_commit(lambda: _publish_groups(groups, marked=marked), robust=True)
 
 
-def _publish_groups(groups: dict[float, list[int]]) -> None:
-    for countdown, message_ids in groups.items():
-        if not message_publish_many(message_ids=message_ids, countdown=countdown):
+def _publish_groups(groups: dict[float, list[int]], *, marked: bool = False) -> None:
+    pending = list(groups.items())
+    for done, (countdown, message_ids) in enumerate(pending):
+        if not message_publish_many(message_ids=message_ids, countdown=countdown, mark=not marked):
+            if marked:  # not handed over after all: "never published", as the sweep reads it
+                _published_unmark(message_ids=[pk for _c, ids in pending[done:] for pk in ids])
             return  # the broker is away; the sweep publishes the rest later
 
 
@@ -84,7 +91,9 @@ def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True)
     return True
 
 
-def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> bool:
+def message_publish_many(
+    *, message_ids: list[int], countdown: float = 0, mark: bool = True
+) -> bool:
     """
     Publish the delivery of many messages as one task; return whether the broker took it.
 
@@ -108,7 +117,8 @@ def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> boo
             exc_info=True,
         )
         return False
-    _published_mark(message_ids=message_ids)
+    if mark:
+        _published_mark(message_ids=message_ids)
     return True
 
 
@@ -124,6 +134,17 @@ def _published_mark(*, message_ids: list[int]) -> None:
         )
     except DatabaseError:
         logger.warning("Could not note that messages %s were published.", message_ids)
+
+
+def _published_unmark(*, message_ids: list[int]) -> None:
+    """Clear ``published_at`` of ``message_ids`` set in advance but not handed over (best
+    effort: the sweep publishes them either way, only its timing reads the mark)."""
+    try:
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
+            published_at=None
+        )
+    except DatabaseError:
+        logger.warning("Could not note that messages %s were not published.", message_ids)
 
 
 def messages_publish_each(*, message_ids: list[int]) -> int:

@@ -52,20 +52,19 @@ def sets_supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _defaults(params: dict, now: datetime.datetime) -> dict[str, str]:
-    """SQL for the columns the caller's SELECT does not give: each field's default."""
+def _defaults(params: dict) -> dict[str, str]:
+    """SQL for the columns the caller's SELECT does not give: what a new ``Message()`` holds
+    (each field's default; "" for text, NULL where allowed)."""
     values = {}
     for field in Message._meta.concrete_fields:
         if field.primary_key:
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             values[field.column] = "%(now)s"
-        elif field.has_default():
-            name = f"default_{field.column}"
-            params[name] = field.get_db_prep_save(field.get_default(), connection)
-            values[field.column] = f"%({name})s"
-        elif field.null:
-            values[field.column] = "NULL"
+            continue
+        name = f"default_{field.column}"
+        params[name] = field.get_db_prep_save(field.get_default(), connection)
+        values[field.column] = f"%({name})s"
     return values
 
 
@@ -130,8 +129,12 @@ def messages_queue_select(
             f"encode(sha256(convert_to({thread}, 'UTF8')), 'hex') ELSE {thread} END"
         ),
         "next_attempt_at": _due_sql(params, now),
+        # Handed to the broker right after commit when due soon: noted here, not by a second
+        # write of every row (``message_publish_due_on_commit`` clears it if that fails).
+        "published_at": f"CASE WHEN {_due_sql(params, now)} <= %(publish_until)s THEN %(now)s END",
     }
-    values = {**_defaults(params, now), **values}
+    params["publish_until"] = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_MAX_COUNTDOWN)
+    values = {**_defaults(params), **values}
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in values)
     names = ", ".join(quote(column) for column in SELECT_COLUMNS)
@@ -147,5 +150,5 @@ def messages_queue_select(
         cursor.execute(sql, params)
         inserted = cursor.fetchall()
         if inserted:
-            message_publish_due_on_commit(due=inserted)
+            message_publish_due_on_commit(due=inserted, marked=True)
     return inserted

@@ -126,8 +126,8 @@ def registrations_end_expired(
 
 
 def _messages_select(params: dict) -> str:
-    """The messages of ``resident_message_specs`` for each ``(id, key, extra context)`` of
-    ``%(ids)s, %(keys)s, %(extras)s``, as ``queueing_sets.SELECT_COLUMNS``."""
+    """The messages of ``resident_message_specs`` for each ``{"id", "key", "extra"}`` of the
+    JSON array ``%(items)s``, as ``queueing_sets.SELECT_COLUMNS``."""
     quote = connection.ops.quote_name
     params["email"], params["sms"] = Channel.EMAIL, Channel.SMS
     registrations = quote(Registration._meta.db_table)
@@ -140,8 +140,8 @@ def _messages_select(params: dict) -> str:
         "ch.address, concat_ws(' ', nullif(upper(p.surname), ''), nullif(p.given_names, '')), "
         "jsonb_build_object('reference', r.reference, 'status', r.status, "
         "'staff_message', r.staff_message) || d.extra, r.station_id, r.id::text "
-        "FROM unnest(%(ids)s::bigint[], %(keys)s::text[], %(extras)s::jsonb[]) "
-        "AS d(id, key, extra) "
+        # One JSON parameter, not three arrays: far cheaper to send than 3 × 2000 values.
+        "FROM jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb) "
         f"JOIN {registrations} r ON r.id = d.id JOIN {residents} p ON p.id = r.resident_id "
         "CROSS JOIN LATERAL (VALUES (%(email)s, p.email), (%(sms)s, p.phone)) "
         "AS ch(channel, address) "
@@ -163,9 +163,9 @@ def resident_messages_queue(*, template: str, items: list[tuple[int, str, dict]]
     if sets_supported():
         params = {
             "template": f"registration/{template}",
-            "ids": [pk for pk, _key, _extra in items],
-            "keys": [key for _pk, key, _extra in items],
-            "extras": [json.dumps(extra or {}) for _pk, _key, extra in items],
+            "items": json.dumps(
+                [{"id": pk, "key": key, "extra": extra or {}} for pk, key, extra in items]
+            ),
         }
         select_sql = _messages_select(params)
         return len(
