@@ -4,12 +4,13 @@ The reminder runner: calls every rule in ``settings.REMINDER_RULES`` for one day
 A rule lives in the app that owns its facts (``registration/reminders.py``,
 ``inquiries/reminders.py``) and is a callable::
 
-    def visa_expiry(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
+    def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
 
-It streams what is due from one set-based query and queues the messages a chunk at a time
-with ``notifications.services.message_queue_many``, each keyed
-``reminder_key(rule, obj, due)``, unless ``dry_run``. Because of that key, running the rules twice on the same day (by hand
-and by beat, or two beat processes) queues each reminder once.
+It streams what is due from one set-based query and, unless ``dry_run``, queues the
+messages a chunk at a time as a set (``registration.services.reminder_sets``, or
+``notifications.services.message_queue_many``), each keyed ``reminder_key(rule, obj, due)``
+(``reminder_key_of`` when the rule streams ids). Because of that key, running the rules
+twice on the same day (by hand and by beat, or two beat processes) queues each reminder once.
 """
 
 import datetime
