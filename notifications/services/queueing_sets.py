@@ -138,7 +138,9 @@ def messages_queue_select(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in values)
     names = ", ".join(quote(column) for column in SELECT_COLUMNS)
-    # Model metadata and fixed SQL only; every value is a parameter.
+    # Model metadata and fixed SQL only; every value is a parameter. The ORDER BY makes
+    # two runs at once take the keys in one order: the second waits for the first's commit
+    # and skips what it inserted, instead of the two waiting for each other (a deadlock).
     sql = (
         f"WITH m ({names}) AS ({select_sql}) "  # noqa: S608
         f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) "
