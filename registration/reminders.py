@@ -25,7 +25,7 @@ from notifications.reminders import RuleOutcome, reminder_key, reminder_key_of
 from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
-from registration.services.reminder_sets import registrations_end_expired, resident_messages_queue
+from registration.services import registrations_end_expired, resident_messages_queue
 from stations.constants import MembershipRole
 from stations.selectors import station_staff
 

@@ -13,7 +13,6 @@ registrations ended, or told something, in a constant number of queries whatever
 
 import datetime
 import json
-import logging
 
 from django.db import connection
 from django.utils import timezone
@@ -30,8 +29,6 @@ from registration.constants import (
 )
 from registration.models import Amendment, Registration, Resident
 from registration.services.notify import resident_message_specs
-
-logger = logging.getLogger(__name__)
 
 # What the resident rules read of a registration to build its messages (the rest of the row
 # — encrypted numbers, addresses — is neither decrypted nor sent to Python).

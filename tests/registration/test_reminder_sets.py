@@ -25,9 +25,10 @@ from notifications.services import message_queue_many, messages_sweep
 from registration import reminders
 from registration.constants import AmendmentKind, EndReason, RegistrationStatus
 from registration.models import Amendment, Registration
-from registration.services import registration_end, resident_message_specs
-from registration.services.reminder_sets import (
+from registration.services import (
+    registration_end,
     registrations_end_expired,
+    resident_message_specs,
     resident_messages_queue,
 )
 from tests.registration.factories import RegistrationFactory
