@@ -31,7 +31,8 @@ class Message(models.Model):
     idempotency_key = models.CharField(
         _("idempotency key"),
         max_length=255,
-        unique=True,
+        # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a
+        # second (LIKE) index that no query uses and every message recorded pays for.
         help_text=_("Unique key of this message: recording it again returns the same message."),
     )
     template = models.CharField(
@@ -77,6 +78,9 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="messages",
+        # message_station_created (station, -created_at) serves lookups by station: a second
+        # index would cost every message recorded (a reminder run records thousands).
+        db_index=False,
         verbose_name=_("station"),
         help_text=_("Station the message is sent for; its staff see it in the outbox."),
     )
@@ -86,6 +90,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_concerning (type, id) serves it
         verbose_name=_("concerning (type)"),
         help_text=_("Kind of record the message is about."),
     )
@@ -158,6 +163,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_held_by: only the few messages that wait
         verbose_name=_("waiting for"),
         help_text=_("Earlier message of the same thread this one waits for, while it does."),
     )
@@ -167,6 +173,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_superseded_by: only the few superseded messages
         verbose_name=_("no longer needed because of"),
         help_text=_("Later message of the same thread that made this one pointless to send."),
     )
@@ -231,8 +238,19 @@ class Message(models.Model):
             models.Index(
                 fields=["thread", "id"], condition=~models.Q(thread=""), name="message_thread"
             ),
+            models.Index(
+                fields=["held_by"],
+                condition=models.Q(held_by__isnull=False),
+                name="message_held_by",
+            ),
+            models.Index(
+                fields=["superseded_by"],
+                condition=models.Q(superseded_by__isnull=False),
+                name="message_superseded_by",
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="message_idempotency_key"),
             models.CheckConstraint(
                 condition=models.Q(status__in=MessageStatus.values),
                 name="message_status_valid",
