@@ -183,6 +183,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_fallback: only the few messages that fell back
         verbose_name=_("sent instead as"),
         help_text=_(
             "The message that carried this one through the resident's other channel, after "
@@ -247,6 +248,11 @@ class Message(models.Model):
                 fields=["superseded_by"],
                 condition=models.Q(superseded_by__isnull=False),
                 name="message_superseded_by",
+            ),
+            models.Index(
+                fields=["fallback"],
+                condition=models.Q(fallback__isnull=False),
+                name="message_fallback",
             ),
         ]
         constraints = [

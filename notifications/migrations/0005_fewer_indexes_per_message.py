@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('notifications', '0003_staff_workspace_channel'),
+        ('notifications', '0004_wechat_channel'),
         ('stations', '0005_visit_purpose'),
     ]
 
