@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.settings.wechat import *  # noqa: F403  (WECHAT_*: WeChat, off unless configured)
 from core.countries import country_name_overrides
 
 env = environ.Env()
@@ -90,6 +90,7 @@ LOCAL_APPS = [
     "registration",
     "inquiries",
     "workspace",
+    "wechat",  # WeChat official account: off unless WECHAT_* are set
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -214,8 +215,7 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
     "REGISTRATION_CORRECTION_REMINDER_HOURS", default=48
 )
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=6)
-# Language of reminders to station staff (officers work in Chinese).
-REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
+REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")  # officers
 # Uploaded photos (core/images.py): largest file; most pixels (from the header, before
 # decoding: 40 MP is any phone's photo, 160 MB decoded, one at a time); longest side kept.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
@@ -224,8 +224,7 @@ REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP ph
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24  # unsubmitted attempts and photos: deleted after
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
 
-# ---- RATE LIMITS — core/ratelimit.py: fixed windows counted in the cache, per name
-# "limit" per "window" seconds per key, open while the cache is down (core.ratelimit says why).
+# ---- RATE LIMITS — core/ratelimit.py: "limit" per "window" seconds per key (fixed windows)
 _HOUR = 60 * 60
 _ATTEMPT = REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR
 _MB = 1024 * 1024
@@ -310,7 +309,7 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    "form-action": [CSP.SELF, WECHAT_OPEN_BASE],  # noqa: F405  linking WeChat (wechat.views)
     "frame-ancestors": [CSP.NONE],
 }
 
@@ -386,30 +385,23 @@ CELERY_TASK_IGNORE_RESULT = True  # no caller waits for one: what a task did is 
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule, in one place; task names ``<app>.<noun>_<verb>`` (a rename needs no alias).
-CELERY_BEAT_SCHEDULE: dict = {
-    # Re-queue outbox messages whose task was lost (Redis down at publish, restarts).
-    "notifications-sweep": {"task": "notifications.messages_sweep", "schedule": 120.0},
-    # Every reminder rule once a day, after the SMS quiet hours (local time).
-    "reminders-daily": {
-        "task": "notifications.reminders_send_due",
-        "schedule": crontab(hour=8, minute=30),
-    },
-    # Personal data past its retention period is deleted at night.
-    "privacy-retention": {
-        "task": "privacy.retention_apply",
-        "schedule": crontab(hour=3, minute=10),
-    },
-    # Form attempts never submitted, with their photos (REGISTRATION_ATTEMPT_MAX_AGE_HOURS).
-    "registration-attempts-delete-old": {
-        "task": "registration.attempts_delete_old",
-        "schedule": crontab(minute=40),
-    },
-    # Station page views are counted in the cache; this writes them to the database.
-    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
-    "staff-alerts": {"task": "notifications.staff_alerts_send", "schedule": 900.0},  # 15 min
-}
+# The schedule and which beat sends it: config/settings/beat.py. With Redis every node may run
+# beat and only the holder of RedBeat's lock sends; `make run` has one beat and a file.
+from config.settings.beat import (  # noqa: E402
+    BEAT_LOCK_TIMEOUT,
+    BEAT_TICK,
+    CELERY_BEAT_SCHEDULE,  # noqa: F401 - the setting itself
+)
+
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "core.beat:LockedScheduler"  # RedBeat, surviving Redis outages
+    CELERY_BEAT_MAX_LOOP_INTERVAL = BEAT_TICK
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_REDIS_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 1}
+    CELERY_REDBEAT_KEY_PREFIX = "linli:beat:"
+    CELERY_REDBEAT_LOCK_TIMEOUT = BEAT_LOCK_TIMEOUT
+else:
+    CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # ---- NOTIFICATIONS — message delivery (notifications app) and reminders
 # SMS backend, chosen like EMAIL_BACKEND (README: the backends and the HTTP gateway).
@@ -431,7 +423,7 @@ NOTIFICATIONS_DELIVERY_TIME_LIMIT = 60  # one attempt (SMTP and SMS time out aft
 NOTIFICATIONS_SENDING_LEASE = 2 * NOTIFICATIONS_DELIVERY_TIME_LIMIT
 NOTIFICATIONS_MAX_INTERRUPTED = 3  # attempts without a result; then "may have been sent"
 NOTIFICATIONS_ORDER_WAIT = 60  # a message waiting for its thread looks again (fallback)
-NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no text messages at night (local time)
+NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no SMS or WeChat at night (local time)
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
 # Reminder rules (`rule(*, today, dry_run) -> RuleOutcome`): daily; STAFF_ALERT_RULES: 15 min.
 REMINDER_RULES: list[str] = [
