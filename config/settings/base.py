@@ -240,6 +240,7 @@ RATE_LIMITS = {
     "lost-link-reference-address": {"limit": 5, "window": _HOUR},
     "help-request": {"limit": 5, "window": _HOUR},  # accepted per address (not refused ones)
     "passport-read": {"limit": 20, "window": _HOUR},  # OCR of passport photos (~1 s of a worker)
+    **WECHAT_RATE_LIMITS,  # noqa: F405  (config/settings/wechat.py)
 }
 
 # ---- PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail

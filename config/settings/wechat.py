@@ -42,6 +42,19 @@ WECHAT_ARRIVAL_LINK_HOURS = env.int("WECHAT_ARRIVAL_LINK_HOURS", default=24)
 WECHAT_FETCH_MAX_RETRIES = env.int("WECHAT_FETCH_MAX_RETRIES", default=10)
 WECHAT_FETCH_SWEEP_AFTER = env.int("WECHAT_FETCH_SWEEP_AFTER", default=2 * 60 * 60)
 
+# Rate limits of what a stranger can reach, per client address (core.ratelimit; base.py adds
+# them to RATE_LIMITS; docs/wechat-callbacks.md says why these numbers). Over one: HTTP 429.
+WECHAT_RATE_LIMITS = {
+    # WeChat's own servers: a few addresses carry every follower's messages and events, each
+    # tried up to 3 times; 10 a second from one address is far above a station's account.
+    "wechat-callback": {"limit": 600, "window": 60},
+    # "My registration" (two requests an opening, each writes the session); linking and
+    # unlinking; a photo's confirmation page and its thumbnail.
+    "wechat-my": {"limit": 60, "window": 60 * 60},
+    "wechat-bind": {"limit": 30, "window": 60 * 60},
+    "wechat-arrival": {"limit": 120, "window": 60 * 60},
+}
+
 # What other apps add to the resident's private page (registration.views.private): dotted
 # paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers
 # linking inside WeChat and shows a link with its "Unlink" button (nothing while WeChat is off).
