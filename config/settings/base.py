@@ -260,6 +260,7 @@ RETENTION_RULES: list[str] = [
     "inquiries.retention.cases_closed_expire",
     "inquiries.retention.check_in_answers_expire",
     "notifications.retention.messages_expire",
+    "wechat.retention.arrival_photos_expire",
 ]
 
 # ---- AUTHENTICATION — https://docs.djangoproject.com/en/6.1/topics/auth/
