@@ -18,8 +18,8 @@ WECHAT_ENCODING_AES_KEY = env.str("WECHAT_ENCODING_AES_KEY", default="")
 # Where the API and the web authorisation live (tests point them at a local fake server).
 WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com").rstrip("/")
 WECHAT_OPEN_BASE = env.str("WECHAT_OPEN_BASE", default="https://open.weixin.qq.com").rstrip("/")
-# Template id per message kind (notifications' template names, or "default" for the rest),
-# as JSON: WECHAT_TEMPLATES='{"default": "TEMPLATE_ID", "reminders/visa_expiring": "…"}'.
+# Template per message kind (or an outbox template name; "default" for the rest), as JSON:
+# a template id, or {"id": …, "fields": {"thing1": "title", …}} (wechat.conf, README).
 WECHAT_TEMPLATES: dict = env.json("WECHAT_TEMPLATES", default={})
 # Seconds one call to WeChat may take (connect and each read).
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=10.0)
