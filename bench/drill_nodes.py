@@ -139,6 +139,9 @@ def main() -> int:
         print("blocked: moto_server is missing (pip install -r requirements-dev.txt)")
         return 2 if args.require else 0
 
+    # Ctrl-C even when started in the background (where SIGINT is ignored), SIGTERM, SIGHUP:
+    # an exception, so every `finally` below runs and nothing is left behind.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     started = time.monotonic()
@@ -204,7 +207,9 @@ def main() -> int:
         )
         os.environ.update(env)
         os.environ["BENCH_LOG_LEVEL"] = "WARNING"
-        log(f"database {PG_DB} via {netns.HOST}:{pg_port}, redis {netns.HOST}:{redis.port}, S3 {endpoint}")
+        log(
+            f"database {PG_DB} via {netns.HOST}:{pg_port}, redis {netns.HOST}:{redis.port}, S3 {endpoint}"
+        )
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
         import django
@@ -243,6 +248,9 @@ def main() -> int:
             settle_seconds=settle_seconds,
             env=env,
         )
+    except BaseException as error:
+        log(f"stopped by {type(error).__name__}; removing the nodes, namespaces and services")
+        raise
     finally:
         for node in nodes:
             node.stop()
