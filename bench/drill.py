@@ -2,7 +2,7 @@
 ``make drill``: Linli's fault drills. Each drill breaks one part the way production breaks
 it — Redis stops, a worker or its pool children die with ``kill -9``, every database
 connection is cut, two reminder runs overlap, gunicorn gets SIGTERM, Redis restarts with
-tasks in it — while residents register and messages go out, then counts what a resident
+tasks in it, the beat that sends is killed while another waits — while residents register and messages go out, then counts what a resident
 would notice. One table at the end; the exit status says whether every goal was met.
 
 The stack is production's (``config.settings.drill``: ``config.settings.bench``, i.e.
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Gunicorn, log  # noqa: E402
 from bench.drills import LEDGER, PG_DB, SETTINGS, STATIONS, VAR  # noqa: E402
+from bench.drills.beat import drill_beat_failover  # noqa: E402
 from bench.drills.external import drill_shutdown_external, drill_soak  # noqa: E402
 from bench.drills.reminders import (  # noqa: E402
     drill_children_killed,
@@ -64,6 +65,7 @@ DRILLS = {
     4: drill_db_terminated,
     5: drill_overlapping_runs,
     7: drill_ordering,
+    9: drill_beat_failover,
 }
 
 
@@ -112,7 +114,7 @@ def main() -> int:
         args.soak_minutes = 0 if args.short else 30
     if args.settle is None:
         args.settle = 30 if args.short else 90
-    wanted = {int(x) for x in args.only.split(",") if x.strip()} or {1, 2, 3, 4, 5, 6, 7, 8}
+    wanted = {int(x) for x in args.only.split(",") if x.strip()} or {1, 2, 3, 4, 5, 6, 7, 8, 9}
     started = time.monotonic()
 
     VAR.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,7 @@ def main() -> int:
     os.environ["BENCH_LOG_LEVEL"] = "WARNING"  # the drill's own process: only what matters
     stack = Stack(env=env, redis=redis)
     rows: list[Row] = []
-    local = [n for n in (1, 2, 3, 4, 5, 6, 7) if n in wanted]
+    local = [n for n in (1, 2, 3, 4, 5, 6, 7, 9) if n in wanted]
     shutdown_script = (ROOT / "bench" / "drill_shutdown.py").exists()
     needs_stack = [n for n in local if not (n == 6 and shutdown_script)]
     postgres = False
@@ -176,7 +178,7 @@ def main() -> int:
                 f"{time.monotonic() - started:.0f} s"
             )
             ctx = Context(stack=stack, args=args, files=files)
-            for number in (1, 2, 3, 4, 5, 7, 6):
+            for number in (1, 2, 3, 4, 5, 7, 9, 6):
                 if number not in local or (number == 6 and shutdown_script):
                     continue
                 seen = len(stack.restarts)

@@ -7,6 +7,8 @@ The fault drills of ``make drill`` (``bench/drill.py`` runs them and prints the 
 - ``report``: a drill's row of the table and its goals;
 - ``submissions``: drills during submissions (1 Redis down, 4 database cut, 6 SIGTERM,
   7 order); ``reminders``: drills during reminder runs (2, 3 kill -9, 5 overlapping runs);
+- ``beat``: 9, two beats and the one holding the lock killed with kill -9
+  (``run_beat_failover``, ``beat_failover``: reusable by other drills);
 - ``external``: drills that are scripts of their own (6 ``drill_shutdown.py``, 8 soak).
 """
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -386,30 +385,23 @@ CELERY_TASK_IGNORE_RESULT = True  # no caller waits for one: what a task did is 
 CELERY_RESULT_BACKEND = None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule, in one place; task names ``<app>.<noun>_<verb>`` (a rename needs no alias).
-CELERY_BEAT_SCHEDULE: dict = {
-    # Re-queue outbox messages whose task was lost (Redis down at publish, restarts).
-    "notifications-sweep": {"task": "notifications.messages_sweep", "schedule": 120.0},
-    # Every reminder rule once a day, after the SMS quiet hours (local time).
-    "reminders-daily": {
-        "task": "notifications.reminders_send_due",
-        "schedule": crontab(hour=8, minute=30),
-    },
-    # Personal data past its retention period is deleted at night.
-    "privacy-retention": {
-        "task": "privacy.retention_apply",
-        "schedule": crontab(hour=3, minute=10),
-    },
-    # Form attempts never submitted, with their photos (REGISTRATION_ATTEMPT_MAX_AGE_HOURS).
-    "registration-attempts-delete-old": {
-        "task": "registration.attempts_delete_old",
-        "schedule": crontab(minute=40),
-    },
-    # Station page views are counted in the cache; this writes them to the database.
-    "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
-    "staff-alerts": {"task": "notifications.staff_alerts_send", "schedule": 900.0},  # 15 min
-}
+# The schedule and which beat sends it: config/settings/beat.py. With Redis every node may run
+# beat and only the holder of RedBeat's lock sends; `make run` has one beat and a file.
+from config.settings.beat import (  # noqa: E402
+    BEAT_LOCK_TIMEOUT,
+    BEAT_TICK,
+    CELERY_BEAT_SCHEDULE,  # noqa: F401 - the setting itself
+)
+
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "core.beat:LockedScheduler"  # RedBeat, surviving Redis outages
+    CELERY_BEAT_MAX_LOOP_INTERVAL = BEAT_TICK
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_REDIS_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 1}
+    CELERY_REDBEAT_KEY_PREFIX = "linli:beat:"
+    CELERY_REDBEAT_LOCK_TIMEOUT = BEAT_LOCK_TIMEOUT
+else:
+    CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # ---- NOTIFICATIONS — message delivery (notifications app) and reminders
 # SMS backend, chosen like EMAIL_BACKEND (README: the backends and the HTTP gateway).

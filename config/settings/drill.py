@@ -24,6 +24,7 @@ Only ``BENCH_*`` and ``DRILL_*`` variables are read, like the benchmark profile.
 import os
 from pathlib import Path
 
+from config.settings.beat import BEAT_LOCK_TIMEOUT, BEAT_TICK
 from config.settings.bench import *  # noqa: F403
 from config.settings.bench import VAR_DIR
 
@@ -50,3 +51,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("DRILL_SWEEP_EVERY") or 5),
     },
 }
+# Beat's lock (config/settings/beat.py; Redis is always there): production's timings unless
+# drill 9 (bench/drills/beat.py) compresses them for its two beats.
+CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("DRILL_BEAT_LOCK_TIMEOUT") or BEAT_LOCK_TIMEOUT)
+CELERY_BEAT_MAX_LOOP_INTERVAL = float(os.environ.get("DRILL_BEAT_TICK") or BEAT_TICK)
