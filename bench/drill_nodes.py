@@ -227,7 +227,7 @@ def main() -> int:
         for host in netns.HOSTS:
             # Static files per node: each node serves its own collected copy.
             shutil.copytree(VAR / "static", VAR / host.name / "static")
-            nodes.append(make_node(host, env, VAR, with_beat=host.name == "a"))
+            nodes.append(make_node(host, env, VAR, with_beat=True))
         for node in nodes:
             for process in node.processes():
                 process.start(wait=False)
@@ -237,7 +237,7 @@ def main() -> int:
             for process in node.processes():
                 process.wait_ready()
         log(
-            f"two nodes up (gunicorn 2×4, worker ×2 each, beat on a); {time.monotonic() - started:.0f} s"
+            f"two nodes up (gunicorn 2×4, worker ×2 each, beat each); {time.monotonic() - started:.0f} s"
         )
         row, counts = two_nodes.run(
             nodes,
@@ -247,6 +247,7 @@ def main() -> int:
             parallel=parallel,
             settle_seconds=settle_seconds,
             env=env,
+            short=args.short,
         )
     except BaseException as error:
         log(f"stopped by {type(error).__name__}; removing the nodes, namespaces and services")
@@ -275,7 +276,7 @@ def main() -> int:
         f"for {seconds:.0f} s; total {elapsed:.0f} s"
     )
     output = head + "\n\n" + table([row]) + "\n\nEvents: " + "; ".join(counts["events"])
-    output += f"\nBeat failover: {counts['beat_failover']}"
+    output += f"\nBeat failover: {json.dumps(counts['beat_failover'])}"
     missed = row.missed()
     output += (
         ("\n\nMissed goals:\n" + "\n".join(f"- {g}" for g in missed))

@@ -195,7 +195,7 @@ class CpuMeter:
                 if seconds:
                     try:
                         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                        name = " ".join(part.decode()[-40:] for part in cmd[:4])
+                        name = " ".join(part.decode(errors="replace") for part in cmd)
                     except OSError:
                         name = "?"
                     old = self.seen.get((host.name, pid), (0.0, name))
