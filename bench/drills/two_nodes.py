@@ -165,6 +165,10 @@ def run(
     victim_worker.worker.start(wait=False)
     event(f"worker on node {victim_worker.name} restarted")
     at(timeline.restart_redis)
+    # After the beats' takeover, not during it: a beat still waiting at start-up when Redis
+    # restarts empty took the lock and sent nothing (see bench/README.md, "Two nodes").
+    if _wait_takeover(beats, timeout=60):
+        event("beat failover: the other beat holds the lock")
     redis.stop()
     redis.start()
     event("redis-server restarted (empty: queued tasks and cache lost)")
@@ -269,6 +273,22 @@ def _counts(out: Outcome, balancer: Balancer, killed: str, nodes, env, first) ->
         },
         "read_through_other_node": dict(cross),
     }
+
+
+def _wait_takeover(beats: threading.Thread, timeout: float) -> bool:
+    """Wait until the second beat of drill 9 took the lock (two "Acquired lock" lines)."""
+    from bench.drills.beat import Beat
+
+    logs = [
+        Beat(path.stem, {}, path) for path in (VAR_BEATS / "beat-1.log", VAR_BEATS / "beat-2.log")
+    ]
+    deadline = time.monotonic() + timeout
+    while beats.is_alive() and time.monotonic() < deadline:
+        locks = sum(1 for b in logs for _t, kind, _n in b.events() if kind == "lock")
+        if locks >= 2:
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def _failure(record, started: float) -> str:
