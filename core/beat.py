@@ -22,20 +22,30 @@ supervisor starts it again. This subclass changes only that:
   run), then sends.
 
 Either way one beat at most sends: a beat sends only after extending (or taking) the lock
-in the same tick, and the lock is a Redis key with a random token that only its owner may
-extend (``SET NX PX``, then a compare-and-expire script).
+in the same tick and checking, just before each send, that the lock is still its own; the
+lock is a Redis key with a random token that only its owner may extend (``SET NX PX``, then
+a compare-and-expire script).
 """
 
 import logging
 
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, RedBeatScheduler, get_redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 logger = logging.getLogger("celery.beat")
 
 
 class LockedScheduler(RedBeatScheduler):
     """RedBeat's scheduler that waits out a Redis outage or a lost lock instead of exiting."""
+
+    def __init__(self, app, **kwargs):
+        # RedBeat 2.4 reads CELERY_REDBEAT_REDIS_URL (Django's CELERY_ namespace) but checks
+        # for it without the namespace, and would warn at every start that it is not set
+        # ("will stop falling back to broker_url"): name the two as that check looks.
+        for name in ("redbeat_redis_url", "redbeat_redis_options"):
+            if app.conf.first(name) is not None:
+                app.conf[name] = app.conf.first(name)
+        super().__init__(app, **kwargs)
 
     def tick(self, *args, **kwargs):
         if self.lock is None and not self._lock_take():
@@ -53,6 +63,18 @@ class LockedScheduler(RedBeatScheduler):
                 "beat: Redis unreachable (%s); trying again in %s s.", error, self.max_interval
             )
         return self.max_interval
+
+    def maybe_due(self, entry, **kwargs):
+        """Send ``entry`` if it is due and this beat still holds the lock.
+
+        RedBeat extends the lock once per tick; a beat that stalls between that and a send
+        (a stopped process, a long pause) could find that another beat took the lock and
+        sent meanwhile. One ``GET`` of the lock before each due send closes that gap; a lost
+        lock ends the tick (``tick`` above) before anything is sent.
+        """
+        if self.lock is not None and entry.is_due()[0] and not self.lock.owned():
+            raise LockNotOwnedError("beat: the lock is no longer ours")
+        return super().maybe_due(entry, **kwargs)
 
     def _lock_take(self) -> bool:
         """Take the lock if it is free (never wait for it); True when this beat now holds it."""

@@ -140,7 +140,7 @@ def beat_failover(
     ``env`` is the beats' environment (settings with ``REDIS_URL`` that read the
     ``DRILL_BEAT_*`` variables, as ``config.settings.drill`` does: ``entry`` must run every
     ``interval`` seconds there). ``before``/``after``: seconds of sending watched before the
-    kill and after the takeover (default: four intervals each).
+    kill and after the takeover (default: three intervals each).
     """
     before = 3 * interval if before is None else before
     after = 3 * interval if after is None else after
@@ -165,7 +165,7 @@ def beat_failover(
         def holders() -> list[Beat]:
             return [b for b in beats if any(kind == "lock" for _, kind, _ in b.events())]
 
-        if not _wait(lambda: holders(), 60 + lock_timeout):
+        if not _wait(holders, 60 + lock_timeout):
             raise RuntimeError("neither beat took the lock; see " + str(log_dir))
         time.sleep(before)
         active = holders()
@@ -182,7 +182,7 @@ def beat_failover(
         def other_sent() -> list[float]:
             return [t for t, kind, _ in other.events() if kind == "send" and t > killed_at]
 
-        _wait(lambda: other_sent(), lock_timeout + tick + 60)
+        _wait(other_sent, lock_timeout + tick + 60)
         locks = [t for t, kind, _ in other.events() if kind == "lock"]
         first = other_sent()
         counts["takeover_s"] = round(locks[-1] - killed_at, 1) if locks else None
@@ -203,6 +203,83 @@ def beat_failover(
         for beat in beats:
             beat.stop()
     return counts
+
+
+def beat_stall(
+    env: dict, log_dir: Path, *, lock_timeout: int, tick: float, interval: float
+) -> dict:
+    """Two beats; the sending one stopped (SIGSTOP) briefly, then longer than its lock.
+
+    A beat that is slow but alive must keep its lock: a stall well under
+    ``lock_timeout - tick`` leaves the other beat waiting. A stall longer than the lock lets
+    the other take over; the stalled beat, continued, must find its lock gone and send
+    nothing. Counts: ``short_stall_s``, ``other_sent_during_short`` (goal 0),
+    ``long_stall_s``, ``other_took_over``, ``stalled_sends_after`` (goal 0),
+    ``stalled_saw_lock_lost`` (its log says so), ``duplicates``.
+    """
+    beat_env = {
+        **env,
+        "DRILL_BEAT_LOCK_TIMEOUT": str(lock_timeout),
+        "DRILL_BEAT_TICK": str(tick),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+    log_dir.mkdir(parents=True, exist_ok=True)
+    beats = []
+    for index in (1, 2):
+        path = log_dir / f"stall-beat-{index}.log"
+        path.unlink(missing_ok=True)
+        beats.append(Beat(f"beat-{index}", beat_env, path))
+    counts: dict = {}
+    try:
+        for beat in beats:
+            beat.start()
+        if not _wait(lambda: [b for b in beats if _took_lock(b)], 60 + lock_timeout):
+            raise RuntimeError("neither beat took the lock; see " + str(log_dir))
+        time.sleep(2 * interval)
+        slow = next(b for b in beats if _took_lock(b))
+        other = next(b for b in beats if b is not slow)
+        counts["short_stall_s"] = short = max(0.5, lock_timeout - 3 * tick)
+        started = time.time()
+        _pause(slow, short)
+        time.sleep(2 * interval)
+        counts["other_sent_during_short"] = sum(
+            1 for t, kind, _ in other.events() if kind == "send" and t > started
+        )
+        counts["long_stall_s"] = long = lock_timeout + 2 * tick + interval
+        started = time.time()
+        _pause(slow, long)
+        resumed = time.time()
+        counts["other_took_over"] = any(
+            kind == "send" and t > started for t, kind, _ in other.events()
+        )
+        time.sleep(3 * interval)
+        counts["stalled_sends_after"] = sum(
+            1 for t, kind, _ in slow.events() if kind == "send" and t > resumed
+        )
+        counts["stalled_saw_lock_lost"] = "Lost the lock" in slow.log_path.read_text()
+        sends = sorted(t for b in beats for t, kind, _ in b.events() if kind == "send")
+        counts["duplicates"], _missed = _slots(sends, interval, (0, 0))
+    finally:
+        for beat in beats:
+            if beat.process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(beat.process.pid, signal.SIGCONT)
+            beat.stop()
+    return counts
+
+
+def _took_lock(beat: Beat) -> bool:
+    return any(kind == "lock" for _, kind, _ in beat.events())
+
+
+def _pause(beat: Beat, seconds: float) -> None:
+    """SIGSTOP the beat's process group for ``seconds`` (a stall), then SIGCONT."""
+    os.killpg(beat.process.pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.killpg(beat.process.pid, signal.SIGCONT)
 
 
 def run_beat_failover(stack, *, short: bool = True, log_dir: Path = VAR, **options) -> dict:

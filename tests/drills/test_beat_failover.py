@@ -13,13 +13,13 @@ import shutil
 
 import pytest
 
-from bench.drills.beat import beat_failover, beat_goals
+from bench.drills.beat import beat_failover, beat_goals, beat_stall
 from bench.processes import RedisServer
 from tests.celery_support import REQUIRE_ENV
 
 pytestmark = pytest.mark.drill
 
-LOCK_TIMEOUT = 3  # seconds; production's is 30 (config/settings/beat.py)
+LOCK_TIMEOUT = 4  # seconds; production's is 30 (config/settings/beat.py)
 TICK = 0.5
 
 
@@ -68,3 +68,27 @@ def test_one_beat_sends_and_the_other_takes_over_after_kill_9(private_redis, tmp
     assert counts["restarted_sends"] == 0, counts
     assert counts["sends"] >= 5, counts  # before, at and after the takeover
     assert beat_goals(counts) == [], counts
+
+
+def test_a_stalled_beat_keeps_its_lock_and_one_stalled_too_long_sends_nothing(
+    private_redis, tmp_path
+):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.drills.beat_settings",
+            "REDIS_URL": private_redis.url,
+            "CELERY_SKIP_CHECKS": "1",
+            "PYTHONPATH": os.getcwd(),
+        }
+    )
+
+    counts = beat_stall(env, tmp_path, lock_timeout=LOCK_TIMEOUT, tick=TICK, interval=1.0)
+
+    # Stopped for less than the lock's timeout minus a tick: still the only one sending.
+    assert counts["other_sent_during_short"] == 0, counts
+    # Stopped for longer than the lock: the other sent; the stalled one, continued, did not.
+    assert counts["other_took_over"], counts
+    assert counts["stalled_sends_after"] == 0, counts
+    assert counts["stalled_saw_lock_lost"], counts
+    assert counts["duplicates"] == 0, counts
