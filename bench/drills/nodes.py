@@ -107,9 +107,14 @@ class NsWeb:
         """SIGKILL the master and its workers at once (its process group): the node dies."""
         if self.process is None:
             return
+        group = self.process.pid
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
         self.process.wait(10)
+        # Until the last worker is gone its sockets still take requests (then reset them).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_alive(group):
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self.process is None:
@@ -123,6 +128,16 @@ class NsWeb:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` still exists (zombies count as gone)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                return True
+    return False
 
 
 @dataclass
