@@ -362,6 +362,12 @@ def _row(c: dict) -> Row:
             f"{parts['worker']:.1f}, beat {parts['beat']:.1f})"
             for node, parts in sorted(c["cpu_seconds"].items())
         )
+        + (
+            f"; {sum(p['total'] for p in c['cpu_seconds'].values()) / c['stored']:.2f} "
+            "per stored registration"
+            if c["stored"]
+            else ""
+        )
     )
     for node, answer in c["readback"].items():
         if answer.get("read") is None or answer.get("read") != answer.get("documents"):
