@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import ROOT, log
 from bench.drills.balancer import Balancer, SpreadClient
@@ -246,6 +247,7 @@ def _counts(out: Outcome, balancer: Balancer, killed: str, nodes, env, first) ->
     )
     messages = messages_tally(first)
     readback = {node.name: _readback(node, env) for node in nodes}
+    static = {node.name: _static(node) for node in nodes}
     uploaded_via = {f"Bench{n}": s.get("review") for n, _r, s in out.results}
     cross = Counter()
     for node_name, answer in readback.items():
@@ -272,6 +274,7 @@ def _counts(out: Outcome, balancer: Balancer, killed: str, nodes, env, first) ->
             for k, v in readback.items()
         },
         "read_through_other_node": dict(cross),
+        "static": static,
     }
 
 
@@ -296,6 +299,28 @@ def _failure(record, started: float) -> str:
         f"{record.step} on {record.node} at {record.started - started:.1f}-"
         f"{record.ended - started:.1f} s: {record.outcome}"
     )
+
+
+def _static(node: Node) -> str:
+    """GET one hashed static file from ``node`` (its own collected copy): "200 css" or why not."""
+    from django.conf import settings
+
+    from bench.drills.balancer import NodeClient
+
+    manifest = Path(node.web.env["BENCH_VAR_DIR"]) / "static" / "staticfiles.json"
+    try:
+        paths = json.loads(manifest.read_text())["paths"]
+        name = next(v for k, v in sorted(paths.items()) if k.endswith(".css"))
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        return f"no manifest ({type(error).__name__})"
+    client = NodeClient(node.host.address, WEB_PORT, timeout=10)
+    try:
+        response = client.get(settings.STATIC_URL + name)
+        return f"{response.status} {response.header('Content-Type').split(';')[0]}"
+    except OSError as error:
+        return type(error).__name__
+    finally:
+        client.close()
 
 
 def _readback(node: Node, env: dict) -> dict:
@@ -369,6 +394,13 @@ def _row(c: dict) -> Row:
             else ""
         )
     )
+    row.notes.append(
+        "a static file from each node's own copy: "
+        + ", ".join(f"{k} {v}" for k, v in c["static"].items())
+    )
+    for node, answer in c["static"].items():
+        if not answer.startswith("200"):
+            row.missed_own.append(f"static file not served by node {node}: {answer}")
     for node, answer in c["readback"].items():
         if answer.get("read") is None or answer.get("read") != answer.get("documents"):
             row.missed_own.append(f"documents not readable through node {node}: {answer}")
