@@ -195,6 +195,9 @@ def main() -> int:
                 "DRILL_SWEEP_AFTER": "3",
                 "DRILL_SENDING_LEASE": "6",
                 "DRILL_SWEEP_EVERY": "2",
+                # A delivery takes a second (an SMTP round trip on a slow day): the worker's
+                # kill -9 then finds messages "sending", as in production.
+                "DRILL_SEND_SECONDS": "1",
                 "WEB_CONCURRENCY": "2",
                 # The balancer (the load generator) reaches the nodes from the bridge address.
                 "TRUSTED_PROXIES": netns.HOST,

@@ -160,8 +160,15 @@ def run(
     out.killed_web_at = time.monotonic()  # the last of its processes is gone
     event(f"web node {victim_web.name}: gunicorn master and workers killed (SIGKILL)")
     at(timeline.kill_worker)
+    # Kill it while messages are being delivered (each takes DRILL_SEND_SECONDS).
+    deadline = time.monotonic() + 5
+    while _sending() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     victim_worker.worker.kill9()
-    event(f"worker on node {victim_worker.name}: kill -9 (process group)")
+    event(
+        f"worker on node {victim_worker.name}: kill -9 (process group); "
+        f"{_sending()} messages 'sending' in all workers"
+    )
     at(timeline.restart_worker)
     victim_worker.worker.start(wait=False)
     event(f"worker on node {victim_worker.name} restarted")
@@ -239,7 +246,12 @@ def _counts(out: Outcome, balancer: Balancer, killed: str, nodes, env, first) ->
         )
     )
     submits = sum(r.submitted for _n, r, _s in out.results)
-    stored_in_flight = sum(1 for name in stored_names if names[name] in in_flight_residents)
+    # Stored although the confirm was never answered: it was in flight on the killed node.
+    stored_in_flight = sum(
+        1
+        for n, r, _s in out.results
+        if n in in_flight_residents and not r.submitted and f"Bench{n}" in stored_names
+    )
     lost_in_flight = sum(
         1
         for n, r, _s in out.results
@@ -276,6 +288,13 @@ def _counts(out: Outcome, balancer: Balancer, killed: str, nodes, env, first) ->
         "read_through_other_node": dict(cross),
         "static": static,
     }
+
+
+def _sending() -> int:
+    from notifications.constants import MessageStatus
+    from notifications.models import Message
+
+    return Message.objects.filter(status=MessageStatus.SENDING).count()
 
 
 def _wait_takeover(beats: threading.Thread, timeout: float) -> bool:
@@ -353,7 +372,7 @@ def _row(c: dict) -> Row:
         f"{c['residents']} residents; {c['stored']} registrations stored, "
         f"{c['submits']} successful submits"
         + (
-            f" (+{c['stored_from_in_flight']} stored from a request in flight on the killed node)"
+            f" (+{c['stored_from_in_flight']} stored from a confirm in flight on the killed node)"
             if c["stored_from_in_flight"]
             else ""
         )
