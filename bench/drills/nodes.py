@@ -10,6 +10,7 @@ program's own), in a session of its own, and killed or stopped by that id or gro
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import ROOT, VENV_BIN
+from bench.common import ROOT, VENV_BIN, log
 from bench.drills.balancer import NodeClient
 from bench.drills.netns import Host, cpu_seconds
 from bench.processes import CeleryProcess
@@ -244,3 +245,50 @@ class CpuMeter:
         for parts in totals.values():
             parts["total"] = sum(parts.values())
         return totals
+
+
+class Supervisor:
+    """What systemd's ``Restart=on-failure`` (deploy/systemd, 5 s) does for the workers: one
+    that dies on its own (not killed by the drill) is started again after 5 s; each death
+    is noted with its exit status and the last critical line of its log."""
+
+    def __init__(self, nodes: list[Node], started: float):
+        self.nodes = nodes
+        self.started = started
+        self.paused: set[str] = set()  # killed on purpose: the drill restarts it itself
+        self.notes: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for node in self.nodes:
+                worker = node.worker
+                process = worker.process
+                if worker.name in self.paused or process is None or process.poll() is None:
+                    continue
+                died = time.monotonic() - self.started
+                why = _last_critical(worker)
+                log(f"   {died:5.1f} s: {worker.name} died on its own (exit {process.returncode})")
+                if self._stop.wait(5):
+                    return
+                worker.start(wait=False)
+                self.notes.append(
+                    f"{worker.name} died on its own at {died:.0f} s (exit "
+                    f"{process.returncode}{': ' + why if why else ''}); started again 5 s later"
+                )
+
+
+def _last_critical(process) -> str:
+    for line in reversed(process.log_since(process.offset).splitlines()):
+        if '"CRITICAL"' in line:
+            with contextlib.suppress(ValueError):
+                return json.loads(line).get("message", "")[:160]
+    return ""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import ROOT, log
 from bench.drills.balancer import Balancer, SpreadClient
-from bench.drills.nodes import WEB_PORT, CpuMeter, Node
+from bench.drills.nodes import WEB_PORT, CpuMeter, Node, Supervisor
 from bench.drills.report import Row, messages_into
 from bench.drills.residents import next_resident
 from bench.drills.tally import message_last_pk, messages_tally, registrations_tally, settle
@@ -152,6 +152,8 @@ def run(
         out.events.append((time.monotonic() - started, text))
         log(f"   {time.monotonic() - started:5.1f} s: {text}")
 
+    supervisor = Supervisor(nodes, started)
+    supervisor.start()
     log(f"   {parallel} residents register with photos for {seconds:.0f} s over both nodes")
     threads = _load(balancer, files, seconds=seconds, parallel=parallel, out=out)
     beats.start()
@@ -164,6 +166,7 @@ def run(
     deadline = time.monotonic() + 5
     while _sending() < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
+    supervisor.paused.add(victim_worker.worker.name)
     victim_worker.worker.kill9()
     event(
         f"worker on node {victim_worker.name}: kill -9 (process group); "
@@ -171,6 +174,7 @@ def run(
     )
     at(timeline.restart_worker)
     victim_worker.worker.start(wait=False)
+    supervisor.paused.discard(victim_worker.worker.name)
     event(f"worker on node {victim_worker.name} restarted")
     at(timeline.restart_redis)
     # After the beats' takeover, not during it: a beat still waiting at start-up when Redis
@@ -188,7 +192,10 @@ def run(
     beats.join(seconds + 300)
     load_seconds = time.monotonic() - started
     victim_web.web.wait_ready()
-    victim_worker.worker.wait_ready()
+    deadline = time.monotonic() + 90
+    while not all(n.worker.is_ready() for n in nodes) and time.monotonic() < deadline:
+        time.sleep(0.5)  # a worker that died on its own is being started again
+    supervisor.stop()
     log("   load over; waiting for the messages")
     pending = settle(first, settle_seconds)
     meter.stop()
@@ -199,6 +206,7 @@ def run(
         pending_messages=pending,
         events=[f"{t:.1f} s {text}" for t, text in out.events + _rel(balancer.events, started)],
         beat_failover=beat_result,
+        died=supervisor.notes,
     )
     cpu = meter.by_node()
     counts["cpu_seconds"] = {
@@ -454,6 +462,7 @@ def _row(c: dict) -> Row:
             "the killed beat back (it may win the lock Redis lost): "
             f"{beat['restarted_sends']} sends"
         )
+    row.notes += c["died"]
     if c["pending_messages"]:
         row.notes.append(f"{c['pending_messages']} messages still waiting")
     return row
