@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(PY) manage.py
 # Apps with their own translation catalogue (app/locale/); the rest goes to locale/.
-APPS := stations privacy notifications registration inquiries workspace
+APPS := stations privacy notifications registration inquiries workspace wechat
 
 .PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill drill-nodes mrz-corpus system-packages
 

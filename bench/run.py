@@ -7,7 +7,7 @@ requirements on a free loopback port, a dedicated PostgreSQL database (``linli_b
 created and dropped here) and Redis database 14. Without PostgreSQL it runs what it can on
 SQLite and says so. See bench/README.md for what each figure means.
 
-    .venv/bin/python bench/run.py [--rows 1000000] [--quick] [--keep] [--no-load]
+    .venv/bin/python bench/run.py [--rows 1000000] [--quick] [--keep] [--no-load] [--only 5,6]
 """
 
 from __future__ import annotations
@@ -75,6 +75,47 @@ def machine() -> str:
     )
 
 
+def _figures(value: str) -> set[int]:
+    try:
+        figures = {int(part) for part in value.split(",") if part.strip()}
+    except ValueError:
+        message = f"--only takes figure numbers like 6 or 1,2: {value!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not figures or not figures <= {1, 2, 3, 4, 5, 6}:
+        raise argparse.ArgumentTypeError(f"--only takes figures 1 to 6, not {value!r}")
+    return figures
+
+
+def server_figures(port, args, wanted, big_photos, small, static_path) -> list[Row]:
+    """Figures 1, 2 and 4 (those of ``wanted``), against the running gunicorn on ``port``."""
+    from django.templatetags.static import static
+
+    rows = []
+    if 1 in wanted:
+        log("1. station page vs static file")
+        stylesheet = static("css/linli.css")  # the station page's baseline
+        rows.append(
+            guarded("1. station page ÷ static file", "≥ 0.8", fig_station, port, args, stylesheet)
+        )
+    if 2 in wanted:
+        log("2. QR PNG vs static file")
+        rows.append(guarded("2. QR PNG ÷ static file", "≥ 0.8", fig_qr, port, args, static_path))
+    if 4 in wanted:
+        log("4. registration submits")
+        rows.append(
+            guarded(
+                "4. submit p95 with ÷ without photos",
+                "≤ 4",
+                fig_submit,
+                port,
+                args,
+                big_photos,
+                small,
+            )
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -84,7 +125,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--no-load", action="store_true", help="skip the 60 s load test")
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument(
+        "--only",
+        type=_figures,
+        default=None,
+        help="only these figures, e.g. 6 or 1,2 (6 alone still generates the rows; no load test)",
+    )
     args = parser.parse_args()
+    wanted = args.only or {1, 2, 3, 4, 5, 6}
+    if args.only:
+        args.no_load = True
     args.rounds, args.seconds, args.threads = (1, 2.0, 8) if args.quick else (3, 4.0, 8)
     args.submits = 6 if args.quick else 30
     args.repeat = 3 if args.quick else 7
@@ -126,68 +176,55 @@ def main() -> int:
     from django.templatetags.static import static
 
     static_path = static("bench/qr.png")
-    stylesheet = static("css/linli.css")  # the station page's baseline (figure 1)
-
-    big_photos = phone_photos()
-    small = small_photo()
 
     rows: list[Row] = []
     load_summary = ""
     gunicorn = Gunicorn(env, VAR / "gunicorn.log")
-    log(f"gunicorn: {gunicorn.workers} workers × {os.environ.get('GUNICORN_THREADS', 4)} threads")
-    gunicorn.start()
-    try:
-        log("1. station page vs static file")
-        rows.append(
-            guarded(
-                "1. station page ÷ static file",
-                "≥ 0.8",
-                fig_station,
-                gunicorn.port,
-                args,
-                stylesheet,
-            )
+    if wanted & {1, 2, 4} or not args.no_load:
+        big_photos = phone_photos()
+        small = small_photo()
+        log(
+            f"gunicorn: {gunicorn.workers} workers × "
+            f"{os.environ.get('GUNICORN_THREADS', 4)} threads"
         )
-        log("2. QR PNG vs static file")
-        rows.append(
-            guarded("2. QR PNG ÷ static file", "≥ 0.8", fig_qr, gunicorn.port, args, static_path)
-        )
-        log("4. registration submits")
-        rows.append(
-            guarded(
-                "4. submit p95 with ÷ without photos",
-                "≤ 4",
-                fig_submit,
-                gunicorn.port,
-                args,
-                big_photos,
-                small,
-            )
-        )
-        if not args.no_load:
-            log(f"load test: {args.load_seconds:.0f} s")
-            report = load.run(
-                gunicorn.port,
-                seconds=args.load_seconds,
-                residents=50,
-                browsers=10,
-                files=registration_files(True, big_photos, small),
-                station_codes=[f"bench-{i:02d}" for i in range(1, 42)],
-            )
-            load_summary = load.summary(report)
-    finally:
-        gunicorn.stop()
-    log("3. billboard")
-    rows.insert(2, guarded("3. A3 billboard ÷ bare PDF", "≤ 2", fig_billboard, args.repeat + 3))
-    if postgres:
-        log(f"5. admin changelist, generating {args.rows:,} registrations")
-        rows.append(guarded("5. admin changelist", "≤ 1.5", fig_changelist, args))
-        log("6. reminders")
+        gunicorn.start()
         try:
-            rows += fig_reminders(env, args)
-        except Exception as error:
-            rows.append(Row("6. send_due_reminders", None, "≤ 3", False, f"failed: {error}"))
-    else:
+            rows += server_figures(gunicorn.port, args, wanted, big_photos, small, static_path)
+            if not args.no_load:
+                log(f"load test: {args.load_seconds:.0f} s")
+                report = load.run(
+                    gunicorn.port,
+                    seconds=args.load_seconds,
+                    residents=50,
+                    browsers=10,
+                    files=registration_files(True, big_photos, small),
+                    station_codes=[f"bench-{i:02d}" for i in range(1, 42)],
+                )
+                load_summary = load.summary(report)
+        finally:
+            gunicorn.stop()
+    if 3 in wanted:
+        log("3. billboard")
+        rows.insert(
+            min(2, len(rows)),
+            guarded("3. A3 billboard ÷ bare PDF", "≤ 2", fig_billboard, args.repeat + 3),
+        )
+    if postgres and wanted & {5, 6}:
+        if 5 in wanted:
+            log(f"5. admin changelist, generating {args.rows:,} registrations")
+            rows.append(guarded("5. admin changelist", "≤ 1.5", fig_changelist, args))
+        else:
+            from bench import datagen
+
+            log(f"generating {args.rows:,} registrations")
+            datagen.registrations_add(args.rows, log=log)
+        if 6 in wanted:
+            log("6. reminders")
+            try:
+                rows += fig_reminders(env, args)
+            except Exception as error:
+                rows.append(Row("6. send_due_reminders", None, "≤ 3", False, f"failed: {error}"))
+    elif wanted & {5, 6}:
         for name in ("5. admin changelist at 1,000,000 ÷ 1,000", "6. send_due_reminders ÷ raw SQL"):
             rows.append(Row(name, None, "", None, "skipped: PostgreSQL not reachable (SQLite run)"))
 

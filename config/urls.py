@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("inquiries.urls")),
     path("", include("notifications.urls")),
     path("", include("privacy.urls")),
+    path("wechat/", include("wechat.urls")),  # namespace "wechat": callback, binding pages
 ]
 
 handler400 = "core.errors.bad_request"

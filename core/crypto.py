@@ -73,9 +73,18 @@ def blind_index(value: str, *, purpose: str) -> str:
     return hmac.new(key, f"{purpose}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
+def blind_index_exact(value: str, *, purpose: str) -> str:
+    """Like ``blind_index`` for a case-sensitive identifier kept as it is (a WeChat openid)."""
+    if not value:
+        return ""
+    key = settings.BLIND_INDEX_KEY.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
 __all__ = [
     "InvalidToken",
     "blind_index",
+    "blind_index_exact",
     "decrypt_bytes",
     "decrypt_text",
     "encrypt_bytes",

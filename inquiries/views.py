@@ -28,7 +28,8 @@ from inquiries.services import (
     resident_can_reply,
 )
 from notifications.constants import Channel
-from registration.selectors import registration_get_by_token, resident_route
+from registration.private_access import registration_for_private_access
+from registration.selectors import resident_route
 from stations.constants import QrTarget
 from stations.selectors import station_get_by_code
 from stations.shortcuts import station_closed_response
@@ -45,7 +46,7 @@ def _private(response):
 
 def _resident_initial(registration) -> dict:
     resident = registration.resident
-    route = resident_route(resident)
+    route = resident_route(resident, wechat=False)  # how staff would answer: email or phone
     method = ContactMethod.EMAIL if route and route[0] == Channel.EMAIL else ContactMethod.PHONE
     return {
         "contact_name": resident.full_name,
@@ -74,7 +75,9 @@ def help_request(request, code):
         return station_closed_response(request, code=station.code)
     language = translation.get_language()
     token = request.POST.get("r") or request.GET.get("r") or ""
-    registration = registration_get_by_token(token=token) if token else None
+    registration = (
+        registration_for_private_access(session=request.session, token=token) if token else None
+    )
     if registration is not None and registration.station_id != station.pk:
         registration = None  # a link of another station: the resident types their details
     status = 200

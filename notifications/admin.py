@@ -12,7 +12,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.constants import RETRYABLE_STATUSES, Channel, MessageStatus
+from notifications.constants import (
+    RETRYABLE_STATUSES,
+    Channel,
+    MessageStatus,
+    refusal_explain,
+)
 from notifications.models import Message
 from notifications.rendering import message_render
 from notifications.selectors import messages_for_user
@@ -83,9 +88,10 @@ class MessageAdmin(admin.ModelAdmin):
                     "status",
                     "held_by",
                     "superseded_by",
+                    "fallback",
                     "attempts",
                     "uncertain_attempts",
-                    "last_error",
+                    "error_explained",
                     "send_after",
                     "next_attempt_at",
                     "first_attempt_at",
@@ -134,6 +140,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("recipient"), ordering="to")
     def recipient(self, obj):
+        if obj.channel == Channel.WECHAT:  # ``to`` is the resident's record, never the openid
+            return obj.recipient_name or obj.to
         if obj.recipient_name:
             return f"{obj.recipient_name} <{obj.to}>"
         return obj.to
@@ -148,6 +156,8 @@ class MessageAdmin(admin.ModelAdmin):
                 "status": label,
                 "id": obj.superseded_by_id,
             }
+        if obj.status == MessageStatus.FELL_BACK and obj.fallback_id:
+            return _("%(status)s: message #%(id)s") % {"status": label, "id": obj.fallback_id}
         if obj.status == MessageStatus.CREATED and obj.held_by_id:
             return _("%(status)s, after message #%(id)s") % {"status": label, "id": obj.held_by_id}
         if obj.may_have_been_sent:
@@ -156,7 +166,11 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def error_summary(self, obj):
-        return Truncator(obj.last_error).chars(80) if obj.last_error else ""
+        return Truncator(refusal_explain(obj.last_error)).chars(120) if obj.last_error else ""
+
+    @admin.display(description=_("last error"))
+    def error_explained(self, obj):
+        return refusal_explain(obj.last_error) or "—"
 
     @admin.display(description=_("concerning"))
     def concerning_label(self, obj):

@@ -31,7 +31,8 @@ class Message(models.Model):
     idempotency_key = models.CharField(
         _("idempotency key"),
         max_length=255,
-        unique=True,
+        # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a
+        # second (LIKE) index that no query uses and every message recorded pays for.
         help_text=_("Unique key of this message: recording it again returns the same message."),
     )
     template = models.CharField(
@@ -51,7 +52,10 @@ class Message(models.Model):
     to = models.CharField(
         _("recipient"),
         max_length=254,
-        help_text=_("Email address or phone number (international format) of the recipient."),
+        help_text=_(
+            "Email address or phone number (international format) of the recipient; for "
+            "WeChat, the resident's record (resident:<id>), never their WeChat account."
+        ),
     )
     recipient_name = models.CharField(
         _("recipient name"),
@@ -74,6 +78,9 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="messages",
+        # message_station_created (station, -created_at) serves lookups by station: a second
+        # index would cost every message recorded (a reminder run records thousands).
+        db_index=False,
         verbose_name=_("station"),
         help_text=_("Station the message is sent for; its staff see it in the outbox."),
     )
@@ -83,6 +90,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_concerning (type, id) serves it
         verbose_name=_("concerning (type)"),
         help_text=_("Kind of record the message is about."),
     )
@@ -155,6 +163,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_held_by: only the few messages that wait
         verbose_name=_("waiting for"),
         help_text=_("Earlier message of the same thread this one waits for, while it does."),
     )
@@ -164,8 +173,22 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # message_superseded_by: only the few superseded messages
         verbose_name=_("no longer needed because of"),
         help_text=_("Later message of the same thread that made this one pointless to send."),
+    )
+    fallback = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # message_fallback: only the few messages that fell back
+        verbose_name=_("sent instead as"),
+        help_text=_(
+            "The message that carried this one through the resident's other channel, after "
+            "this channel refused it (the last error says why)."
+        ),
     )
     attempt_id = models.UUIDField(
         _("current attempt"),
@@ -216,8 +239,24 @@ class Message(models.Model):
             models.Index(
                 fields=["thread", "id"], condition=~models.Q(thread=""), name="message_thread"
             ),
+            models.Index(
+                fields=["held_by"],
+                condition=models.Q(held_by__isnull=False),
+                name="message_held_by",
+            ),
+            models.Index(
+                fields=["superseded_by"],
+                condition=models.Q(superseded_by__isnull=False),
+                name="message_superseded_by",
+            ),
+            models.Index(
+                fields=["fallback"],
+                condition=models.Q(fallback__isnull=False),
+                name="message_fallback",
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="message_idempotency_key"),
             models.CheckConstraint(
                 condition=models.Q(status__in=MessageStatus.values),
                 name="message_status_valid",

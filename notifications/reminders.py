@@ -4,12 +4,13 @@ The reminder runner: calls every rule in ``settings.REMINDER_RULES`` for one day
 A rule lives in the app that owns its facts (``registration/reminders.py``,
 ``inquiries/reminders.py``) and is a callable::
 
-    def visa_expiry(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
+    def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome: ...
 
-It streams what is due from one set-based query and queues the messages a chunk at a time
-with ``notifications.services.message_queue_many``, each keyed
-``reminder_key(rule, obj, due)``, unless ``dry_run``. Because of that key, running the rules twice on the same day (by hand
-and by beat, or two beat processes) queues each reminder once.
+It streams what is due from one set-based query and, unless ``dry_run``, queues the
+messages a chunk at a time as a set (``registration.services.reminder_sets``, or
+``notifications.services.message_queue_many``), each keyed ``reminder_key(rule, obj, due)``
+(``reminder_key_of`` when the rule streams ids). Because of that key, running the rules
+twice on the same day (by hand and by beat, or two beat processes) queues each reminder once.
 """
 
 import datetime
@@ -37,8 +38,18 @@ class RuleOutcome:
 
 def reminder_key(rule: str, obj, due: datetime.date) -> str:
     """Return the idempotency key of the reminder ``rule`` sends about ``obj`` for ``due``."""
-    label = f"{obj._meta.label_lower}:{obj.pk}" if hasattr(obj, "_meta") else str(obj)
-    key = f"reminder:{rule}:{label}:{due.isoformat()}"
+    if hasattr(obj, "_meta"):
+        return reminder_key_of(rule, obj._meta.label_lower, obj.pk, due)
+    return _key(f"reminder:{rule}:{obj}:{due.isoformat()}")
+
+
+def reminder_key_of(rule: str, label: str, pk, due: datetime.date) -> str:
+    """``reminder_key`` of the record ``pk`` of the model ``label`` (``app.model``), for
+    rules that stream ids rather than objects."""
+    return _key(f"reminder:{rule}:{label}:{pk}:{due.isoformat()}")
+
+
+def _key(key: str) -> str:
     if len(key) > 255:
         digest = hashlib.sha256(key.encode()).hexdigest()
         key = f"reminder:{digest}"

@@ -69,7 +69,7 @@ def message_render(message, *, mask_secrets: bool = False) -> RenderedMessage:
     recipient's wall clock in their language's format (``notifications/templatetags``).
 
     Email: ``messages/<template>/subject.txt``, ``body.txt`` and optional ``body.html``.
-    SMS: ``messages/<template>/sms.txt``. A missing template raises TemplateDoesNotExist.
+    SMS: ``messages/<template>/sms.txt``. WeChat: ``subject.txt`` and ``sms.txt``. A missing template raises TemplateDoesNotExist.
     ``.txt`` templates are rendered without HTML escaping; ``body.html`` with it.
     """
     base = f"messages/{message.template}"
@@ -77,6 +77,11 @@ def message_render(message, *, mask_secrets: bool = False) -> RenderedMessage:
         context = message_context(message, mask_secrets=mask_secrets)
         if message.channel == Channel.SMS:
             return RenderedMessage(text=_render_text(f"{base}/sms.txt", context).strip())
+        if message.channel == Channel.WECHAT:  # a template message: a title and a short text
+            subject = " ".join(_render_text(f"{base}/subject.txt", context).split())
+            return RenderedMessage(
+                subject=subject, text=_render_text(f"{base}/sms.txt", context).strip()
+            )
         subject = _render_text(f"{base}/subject.txt", context)
         subject = " ".join(subject.split())
         text = _render_text(f"{base}/body.txt", context).strip() + "\n"

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from notifications.constants import Channel
+from notifications.constants import QUIET_CHANNELS, Channel
 
 
 def _parse(value: str) -> datetime.time:
@@ -36,8 +36,8 @@ def quiet_hours_end(moment: datetime.datetime) -> datetime.datetime | None:
 
 
 def due_time(*, channel: str, moment: datetime.datetime) -> datetime.datetime:
-    """Return ``moment``, moved to the end of the quiet hours for text messages."""
-    if channel == Channel.SMS:
+    """Return ``moment``, moved to the end of the quiet hours for SMS and WeChat."""
+    if channel in QUIET_CHANNELS:
         return quiet_hours_end(moment) or moment
     return moment
 
@@ -50,6 +50,12 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
-def retry_deadline(first_attempt_at: datetime.datetime) -> datetime.datetime:
-    """Return the time after which a message that keeps failing is given up."""
-    return first_attempt_at + datetime.timedelta(hours=settings.NOTIFICATIONS_RETRY_HOURS)
+def retry_deadline(first_attempt_at: datetime.datetime, channel: str = "") -> datetime.datetime:
+    """
+    Return the time after which a message that keeps failing is given up. WeChat gives up
+    sooner (``WECHAT_RETRY_HOURS``): its message then goes by email or SMS instead.
+    """
+    hours = settings.NOTIFICATIONS_RETRY_HOURS
+    if channel == Channel.WECHAT:
+        hours = min(hours, settings.WECHAT_RETRY_HOURS)
+    return first_attempt_at + datetime.timedelta(hours=hours)

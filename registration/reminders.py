@@ -2,11 +2,14 @@
 Reminder rules of the registration app, run daily by ``notifications.reminders``.
 
 Each rule is ``rule(*, today, dry_run) -> RuleOutcome``: one set-based query over indexed
-columns (status + a date), streamed in chunks; for each row the rule builds its messages
-(``MessageSpec``, keyed ``reminder_key(rule, registration, due)``) and queues them a chunk at
-a time with ``message_queue_many`` — a few queries and one broker call per chunk, not per
-message — so running a rule twice queues nothing new.
-A missed day is caught up: windows look back a few days, keys keep one reminder per due date.
+columns (status + a date) streams the due rows' ids and the few columns the rule decides
+with — no model instance, nothing decrypted — and a chunk at a time the rule ends what
+must end and queues the residents' messages with set-based writes
+(``registration.services.reminder_sets``: one ``UPDATE``, one history ``INSERT … SELECT``,
+one amendment insert and one outbox ``INSERT … SELECT`` per chunk on PostgreSQL), each
+message keyed ``reminder_key(rule, registration, due)``, so that running a rule twice
+queues nothing new. A missed day is caught up: windows look back a few days, keys keep one
+reminder per due date.
 """
 
 import datetime
@@ -18,18 +21,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.reminders import RuleOutcome, reminder_key
+from notifications.reminders import RuleOutcome, reminder_key, reminder_key_of
 from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
-from registration.services import registration_end, resident_message_specs
+from registration.services import registrations_end_expired, resident_messages_queue
 from stations.constants import MembershipRole
 from stations.selectors import station_staff
 
 logger = logging.getLogger(__name__)
-CHUNK = 500
+# Due rows per chunk: per chunk a constant number of queries, in one transaction.
+CHUNK = 2000
 # How many days back a rule catches up after a missed run.
 CATCH_UP_DAYS = 2
+_LABEL = Registration._meta.label_lower
 
 
 def _moment(today: datetime.date) -> datetime.datetime:
@@ -40,8 +45,13 @@ def _moment(today: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(today, now.time().replace(tzinfo=None)))
 
 
+def _key(rule: str, pk: int, due: datetime.date) -> str:
+    """``reminder_key(rule, registration, due)`` from the registration's id alone."""
+    return reminder_key_of(rule, _LABEL, pk, due)
+
+
 class _Batch:
-    """Specs gathered while a rule streams its rows, queued a chunk at a time."""
+    """Staff messages gathered while a rule streams its rows, queued a chunk at a time."""
 
     def __init__(self, outcome: RuleOutcome):
         self.outcome = outcome
@@ -59,35 +69,30 @@ class _Batch:
             self.specs = []
 
 
-# What the resident rules read of a due row (``resident_message_specs`` and the rules): the rest of
-# the row — encrypted numbers, addresses — is neither decrypted nor sent to Python. The
-# station is only referred to by its id. Tests count queries: a field missing here would
-# cost one query per row.
-_FIELDS = (
-    "reference",
-    "status",
-    "staff_message",
-    "visa_valid_until",
-    "expected_departure",
-    "status_changed_at",
-    "station__id",
-    "resident__surname",
-    "resident__given_names",
-    "resident__email",
-    "resident__phone",
-    "resident__preferred_channel",
-    "resident__preferred_language",
-)
+class _ResidentBatch:
+    """Residents' messages of one template gathered while a rule streams its due rows —
+    ``(registration id, key, extra context)`` — and queued a chunk at a time as a set."""
+
+    def __init__(self, outcome: RuleOutcome, template: str):
+        self.outcome = outcome
+        self.template = template
+        self.items: list[tuple[int, str, dict]] = []
+
+    def add(self, pk: int, key: str, context: dict | None = None) -> None:
+        self.items.append((pk, key, context or {}))
+        if len(self.items) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            self.outcome.queued += resident_messages_queue(template=self.template, items=self.items)
+            self.items = []
 
 
-def _streamed(qs):
-    """``qs`` without its default ordering (a server-side cursor would otherwise make
-    PostgreSQL pick a slow start-fast plan through the ordering index), only ``_FIELDS``."""
-    return qs.select_related("resident", "station").only(*_FIELDS).order_by()
-
-
-def _active():
-    return _streamed(Registration.objects.filter(status__in=ACTIVE_STATUSES))
+def _due(qs, *fields):
+    """Stream ``fields`` of ``qs``'s rows: no ordering (a server-side cursor would otherwise
+    make PostgreSQL pick a slow start-fast plan through the ordering index), no instances."""
+    return qs.order_by().values_list("pk", "reference", *fields).iterator(chunk_size=CHUNK)
 
 
 def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
@@ -101,28 +106,23 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         window |= Q(
             visa_valid_until__range=(max(today, end - datetime.timedelta(CATCH_UP_DAYS)), end)
         )
-    batch = _Batch(outcome)
-    for registration in _active().filter(window).iterator(chunk_size=CHUNK):
-        left = (registration.visa_valid_until - today).days
+    batch = _ResidentBatch(outcome, "visa_expiring")
+    rows = Registration.objects.filter(window, status__in=ACTIVE_STATUSES)
+    for pk, reference, valid_until in _due(rows, "visa_valid_until"):
+        left = (valid_until - today).days
         # The smallest threshold at or above the days left (a catch-up run counts too).
         threshold = next((d for d in days if d - CATCH_UP_DAYS <= left <= d), None)
         if threshold is None:
             continue
-        due = registration.visa_valid_until - datetime.timedelta(days=threshold)
         outcome.due += 1
-        outcome.details.append(f"{registration.reference}: {threshold} days")
+        outcome.details.append(f"{reference}: {threshold} days")
         if dry_run:
             continue
+        due = valid_until - datetime.timedelta(days=threshold)
         batch.add(
-            resident_message_specs(
-                registration=registration,
-                template="visa_expiring",
-                key=reminder_key(f"{rule}.{threshold}", registration, due),
-                context={
-                    "days": left,
-                    "valid_until": registration.visa_valid_until.isoformat(),
-                },
-            )
+            pk,
+            _key(f"{rule}.{threshold}", pk, due),
+            {"days": left, "valid_until": valid_until.isoformat()},
         )
     batch.flush()
     return outcome
@@ -132,22 +132,18 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """
     End registrations whose visa or permit expired without an update; tell the resident.
 
-    A chunk at a time in one transaction (``_expired_end``): each registration is ended (its
-    own savepoint: one bad row does not stop the others) and the residents' messages are
-    queued together with ``message_queue_many``, so an ending and its message are committed
-    together. Another run at the same time (a second beat, a manual run) is no error: the
-    rows it ended, or is ending, are skipped quietly.
+    A chunk at a time in one transaction (``_expired_end``): the chunk's registrations are
+    ended as a set and the residents' messages queued as a set, so an ending and its
+    message are committed together. A chunk that fails is rolled back whole and logged;
+    the next chunks still run, and the next run ends it. Another run at the same time (a
+    second beat, a manual run) is no error: the rows it ended, or is ending, are skipped
+    quietly.
     """
     rule = "registration.visa_expired"
     outcome = RuleOutcome(rule=rule)
-    rows = (
-        Registration.objects.filter(status__in=ACTIVE_STATUSES, visa_valid_until__lt=today)
-        .order_by()
-        .values_list("pk", "reference")
-        .iterator(chunk_size=CHUNK)
-    )
+    rows = Registration.objects.filter(status__in=ACTIVE_STATUSES, visa_valid_until__lt=today)
     pending: list[int] = []
-    for pk, reference in rows:
+    for pk, reference in _due(rows):
         outcome.due += 1
         outcome.details.append(reference)
         if dry_run:
@@ -164,40 +160,30 @@ def visa_expired(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
 def _expired_end(pks: list[int], *, today: datetime.date, outcome: RuleOutcome) -> None:
     """End those of the registrations ``pks`` that are still active and expired; tell them."""
     rule = outcome.rule
-    specs: list[MessageSpec] = []
-    with transaction.atomic():
-        # Re-read under lock what is still to end: a concurrent run may have ended some rows
-        # since they were read (their status says so), or be ending them now (locked:
-        # skipped, that run tells the resident). SQLite serialises writers instead.
-        still = list(
-            Registration.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=pks, status__in=ACTIVE_STATUSES, visa_valid_until__lt=today)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if len(still) < len(pks):
-            logger.info(
-                "%s: %s of %s registrations were ended by another run meanwhile; skipped.",
-                rule,
-                len(pks) - len(still),
-                len(pks),
-            )
-        for pk in still:
-            try:
-                registration = registration_end(
-                    registration=Registration(pk=pk), reason=EndReason.VISA_EXPIRED
-                )
-            except Exception:  # one bad row must not stop the others
-                logger.exception("Could not end registration %s after visa expiry.", pk)
-                continue
-            outcome.queued += 1
-            specs += resident_message_specs(
-                registration=registration,
+    try:
+        with transaction.atomic():
+            # Re-read under lock what is still to end: a concurrent run may have ended some
+            # rows since they were read (their status says so), or be ending them now
+            # (locked: skipped, that run tells the resident). SQLite serialises writers.
+            ended = registrations_end_expired(pks=pks, today=today)
+            resident_messages_queue(
                 template="ended_visa_expired",
-                key=reminder_key(rule, registration, registration.visa_valid_until),
-                context={"end_reason": EndReason.VISA_EXPIRED},
+                items=[
+                    (pk, _key(rule, pk, valid_until), {"end_reason": EndReason.VISA_EXPIRED})
+                    for pk, valid_until in ended
+                ],
             )
-        message_queue_many(messages=specs)
+    except Exception:  # one bad chunk must not stop the others; the next run retries it
+        logger.exception("Could not end %s registrations after visa expiry.", len(pks))
+        return
+    if len(ended) < len(pks):
+        logger.info(
+            "%s: %s of %s registrations were ended by another run meanwhile; skipped.",
+            rule,
+            len(pks) - len(ended),
+            len(pks),
+        )
+    outcome.queued += len(ended)
 
 
 def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
@@ -207,27 +193,18 @@ def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome
     cutoff = _moment(today) - datetime.timedelta(
         hours=settings.REGISTRATION_CORRECTION_REMINDER_HOURS
     )
-    qs = _streamed(
-        Registration.objects.filter(
-            status=RegistrationStatus.CORRECTION_REQUESTED,
-            status_changed_at__lte=cutoff,
-            status_changed_at__gt=cutoff - datetime.timedelta(days=CATCH_UP_DAYS + 1),
-        )
+    rows = Registration.objects.filter(
+        status=RegistrationStatus.CORRECTION_REQUESTED,
+        status_changed_at__lte=cutoff,
+        status_changed_at__gt=cutoff - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     )
-    batch = _Batch(outcome)
-    for registration in qs.iterator(chunk_size=CHUNK):
+    batch = _ResidentBatch(outcome, "correction_reminder")
+    for pk, reference, changed_at in _due(rows, "status_changed_at"):
         outcome.due += 1
-        outcome.details.append(registration.reference)
+        outcome.details.append(reference)
         if dry_run:
             continue
-        due = timezone.localtime(registration.status_changed_at).date()
-        batch.add(
-            resident_message_specs(
-                registration=registration,
-                template="correction_reminder",
-                key=reminder_key(rule, registration, due),
-            )
-        )
+        batch.add(pk, _key(rule, pk, timezone.localtime(changed_at).date()))
     batch.flush()
     return outcome
 
@@ -236,24 +213,18 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """Ask residents whose expected departure date passed whether they have left, once."""
     rule = "registration.departure_passed"
     outcome = RuleOutcome(rule=rule)
-    qs = _active().filter(
+    rows = Registration.objects.filter(
+        status__in=ACTIVE_STATUSES,
         expected_departure__lt=today,
         expected_departure__gte=today - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     )
-    batch = _Batch(outcome)
-    for registration in qs.iterator(chunk_size=CHUNK):
+    batch = _ResidentBatch(outcome, "departure_check")
+    for pk, reference, departure in _due(rows, "expected_departure"):
         outcome.due += 1
-        outcome.details.append(registration.reference)
+        outcome.details.append(reference)
         if dry_run:
             continue
-        batch.add(
-            resident_message_specs(
-                registration=registration,
-                template="departure_check",
-                key=reminder_key(rule, registration, registration.expected_departure),
-                context={"expected_departure": registration.expected_departure.isoformat()},
-            )
-        )
+        batch.add(pk, _key(rule, pk, departure), {"expected_departure": departure.isoformat()})
     batch.flush()
     return outcome
 

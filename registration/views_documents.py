@@ -30,7 +30,7 @@ def attempt_photo(request, public_id):
 
 def private_photo(request, token, public_id):
     """A photo of the resident's own registration, through their private link."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     document = Document.objects.filter(public_id=public_id, registration=registration).first()
     if document is None:
         raise Http404

@@ -1,9 +1,12 @@
 """Public pages of the stations app: the home page, station pages, QR codes and billboards."""
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_cookie
@@ -32,6 +35,19 @@ def home(request):
     return render(request, "stations/home.html", {"stations": active_stations()})
 
 
+def _panels(request, code: str) -> list[dict]:
+    """
+    Return what other apps add to the station page for this visitor (``STATION_PAGE_PANELS``:
+    dotted paths of ``panel(*, request, code) -> dict | None``, the dict naming its
+    ``template``). A panel may only depend on the visitor's session: a page rendered for a
+    visitor without one is kept and served to others (``stations.pages``).
+    """
+    panels = (
+        import_string(path)(request=request, code=code) for path in settings.STATION_PAGE_PANELS
+    )
+    return [panel for panel in panels if panel]
+
+
 @require_safe
 @vary_on_cookie  # the language cookie picks the language, as Accept-Language does
 def station(request, code):
@@ -51,8 +67,12 @@ def station(request, code):
         # The language menu comes back to the station's own URL, not to this request's
         # (``?from=poster``, ``/s/ShiPai/``): one page per station and language.
         "language_next": reverse("stations:station", kwargs={"code": data["code"]}),
+        # The share card (WeChat and others read these tags, no script): absolute URLs.
+        "share_url": settings.SITE_URL + reverse("stations:station", kwargs={"code": data["code"]}),
+        "share_image": settings.SITE_URL + static("img/share-icon.png"),
     }
     if data["is_active"]:
+        context["panels"] = _panels(request, data["code"])
         return render(request, "stations/station.html", context)
     return render(request, CLOSED_TEMPLATE, context, status=CLOSED_STATUS)
 

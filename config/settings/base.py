@@ -12,6 +12,7 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.settings.wechat import *  # noqa: F403  (WECHAT_*: WeChat, off unless configured)
 from core.countries import country_name_overrides
 
 env = environ.Env()
@@ -89,6 +90,7 @@ LOCAL_APPS = [
     "registration",
     "inquiries",
     "workspace",
+    "wechat",  # WeChat official account: off unless WECHAT_* are set
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -213,8 +215,7 @@ REGISTRATION_CORRECTION_REMINDER_HOURS = env.int(
     "REGISTRATION_CORRECTION_REMINDER_HOURS", default=48
 )
 REGISTRATION_STAFF_REMINDER_HOURS = env.int("REGISTRATION_STAFF_REMINDER_HOURS", default=6)
-# Language of reminders to station staff (officers work in Chinese).
-REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")
+REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh-hans")  # officers
 # Uploaded photos (core/images.py): largest file; most pixels (from the header, before
 # decoding: 40 MP is any phone's photo, 160 MB decoded, one at a time); longest side kept.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
@@ -223,8 +224,7 @@ REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP ph
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24  # unsubmitted attempts and photos: deleted after
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
 
-# ---- RATE LIMITS — core/ratelimit.py: fixed windows counted in the cache, per name
-# "limit" per "window" seconds per key, open while the cache is down (core.ratelimit says why).
+# ---- RATE LIMITS — core/ratelimit.py: "limit" per "window" seconds per key (fixed windows)
 _HOUR = 60 * 60
 _ATTEMPT = REGISTRATION_ATTEMPT_MAX_AGE_HOURS * _HOUR
 _MB = 1024 * 1024
@@ -309,7 +309,7 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    "form-action": [CSP.SELF, WECHAT_OPEN_BASE],  # noqa: F405  linking WeChat (wechat.views)
     "frame-ancestors": [CSP.NONE],
 }
 
@@ -423,7 +423,7 @@ NOTIFICATIONS_DELIVERY_TIME_LIMIT = 60  # one attempt (SMTP and SMS time out aft
 NOTIFICATIONS_SENDING_LEASE = 2 * NOTIFICATIONS_DELIVERY_TIME_LIMIT
 NOTIFICATIONS_MAX_INTERRUPTED = 3  # attempts without a result; then "may have been sent"
 NOTIFICATIONS_ORDER_WAIT = 60  # a message waiting for its thread looks again (fallback)
-NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no text messages at night (local time)
+NOTIFICATIONS_SMS_QUIET_HOURS = ("22:00", "08:00")  # no SMS or WeChat at night (local time)
 NOTIFICATIONS_QUIET_HOURS_TIME_ZONE = "Asia/Shanghai"
 # Reminder rules (`rule(*, today, dry_run) -> RuleOutcome`): daily; STAFF_ALERT_RULES: 15 min.
 REMINDER_RULES: list[str] = [

@@ -53,4 +53,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Station page views are counted in the cache; this writes them to the database.
     "stations-visits-flush": {"task": "stations.station_visits_flush", "schedule": 300.0},
     "staff-alerts": {"task": "notifications.staff_alerts_send", "schedule": 900.0},  # 15 min
+    # WeChat photos whose download task was lost before the broker (wechat.arrivals).
+    "wechat-photos-sweep": {"task": "wechat.arrival_photos_sweep", "schedule": 1800.0},
 }

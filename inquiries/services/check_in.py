@@ -217,7 +217,7 @@ def _check_in_case(*, answer: CheckInAnswer) -> Inquiry:
     email = getattr(resident, "email", "") or ""
     phone = str(getattr(resident, "phone", "") or "")
     wechat = getattr(resident, "wechat_id", "") or ""
-    route = resident_route(resident)
+    route = resident_route(resident, wechat=False)  # how staff would answer: email or phone
     method = answer.contact_method or (
         ContactMethod.EMAIL
         if route and route[0] == Channel.EMAIL

@@ -10,6 +10,7 @@ from inquiries.constants import ContactMethod, Status
 from inquiries.models import Inquiry, InquiryEntry
 from notifications.constants import Channel
 from notifications.services import message_queue
+from wechat.channel import wechat_route
 
 
 def _site_url(path: str) -> str:
@@ -21,7 +22,13 @@ def case_url(raw_token: str) -> str:
 
 
 def _resident_route(inquiry: Inquiry) -> tuple[str, str] | None:
-    """Return ``(channel, address)`` to reach the resident of ``inquiry``, or ``None``."""
+    """
+    Return ``(channel, address)`` to reach the resident of ``inquiry``, or ``None``: WeChat
+    when the case's registered resident linked it (``wechat_route``, the rule of
+    ``registration.selectors.resident_routes``), else the contact the case was given.
+    """
+    if route := wechat_route(inquiry.resident_id):
+        return route
     email = inquiry.email
     phone = str(inquiry.phone or "")
     if inquiry.contact_method == ContactMethod.EMAIL and email:

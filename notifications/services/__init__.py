@@ -20,6 +20,8 @@ Delivery is at least once, never zero times, and in order within a thread:
 One module per job; callers import from here:
 
 - ``queueing``: record messages in the outbox (``message_queue``, ``message_queue_many``);
+- ``queueing_sets``: record a set of messages with one ``INSERT … SELECT`` (PostgreSQL;
+  ``messages_queue_select``, for the reminder runs over a city's archive);
 - ``publishing``: hand their delivery tasks to the broker, never raising when it is away;
 - ``delivery``: one delivery attempt (``message_send``) through the ``channels``;
 - ``attempts``: what delivery, the sweep and staff share: leases, the end of an attempt,

@@ -3,6 +3,9 @@ Send one rendered message through its channel; return the channel's reference.
 
 A sender raises ``DeliveryError`` for a failure worth retrying and
 ``PermanentDeliveryError`` for one that will not fix itself (a refused address).
+
+A channel in ``CHANNEL_FALLBACKS`` names, for a message it gave up, the recipient's other
+route (``notifications.services.fallback``): WeChat falls back to email, else SMS.
 """
 
 import smtplib
@@ -79,9 +82,25 @@ def _workspace_send(message: Message, rendered) -> str:
     return f"workspace:{message.pk}"
 
 
-# One sender per channel; a WeChat official-account channel adds its function here.
+def _wechat_send(message: Message, rendered) -> str:
+    """The official account's template message (``wechat.channel``: errors, the openid)."""
+    from wechat.channel import wechat_send  # the wechat app builds on this one
+
+    return wechat_send(message, rendered)
+
+
+def _wechat_fallback(message: Message) -> tuple[str, str] | None:
+    from wechat.channel import wechat_fallback_route
+
+    return wechat_fallback_route(message)
+
+
+# One sender per channel.
 CHANNEL_SENDERS = {
     Channel.EMAIL: _email_send,
     Channel.SMS: _sms_send,
+    Channel.WECHAT: _wechat_send,
     WORKSPACE_CHANNEL: _workspace_send,
 }
+# Where a message goes when its channel gives it up: ``(channel, to)`` or None.
+CHANNEL_FALLBACKS = {Channel.WECHAT: _wechat_fallback}

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
-from notifications.constants import Channel, MessageStatus
+from notifications.constants import QUIET_CHANNELS, MessageStatus
 from notifications.exceptions import DeliveryError
 from notifications.models import Message
 from notifications.ordering import thread_position
@@ -29,7 +29,8 @@ from notifications.services.attempts import (
     lease_expired,
     write_retrying,
 )
-from notifications.services.channels import CHANNEL_SENDERS
+from notifications.services.channels import CHANNEL_FALLBACKS, CHANNEL_SENDERS
+from notifications.services.fallback import message_fall_back
 from notifications.services.publishing import message_publish_on_commit
 from notifications.timing import due_time, quiet_hours_end, retry_deadline, retry_delay
 
@@ -39,8 +40,8 @@ logger = logging.getLogger(__name__)
 @dataclass
 class DeliveryOutcome:
     """
-    What one delivery attempt did: sent, retry, failed, possibly_sent, postponed (quiet
-    hours), waiting (for an earlier message of its thread), superseded, unrecorded (sent,
+    What one delivery attempt did: sent, retry, failed, fell_back (sent through another
+    channel), possibly_sent, postponed (quiet hours), waiting (for an earlier message of its thread), superseded, unrecorded (sent,
     but the database would not record it), skipped or missing.
     """
 
@@ -114,7 +115,7 @@ def _claim(
     """
     if message.status != MessageStatus.CREATED or message.next_attempt_at > now:
         return DeliveryOutcome("skipped", message.pk)
-    if message.channel == Channel.SMS and (morning := quiet_hours_end(now)):
+    if message.channel in QUIET_CHANNELS and (morning := quiet_hours_end(now)):
         message.next_attempt_at = morning
         message.save(update_fields=["next_attempt_at", "updated_at"])
         return DeliveryOutcome("postponed", message.pk)
@@ -234,6 +235,18 @@ def _sent_record(*, message: Message, reference: str) -> bool:
     return True
 
 
+def _fallback_route(message: Message) -> tuple[str, str] | None:
+    """Return the other route of a message its channel will not deliver, if it has one."""
+    fallback = CHANNEL_FALLBACKS.get(message.channel)
+    if fallback is None:
+        return None
+    try:
+        return fallback(message)
+    except Exception:
+        logger.exception("Message %s: its fallback route could not be found.", message.pk)
+        return None
+
+
 def _attempt_failed(*, message: Message, error: Exception) -> DeliveryOutcome:
     """Record a failed attempt: retry later with backoff, or stop for good."""
     now = timezone.now()
@@ -241,7 +254,18 @@ def _attempt_failed(*, message: Message, error: Exception) -> DeliveryOutcome:
     text = f"{type(error).__name__}: {error}"[:2000]
     delay = retry_delay(message.attempts)
     permanent = _is_permanent(error)
-    give_up = permanent or now + delay > retry_deadline(message.first_attempt_at)
+    give_up = permanent or now + delay > retry_deadline(message.first_attempt_at, message.channel)
+    if give_up and (route := _fallback_route(message)):
+        replacement = message_fall_back(
+            message=message, attempt=attempt, route=route, error_text=text
+        )
+        if replacement is None:
+            logger.info(
+                "Message %s: another attempt holds it now; this one's: %s", message.pk, text
+            )
+            return DeliveryOutcome("skipped", message.pk)
+        followers_wake(message_ids=[message.pk])
+        return DeliveryOutcome("fell_back", message.pk)
     message.last_error = text
     if give_up:
         # An earlier attempt that stopped without a result may have reached the recipient.

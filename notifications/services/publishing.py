@@ -5,6 +5,7 @@ A message not handed over stays ``created`` in the outbox, and ``messages_sweep`
 publishes it later.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
@@ -19,23 +20,38 @@ logger = logging.getLogger(__name__)
 
 def message_publish_many_on_commit(*, messages: list[Message]) -> None:
     """Hand ``messages`` to the task queue in one callback once the transaction commits."""
+    message_publish_due_on_commit(due=[(m.pk, m.next_attempt_at) for m in messages])
+
+
+def message_publish_due_on_commit(
+    *, due: list[tuple[int, datetime.datetime]], marked: bool = False
+) -> None:
+    """
+    ``message_publish_many_on_commit`` for ``(id, next_attempt_at)`` pairs, as an
+    ``INSERT … RETURNING`` gives them (no model instance per message). ``marked``: the
+    insert already set ``published_at`` of those due within ``NOTIFICATIONS_MAX_COUNTDOWN``
+    (no second write of each row); should the broker be away, it is cleared again.
+    """
     now = timezone.now()
     # One task per due moment (now; the end of the quiet hours for text messages).
     groups: dict[float, list[int]] = {}
-    for message in messages:
-        delay = max(0.0, (message.next_attempt_at - now).total_seconds())
+    for pk, next_attempt_at in due:
+        delay = max(0.0, (next_attempt_at - now).total_seconds())
         if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
             continue  # the sweep hands it over when it is due
-        groups.setdefault(round(delay), []).append(message.pk)
+        groups.setdefault(round(delay), []).append(pk)
     if groups:
         # Robust: the registration is already stored; a failure here must not become a
         # 500 for it (the sweep publishes whatever was not handed over).
-        transaction.on_commit(lambda: _publish_groups(groups), robust=True)
+        transaction.on_commit(lambda: _publish_groups(groups, marked=marked), robust=True)
 
 
-def _publish_groups(groups: dict[float, list[int]]) -> None:
-    for countdown, message_ids in groups.items():
-        if not message_publish_many(message_ids=message_ids, countdown=countdown):
+def _publish_groups(groups: dict[float, list[int]], *, marked: bool = False) -> None:
+    pending = list(groups.items())
+    for done, (countdown, message_ids) in enumerate(pending):
+        if not message_publish_many(message_ids=message_ids, countdown=countdown, mark=not marked):
+            if marked:  # not handed over after all: "never published", as the sweep reads it
+                _published_unmark(message_ids=[pk for _c, ids in pending[done:] for pk in ids])
             return  # the broker is away; the sweep publishes the rest later
 
 
@@ -75,7 +91,9 @@ def message_publish(*, message_id: int, countdown: float = 0, mark: bool = True)
     return True
 
 
-def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> bool:
+def message_publish_many(
+    *, message_ids: list[int], countdown: float = 0, mark: bool = True
+) -> bool:
     """
     Publish the delivery of many messages as one task; return whether the broker took it.
 
@@ -99,7 +117,8 @@ def message_publish_many(*, message_ids: list[int], countdown: float = 0) -> boo
             exc_info=True,
         )
         return False
-    _published_mark(message_ids=message_ids)
+    if mark:
+        _published_mark(message_ids=message_ids)
     return True
 
 
@@ -115,6 +134,17 @@ def _published_mark(*, message_ids: list[int]) -> None:
         )
     except DatabaseError:
         logger.warning("Could not note that messages %s were published.", message_ids)
+
+
+def _published_unmark(*, message_ids: list[int]) -> None:
+    """Clear ``published_at`` of ``message_ids`` set in advance but not handed over (best
+    effort: the sweep publishes them either way, only its timing reads the mark)."""
+    try:
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.CREATED).update(
+            published_at=None
+        )
+    except DatabaseError:
+        logger.warning("Could not note that messages %s were not published.", message_ids)
 
 
 def messages_publish_each(*, message_ids: list[int]) -> int:

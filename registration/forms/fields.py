@@ -20,7 +20,7 @@ from phonenumber_field.phonenumber import to_python as phone_to_python
 
 from core.collation import collation_key
 from core.languages import local_language_choices
-from notifications.constants import Channel
+from notifications.constants import RESIDENT_CHANNEL_CHOICES, Channel
 from registration.constants import AccommodationType, DocumentKind, ErrorCode, StayReason, VisaType
 
 DOCUMENT_NUMBER_RE = re.compile(r"^[A-Z0-9]+$")
@@ -153,7 +153,7 @@ class ContactFieldsMixin(forms.Form):
     )
     preferred_channel = forms.ChoiceField(
         label=_("Send messages by"),
-        choices=Channel.choices,
+        choices=RESIDENT_CHANNEL_CHOICES,
         initial=Channel.EMAIL,
         widget=forms.RadioSelect,
     )

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from core.fields import EncryptedCharField
 from core.languages import language_choices
-from notifications.constants import Channel
+from notifications.constants import RESIDENT_CHANNEL_CHOICES, Channel
 from registration.constants import DocumentType, Sex
 
 
@@ -84,7 +84,7 @@ class Resident(models.Model):
     preferred_channel = models.CharField(
         _("preferred channel"),
         max_length=10,
-        choices=Channel.choices,
+        choices=RESIDENT_CHANNEL_CHOICES,
         default=Channel.EMAIL,
         help_text=_("How the resident prefers to receive messages."),
     )

@@ -26,6 +26,7 @@ from registration.selectors.queues import (
 from registration.selectors.registrations import (
     documents_carried,
     documents_current,
+    registration_active_of_resident,
     registration_for_receipt,
     registration_get_by_reference,
     registration_get_by_token,
@@ -35,6 +36,7 @@ from registration.selectors.registrations import (
 from registration.selectors.residents import (
     registration_other_stays,
     resident_find,
+    resident_get,
     resident_match_suggestions,
     resident_route,
     resident_routes,
@@ -69,6 +71,7 @@ __all__ = [
     "reference_normalise",
     "registration_changes",
     "registration_decisions_allowed",
+    "registration_active_of_resident",
     "registration_for_receipt",
     "registration_get_by_reference",
     "registration_get_by_token",
@@ -85,6 +88,7 @@ __all__ = [
     "registrations_waiting",
     "resident_data_export",
     "resident_find",
+    "resident_get",
     "resident_match_suggestions",
     "resident_route",
     "resident_routes",

@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from core.tokens import token_hash, token_looks_valid
+from registration.constants import ACTIVE_STATUSES
 from registration.models import Amendment, Document, Registration
 from registration.selectors.search import reference_looks_valid, reference_normalise
 from stations.selectors import stations_for_user, user_sees_all_stations
@@ -16,6 +17,19 @@ def registration_get_by_token(*, token: str) -> Registration | None:
         Registration.objects.select_related("resident", "station")
         .prefetch_related("station__texts")
         .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def registration_active_of_resident(*, resident_id: int) -> Registration | None:
+    """
+    Return the resident's newest active registration (with station), or ``None``: the one
+    a bound WeChat acts on, as the private link would (the link follows the newest stay).
+    """
+    return (
+        Registration.objects.select_related("resident", "station")
+        .filter(resident_id=resident_id, status__in=ACTIVE_STATUSES)
+        .order_by("-submitted_at", "-pk")
         .first()
     )
 

@@ -10,14 +10,25 @@ from registration.constants import ACTIVE_STATUSES
 from registration.models import Registration, Resident
 from registration.selectors.registrations import registrations_for_user
 from registration.selectors.search import document_number_index
+from wechat.channel import wechat_route
 
 
-def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tuple[str, str]]:
+def resident_routes(
+    resident: Resident, *, sms: bool | None = None, wechat: bool = True
+) -> list[tuple[str, str]]:
     """
-    Return how to reach ``resident``, as ``(channel, address)`` pairs: email whenever there
-    is an address, and SMS too when the resident prefers SMS or has no email (``sms``
-    forces it on or off). The one rule of "how to reach a resident", for every message.
+    Return how to reach ``resident``, as ``(channel, address)`` pairs. The one rule of "how
+    to reach a resident", for every message:
+
+    - a resident who linked WeChat (and WeChat is configured: ``wechat.channel.wechat_route``)
+      is reached there only; if WeChat refuses a message, it goes by the first route of this
+      rule without WeChat (``wechat=False``: what ``wechat_fallback_route`` asks);
+    - otherwise email whenever there is an address, and SMS too when the resident prefers
+      SMS or has no email (``sms`` forces it on or off).
     """
+    linked = getattr(resident, "wechat_linked", None)  # read with the rows, if it was
+    if wechat and (route := wechat_route(resident.pk, linked=linked)):
+        return [route]
     email = resident.email or ""
     phone = str(resident.phone or "")
     want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)
@@ -29,11 +40,19 @@ def resident_routes(resident: Resident, *, sms: bool | None = None) -> list[tupl
     return routes
 
 
-def resident_route(resident: Resident) -> tuple[str, str] | None:
-    """Return the one way to reach ``resident``: their preferred channel if it can be used."""
-    routes = resident_routes(resident)
+def resident_route(resident: Resident, *, wechat: bool = True) -> tuple[str, str] | None:
+    """
+    Return the one way to reach ``resident``: WeChat if linked, else their preferred channel
+    if it can be used. ``wechat=False``: the email or phone a person would use.
+    """
+    routes = resident_routes(resident, wechat=wechat)
     preferred = [route for route in routes if route[0] == resident.preferred_channel]
     return (preferred or routes or [None])[0]
+
+
+def resident_get(*, pk: int) -> Resident | None:
+    """Return the resident with primary key ``pk``, or ``None``."""
+    return Resident.objects.filter(pk=pk).first()
 
 
 def resident_find(*, nationality: str, document_number: str) -> Resident | None:

@@ -17,7 +17,9 @@ One module per job; callers import from here:
 - ``staff``: corrections, the end of a stay and a new link, by staff at the counter;
 - ``erasure``: deletion requests, erasure and anonymisation;
 - ``notify`` and ``workflow``: the resident's messages, status changes and the timeline,
-  which the others share.
+  which the others share;
+- ``reminder_sets``: the daily reminder run's writes as sets (registrations ended, their
+  history and amendments, the residents' messages), a chunk at a time.
 """
 
 from registration.services.attempts import (
@@ -43,6 +45,10 @@ from registration.services.notify import (
     private_link_url,
     resident_message_specs,
     resident_notify,
+)
+from registration.services.reminder_sets import (
+    registrations_end_expired,
+    resident_messages_queue,
 )
 from registration.services.review import (
     registration_decide,
@@ -118,11 +124,13 @@ __all__ = [
     "registration_staff_link_send",
     "registration_submit",
     "registration_visa_renew",
+    "registrations_end_expired",
     "resident_contact_update",
     "resident_erase",
     "resident_erase_many",
     "resident_match_confirm",
     "resident_message_specs",
+    "resident_messages_queue",
     "resident_notify",
     "resident_staff_update",
     "resident_travel_document_update",

@@ -27,6 +27,7 @@ from registration.constants import (
 from registration.models import Document, Registration, Resident
 from registration.services.workflow import _amend, _lock
 from stations.selectors import user_is_member
+from wechat.services import wechat_links_erase
 
 S = RegistrationStatus
 
@@ -110,6 +111,7 @@ def _resident_anonymise(resident: Resident, now) -> None:
     resident.phone = ""
     resident.email = ""
     resident.wechat_id = ""
+    wechat_links_erase(resident=resident)  # the linked WeChat is contact too
     resident.contact_consent = False
     resident.anonymised_at = now
     resident.skip_history_when_saving = True

@@ -66,10 +66,14 @@ REGISTRATION_FIELDS = (
 
 @dataclass
 class Submitted:
-    """A new registration and the raw token of its private link (shown once, never stored)."""
+    """
+    A new registration and the raw token of its private link (shown once, never stored);
+    ``None`` when the resident's link moved by its hash (a re-entry sent from WeChat, an
+    update through a session's access).
+    """
 
     registration: Registration
-    token: str
+    token: str | None
 
 
 def reference_prefix(station) -> str:
@@ -112,6 +116,7 @@ def _registration_create(
     language: str,
     previous: Registration | None = None,
     token: str | None = None,
+    token_hash_kept: str | None = None,
     kind: str | None = None,
     carry: tuple[str, ...] = (),
     source: str = RegistrationSource.FORM,
@@ -119,11 +124,16 @@ def _registration_create(
 ) -> Submitted:
     """
     Save a registration of ``resident`` with its photos and queue the confirmation with the
-    private link: ``token`` keeps an existing link (a move), else a new one is made. The
-    photos of ``carry`` kinds not sent again are carried over from ``previous``.
+    private link: ``token_hash_kept`` keeps an existing link by its hash (a move; the
+    confirmation carries the raw ``token`` only when it is that link, not a session's alias
+    nor nothing, docs/identity.md), ``token`` alone makes that the link; else a new one is
+    made. The photos of ``carry`` kinds not sent again are carried over from ``previous``.
     """
     now = timezone.now()
-    if token:
+    if token_hash_kept:
+        raw_token = token if token and token_hash(token) == token_hash_kept else None
+        hashed = token_hash_kept
+    elif token:
         raw_token, hashed = token, token_hash(token)
     else:
         raw_token, hashed = token_new()

@@ -88,7 +88,7 @@ def registration_reenter(
     data: dict,
     attempt: SubmissionAttempt | None,
     language: str,
-    token: str,
+    token: str | None,
 ) -> Submitted:
     """
     Register the resident again at the same address after a trip abroad: a new
@@ -96,6 +96,11 @@ def registration_reenter(
     (and the visa, if it changed). The entry stamp is always new; the passport page, the
     lease and the visa page (unless the visa changed) carry over. The private link ``token``
     moves to the new registration; staff see it in the queue as a re-entry.
+
+    ``token`` is ``None`` when the resident acts through their bound WeChat (a photo of the
+    entry stamp sent to the official account) rather than the link: the link they hold
+    moves all the same (its hash; the raw link is never stored), and the confirmation
+    carries no link.
     """
     return _registration_follow(
         registration=registration,
@@ -122,7 +127,8 @@ def _registration_follow(
         before = _transition(old, S.ENDED)
         old.end_reason = end_reason
         old.ended_at = timezone.now()
-        old.token_hash = None
+        # The link moves on by its hash: ``token`` may be a session's alias or None (WeChat).
+        kept_hash, old.token_hash = old.token_hash, None
         # A lost-link message not yet opened must not open the ended registration later.
         old.pending_token_hash = None
         old.save()
@@ -135,6 +141,7 @@ def _registration_follow(
             language=language,
             previous=old,
             token=token,
+            token_hash_kept=kept_hash,
             kind=kind,
             carry=carry,
         )

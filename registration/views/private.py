@@ -5,19 +5,21 @@ the deletion request.
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registration import services
 from registration.constants import ACTIVE_STATUSES, RegistrationStatus
+from registration.private_access import registration_for_private_access
 from registration.selectors import (
     documents_current,
-    registration_get_by_token,
     registration_timeline,
     resident_data_export,
 )
@@ -29,22 +31,32 @@ def update_start(request):
     return render(request, "registration/update_start.html")
 
 
-def _by_token(token):
-    registration = registration_get_by_token(token=token)
-    if registration is None:
-        # A link from the lost-link form, opened for the first time, becomes the private
-        # link (looked up again: a second tab may have claimed it a moment before).
-        services.registration_link_claim(token=token)
-        registration = registration_get_by_token(token=token)
+def _by_token(request, token):
+    """Return the registration the private link (or this session's alias) opens, or 404."""
+    registration = registration_for_private_access(session=request.session, token=token)
     if registration is None:
         raise Http404
     return registration
 
 
+def _panels(request, registration, token) -> list[dict]:
+    """
+    Return what other apps add to the private page (``REGISTRATION_PRIVATE_PANELS``: dotted
+    paths of ``panel(*, request, registration, token) -> dict | None``, the dict naming its
+    ``template``; ``"first": True`` puts it above the summary, else it comes under "My data"),
+    so this app imports none of them.
+    """
+    panels = (
+        import_string(path)(request=request, registration=registration, token=token)
+        for path in settings.REGISTRATION_PRIVATE_PANELS
+    )
+    return [panel for panel in panels if panel]
+
+
 @never_cache
 def private(request, token):
     """The resident's page: status, history and what they can update."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     countdown = deadline_countdown(deadline_at=registration.deadline_at)
     needs_correction = registration.status == RegistrationStatus.CORRECTION_REQUESTED
     # The deadline matters while the stay is not registered: a correction still owed (late
@@ -64,6 +76,7 @@ def private(request, token):
             "is_active": registration.status in ACTIVE_STATUSES,
             "needs_correction": needs_correction,
             "countdown": countdown if show_countdown else None,
+            "panels": _panels(request, registration, token),
         },
     )
 
@@ -76,7 +89,7 @@ def _done(request, token, message):
 @never_cache
 def my_data(request, token):
     """Download a copy of everything held about the resident, as JSON (PIPL art. 45)."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     data = resident_data_export(registration=registration)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2),
@@ -92,7 +105,7 @@ def my_data(request, token):
 @require_http_methods(["GET", "POST"])
 def delete_request(request, token):
     """Ask for the deletion of one's personal data; staff confirm it."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if request.method == "POST":
         services.registration_deletion_request(registration=registration)
         return _done(

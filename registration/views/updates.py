@@ -65,7 +65,7 @@ def _active_or_redirect(registration, token):
 @require_http_methods(["GET", "POST"])
 def update_move(request, token):
     """New address: a new registration, pre-filled from the current one."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     flow = f"move:{registration.pk}"
@@ -106,7 +106,11 @@ def _new_stay_send(request, service, registration, token: str, flow: str, form):
 
     submitted = send()
     _attempt_forget(request, flow)
-    request.session[RECEIPT_SESSION_KEY] = {"id": submitted.registration.pk, "token": token}
+    # The receipt shows the link only when it was the link (not a session's alias).
+    request.session[RECEIPT_SESSION_KEY] = {
+        "id": submitted.registration.pk,
+        "token": submitted.token or "",
+    }
     return redirect("registration:receipt")
 
 
@@ -114,7 +118,7 @@ def _new_stay_send(request, service, registration, token: str, flow: str, form):
 @require_http_methods(["GET", "POST"])
 def update_reentry(request, token):
     """Back from a trip abroad: a new registration at the same address, in one form."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     flow = f"reentry:{registration.pk}"
@@ -138,7 +142,7 @@ def update_reentry(request, token):
 @require_http_methods(["GET", "POST"])
 def update_stay(request, token):
     """I'm staying longer: a later expected departure, within the visa's validity."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     template = "registration/update_stay.html"
@@ -166,7 +170,7 @@ def update_stay(request, token):
 @require_http_methods(["GET", "POST"])
 def update_visa(request, token):
     """A renewed visa or residence permit."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     flow = f"visa:{registration.pk}"
@@ -199,7 +203,7 @@ def update_visa(request, token):
 @require_http_methods(["GET", "POST"])
 def update_document(request, token):
     """A new travel document."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     flow = f"document:{registration.pk}"
@@ -234,7 +238,7 @@ def update_document(request, token):
 @require_http_methods(["GET", "POST"])
 def update_contact(request, token):
     """Change contact details and message preferences."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     template = "registration/update_contact.html"
@@ -254,7 +258,7 @@ def update_contact(request, token):
 @require_http_methods(["GET", "POST"])
 def update_left(request, token):
     """ "I have left": end the registration with the date of departure."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if (response := _active_or_redirect(registration, token)) is not None:
         return response
     template = "registration/update_left.html"
@@ -278,7 +282,7 @@ def update_left(request, token):
 @require_http_methods(["GET", "POST"])
 def update_correct(request, token):
     """Answer a correction request: the whole form again, pre-filled."""
-    registration = _by_token(token)
+    registration = _by_token(request, token)
     if registration.status != RegistrationStatus.CORRECTION_REQUESTED:
         return HttpResponseRedirect(reverse("registration:private", kwargs={"token": token}))
     flow = f"correct:{registration.pk}"
