@@ -1,7 +1,8 @@
 """
 The two-node drill itself (``bench/drill_nodes.py`` sets up the hosts and the services):
 residents register with photos through the balancer while one web node is killed with
-SIGKILL, one worker with ``kill -9`` and Redis is restarted; then the counts.
+SIGKILL, one worker and the sending beat with ``kill -9``, and Redis is restarted; then
+the counts.
 
 The project's modules are imported inside the functions: they run after ``django.setup()``.
 """
@@ -70,7 +71,7 @@ def _load(balancer: Balancer, files, *, seconds: float, parallel: int, out: Outc
                     STATIONS[n % len(STATIONS)],
                     n,
                     files,
-                    thumbnails=True,  # type: ignore[arg-type]
+                    thumbnails=True,
                 )
             finally:
                 client.close()
