@@ -311,7 +311,8 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF, WECHAT_OPEN_BASE],  # noqa: F405  linking WeChat (wechat.views)
+    # Linking WeChat (wechat.views) posts on to WeChat's authorisation: only when configured.
+    "form-action": [CSP.SELF, *([WECHAT_OPEN_BASE] if WECHAT_APP_ID else [])],  # noqa: F405
     "frame-ancestors": [CSP.NONE],
 }
 
