@@ -104,7 +104,14 @@ def test_move_into_the_other_stations_area(
     staff_login(desk, live_server, other_officer, next_path=path)
     photos = desk.locator(".linli-admin-photos img")
     assert photos.count() == 3
-    assert all(photos.nth(i).evaluate("i => i.naturalWidth > 0") for i in range(3))
+    # Lazy images load once scrolled to; a loaded image has a width, a broken one never does.
+    for i in range(3):
+        photos.nth(i).scroll_into_view_if_needed()
+    desk.wait_for_function(
+        "() => [...document.querySelectorAll('.linli-admin-photos img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
     screenshot(desk, f"returning-move-officer-{language}")
     staff.close()
 
