@@ -1,0 +1,77 @@
+"""
+What the registration pages cost the server: work done once instead of at every page, and
+the number of queries of each step (counts, never timings: bench/load.py measures time).
+"""
+
+import pytest
+from django import forms
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from registration.forms import RegistrationForm
+from registration.forms.fields import CountrySelect, _country_choices, _country_options
+from tests.registration.factories import form_data, photos
+
+pytestmark = pytest.mark.django_db
+
+
+def _register_url(station):
+    return reverse("registration:register", args=[station.code])
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_country_select_is_a_plain_selects_html_in_every_language(language):
+    attrs = {"class": "form-select is-invalid"}
+    with translation.override(language):
+        for value in (None, "", "DE", "KR", "XX", "<script>", ["FR"]):
+            plain = forms.Select(choices=_country_choices, attrs=attrs)
+            cached = CountrySelect(choices=_country_choices, attrs=attrs)
+            expected = plain.render("nationality", value, {"id": "id_nationality"})
+            assert cached.render("nationality", value, {"id": "id_nationality"}) == expected
+
+
+def test_country_options_are_drawn_once_per_process_and_language(station):
+    _country_options.cache_clear()
+    for language in ("en", "en", "ar", "en", "ar"):
+        with translation.override(language):
+            html = str(
+                RegistrationForm(station=station, initial={"nationality": "SN"})["nationality"]
+            )
+        assert html.count(" selected>") == 1
+        assert '<option value="SN" selected>' in html
+    info = _country_options.cache_info()
+    assert (info.misses, info.hits) == (2, 3)
+
+
+def test_the_chosen_nationality_is_marked_on_the_page_shown_again(client, station):
+    response = client.post(_register_url(station), {**form_data(nationality="DE"), "step": "edit"})
+    assert response.status_code == 200
+    select = response.text.split('name="nationality"', 1)[1].split("</select>", 1)[0]
+    assert select.count(" selected") == 1
+    assert '<option value="DE" selected>' in select
+
+
+def test_an_unknown_nationality_is_refused_next_to_the_field(client, station):
+    response = client.post(_register_url(station), {**form_data(nationality="XX"), **photos()})
+    assert response.status_code == 400
+    assert "nationality" in response.context["form"].errors
+    select = response.text.split('name="nationality"', 1)[1].split("</select>", 1)[0]
+    assert " selected" not in select
+
+
+def test_query_counts_of_each_step(client, station, django_assert_num_queries):
+    url = _register_url(station)
+    # The station with its texts.
+    with django_assert_num_queries(2):
+        assert client.get(url).status_code == 200
+    review = client.post(url, {**form_data(), **photos()})
+    assert review.status_code == 200 and 'value="submit"' in review.text
+    with django_assert_num_queries(5):
+        # Station and texts, the session, the attempt and its photos; no photo is sent again.
+        again = client.post(url, {**form_data(), "step": "review"})
+    assert again.status_code == 200 and 'value="submit"' in again.text
+    submitted = client.post(url, {**form_data(), "step": "submit"})
+    assert submitted.status_code == 302
+    with django_assert_num_queries(7):
+        assert client.get(submitted["Location"]).status_code == 200
