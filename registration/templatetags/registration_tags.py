@@ -1,9 +1,22 @@
 """Small template helpers of the registration pages."""
 
-from django import template
+import hashlib
+import threading
+from collections import OrderedDict
+
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django import forms, template
 from django.conf import settings
+from django.utils.translation import get_language
 
 register = template.Library()
+
+# A fresh form's fields drawn by crispy-forms (its template is most of a form page's work),
+# kept per process: at most this many, the least recently used dropped first.
+FRESH_FIELDS_KEPT = 256
+_fresh_fields: OrderedDict = OrderedDict()
+_fresh_lock = threading.Lock()
+fresh_field_counts = {"drawn": 0, "reused": 0}
 
 
 @register.filter
@@ -19,3 +32,69 @@ def get_item(mapping, key):
 def image_max_side():
     """Return the longest side, in pixels, of the photos the server keeps."""
     return settings.REGISTRATION_IMAGE_MAX_SIDE
+
+
+def _frozen(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(item) for item in value)
+    return value if value is None or isinstance(value, (bool, int)) else str(value)
+
+
+def _fresh_field_key(field):
+    """
+    What a field of a form nobody has sent yet is drawn from, or None when it holds an
+    answer typed in (a passport read, a form shown again): those are drawn every time and
+    never kept. A choice (nationality, language …) is no typed answer.
+    """
+    form, spec = field.form, field.field
+    if form.is_bound or getattr(form, "helper", None) is not None:
+        return None
+    value = field.value()
+    if value not in (None, "") and not isinstance(spec, forms.ChoiceField):
+        return None
+    widget = spec.widget
+    return (
+        type(form),
+        field.html_name,
+        field.auto_id,
+        get_language(),
+        str(field.label),
+        str(field.help_text),
+        _frozen(value),
+        spec.required,
+        spec.disabled,
+        type(widget),
+        _frozen(sorted(widget.attrs.items())),
+        _digest(getattr(spec, "choices", None)),
+    )
+
+
+def _digest(choices) -> bytes | None:
+    # ~250 countries: their digest is kept in the key, not the names themselves.
+    if choices is None:
+        return None
+    return hashlib.blake2b(repr(_frozen(list(choices))).encode(), digest_size=16).digest()
+
+
+@register.filter
+def as_field(field):
+    """
+    ``field|as_crispy_field``, the same HTML, but a fresh form's field is drawn once per
+    process (per language, label, help text, value and choices) and then reused.
+    """
+    key = _fresh_field_key(field)
+    if key is None:
+        return as_crispy_field(field)
+    with _fresh_lock:
+        html = _fresh_fields.get(key)
+        if html is not None:
+            _fresh_fields.move_to_end(key)
+            fresh_field_counts["reused"] += 1
+            return html
+    html = as_crispy_field(field)
+    with _fresh_lock:
+        fresh_field_counts["drawn"] += 1
+        _fresh_fields[key] = html
+        while len(_fresh_fields) > FRESH_FIELDS_KEPT:
+            _fresh_fields.popitem(last=False)
+    return html

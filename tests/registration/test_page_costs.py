@@ -4,6 +4,7 @@ the number of queries of each step (counts, never timings: bench/load.py measure
 """
 
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils import translation
 
 from registration.forms import RegistrationForm
 from registration.forms.fields import CountrySelect, _country_choices, _country_options
+from registration.templatetags import registration_tags
 from tests.registration.factories import form_data, photos
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,54 @@ def test_query_counts_of_each_step(client, station, django_assert_num_queries):
     assert submitted.status_code == 302
     with django_assert_num_queries(7):
         assert client.get(submitted["Location"]).status_code == 200
+
+
+def _fresh_form(station, **initial):
+    return RegistrationForm(
+        station=station,
+        initial={"preferred_language": "en", "preferred_channel": "email", **initial},
+    )
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_a_fresh_forms_fields_are_crispys_html_drawn_once(station, language):
+    registration_tags._fresh_fields.clear()
+    with translation.override(language):
+        expected = {f.name: as_crispy_field(f) for f in _fresh_form(station)}
+        before = dict(registration_tags.fresh_field_counts)
+        for _page in range(3):
+            for field in _fresh_form(station):
+                assert registration_tags.as_field(field) == expected[field.name]
+    counts = registration_tags.fresh_field_counts
+    assert counts["drawn"] - before["drawn"] == len(expected)
+    assert counts["reused"] - before["reused"] == 2 * len(expected)
+
+
+def test_typed_answers_and_sent_forms_are_never_kept(station):
+    registration_tags._fresh_fields.clear()
+    read = _fresh_form(station, surname="Diallo", document_number="A12345678")
+    assert registration_tags._fresh_field_key(read["surname"]) is None
+    assert registration_tags._fresh_field_key(read["document_number"]) is None
+    assert registration_tags._fresh_field_key(read["nationality"]) is not None  # a choice
+    sent = RegistrationForm({**form_data(surname="")}, station=station)
+    assert not sent.is_valid()
+    for field in sent:
+        assert registration_tags._fresh_field_key(field) is None
+    html = registration_tags.as_field(sent["surname"])
+    assert "is-invalid" in html
+    assert not registration_tags._fresh_fields
+
+
+def test_each_station_and_language_gets_its_own_address_help(client, station, other_station):
+    for place, words in ((station, "Shipai West Road 3"), (other_station, "Linhe East 8")):
+        text = place.texts.get(language="en")
+        text.address_help = words
+        text.save()
+    for place, words, other in (
+        (station, "Shipai West Road 3", "Linhe East 8"),
+        (other_station, "Linhe East 8", "Shipai West Road 3"),
+        (station, "Shipai West Road 3", "Linhe East 8"),
+    ):
+        page = client.get(_register_url(place), HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        assert words in page.text and other not in page.text
