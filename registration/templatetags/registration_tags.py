@@ -7,6 +7,8 @@ from collections import OrderedDict
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms, template
 from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -98,3 +100,43 @@ def as_field(field):
         while len(_fresh_fields) > FRESH_FIELDS_KEPT:
             _fresh_fields.popitem(last=False)
     return html
+
+
+@register.simple_tag
+def hidden_answers(form):
+    """
+    The form's answers (its photos aside) as hidden inputs: what ``field.as_hidden`` gives
+    for each, written straight out instead of through a widget template per field.
+    """
+    inputs = []
+    hidden = forms.HiddenInput()
+    for field in form:
+        if field.name in form.photo_kinds:
+            continue
+        if field.field.hidden_widget is not forms.HiddenInput or field.field.localize:
+            inputs.append(field.as_hidden())
+            continue
+        attrs = field.build_widget_attrs({}, hidden)
+        if field.auto_id:
+            attrs.setdefault("id", field.auto_id)
+        value = hidden.format_value(field.value())
+        inputs.append(
+            format_html(
+                '<input type="hidden" name="{}"{}{}>',
+                field.html_name,
+                "" if value is None else format_html(' value="{}"', value),
+                _attributes(attrs),
+            )
+        )
+    return mark_safe("".join(inputs))  # noqa: S308 - every part escaped by format_html
+
+
+def _attributes(attrs: dict) -> str:
+    # As django/forms/widgets/attrs.html: True is a bare name, False leaves it out.
+    return mark_safe(  # noqa: S308 - every part escaped by format_html
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )

@@ -128,3 +128,18 @@ def test_each_station_and_language_gets_its_own_address_help(client, station, ot
         page = client.get(_register_url(place), HTTP_ACCEPT_LANGUAGE="en")
         assert page.status_code == 200
         assert words in page.text and other not in page.text
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        form_data(),
+        form_data(surname='Dia"llo <b>&amp;', address="Line 1\nLine 2 & <3>", given_names=""),
+        form_data(nationality="XX", date_of_birth="not a date", consent=None),
+    ],
+)
+def test_the_review_pages_hidden_answers_are_as_hidden_html(station, answers):
+    form = RegistrationForm(answers, station=station, photos_present={"passport_page"})
+    form.is_valid()
+    expected = "".join(field.as_hidden() for field in form if field.name not in form.photo_kinds)
+    assert registration_tags.hidden_answers(form) == expected
