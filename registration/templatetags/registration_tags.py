@@ -39,7 +39,8 @@ def image_max_side():
 def _frozen(value):
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(item) for item in value)
-    return value if value is None or isinstance(value, (bool, int)) else str(value)
+    # The type too: True and 1 are equal keys, but an attribute True is drawn bare.
+    return None if value is None else (type(value).__name__, str(value))
 
 
 def _fresh_field_key(field):
@@ -65,6 +66,10 @@ def _fresh_field_key(field):
         _frozen(value),
         spec.required,
         spec.disabled,
+        spec.localize,
+        spec.show_hidden_initial,
+        form.use_required_attribute,
+        type(form.renderer),
         type(widget),
         _frozen(sorted(widget.attrs.items())),
         _digest(getattr(spec, "choices", None)),

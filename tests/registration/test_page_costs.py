@@ -143,3 +143,17 @@ def test_the_review_pages_hidden_answers_are_as_hidden_html(station, answers):
     form.is_valid()
     expected = "".join(field.as_hidden() for field in form if field.name not in form.photo_kinds)
     assert registration_tags.hidden_answers(form) == expected
+
+
+def test_keys_tell_a_bare_attribute_from_a_value_of_one(station):
+    registration_tags._fresh_fields.clear()
+    drawn = {}
+    for value in (True, 1, True, 1):
+        form = _fresh_form(station)
+        form.fields["surname"].widget.attrs["data-x"] = value
+        html = registration_tags.as_field(form["surname"])
+        assert html == as_crispy_field(form["surname"])
+        drawn.setdefault(repr(value), html)
+    assert "data-x " in drawn["True"] or "data-x>" in drawn["True"]
+    assert 'data-x="1"' in drawn["1"]
+    assert len(registration_tags._fresh_fields) == 2
