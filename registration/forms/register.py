@@ -14,6 +14,7 @@ from registration.constants import (
 )
 from registration.forms.fields import (
     ContactFieldsMixin,
+    CountrySelect,
     DateInput,
     HoneypotMixin,
     PhotoFieldsMixin,
@@ -47,7 +48,9 @@ class RegistrationForm(
     chinese_name = forms.CharField(label=_("Chinese name (if any)"), max_length=50, required=False)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
-    nationality = forms.ChoiceField(label=_("Nationality"), choices=_country_choices)
+    nationality = forms.ChoiceField(
+        label=_("Nationality"), choices=_country_choices, widget=CountrySelect
+    )
 
     document_type = forms.ChoiceField(
         label=_("Type of travel document"), choices=DocumentType.choices

@@ -63,8 +63,11 @@ def _photos(attempt) -> dict:
 def _photo_form(request, form_class, attempt, *, existing=(), quota_key=None, **kwargs):
     """Bind ``form_class`` to the POST, after keeping the uploaded photos in ``attempt``."""
     photo_errors = _photos_save(request, attempt, form_class.photo_kinds, quota_key=quota_key)
-    present = set(_photos(attempt)) | set(existing)
-    return form_class(request.POST, photos_present=present, photo_errors=photo_errors, **kwargs)
+    documents = _photos(attempt)
+    present = set(documents) | set(existing)
+    form = form_class(request.POST, photos_present=present, photo_errors=photo_errors, **kwargs)
+    form.attempt_photos = documents  # the page shown next lists them without a query again
+    return form
 
 
 def _rate_limit_error(form) -> None:

@@ -97,7 +97,12 @@ def register(request, code):
         return render(
             request,
             "registration/review.html",
-            {"station": station, "form": form, "photos": _photos(attempt), "action": request.path},
+            {
+                "station": station,
+                "form": form,
+                "photos": form.attempt_photos,
+                "action": request.path,
+            },
         )
     data = form.service_data()
     data["consent_notice_version"] = CONSENT_NOTICE_VERSION
@@ -135,13 +140,14 @@ def _just_submitted(request, flow: str) -> bool:
 
 
 def _form_page(request, station, form, attempt, *, status=200):
+    photos = getattr(form, "attempt_photos", None)
     return render(
         request,
         "registration/form.html",
         {
             "station": station,
             "form": form,
-            "photos": _photos(attempt),
+            "photos": _photos(attempt) if photos is None else photos,
             "notice_version": CONSENT_NOTICE_VERSION,
             "retention_months": max(1, settings.REGISTRATION_RETENTION_DAYS // 30),
         },
