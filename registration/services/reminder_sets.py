@@ -17,7 +17,6 @@ import json
 from django.db import connection
 from django.utils import timezone
 
-from notifications.constants import Channel
 from notifications.services import message_queue_many
 from notifications.services.queueing_sets import messages_queue_select, sets_supported
 from registration.constants import (
@@ -28,6 +27,7 @@ from registration.constants import (
     RegistrationStatus,
 )
 from registration.models import Amendment, Registration, Resident
+from registration.selectors import resident_routes_sql
 from registration.services.notify import resident_message_specs
 
 # What the resident rules read of a registration to build its messages (the rest of the row
@@ -126,10 +126,10 @@ def _messages_select(params: dict) -> str:
     """The messages of ``resident_message_specs`` for each ``{"id", "key", "extra"}`` of the
     JSON array ``%(items)s``, as ``queueing_sets.SELECT_COLUMNS``."""
     quote = connection.ops.quote_name
-    params["email"], params["sms"] = Channel.EMAIL, Channel.SMS
     registrations = quote(Registration._meta.db_table)
     residents = quote(Resident._meta.db_table)
-    # resident_routes: email whenever there is an address; SMS when preferred or no email.
+    # How to reach each resident: resident_routes' rule, in SQL (WeChat, email, SMS).
+    routes = resident_routes_sql("p", params)
     # Resident.full_name: the surname in capitals, then the given names.
     # Table names from model metadata only; every value is a parameter.
     return (
@@ -140,11 +140,7 @@ def _messages_select(params: dict) -> str:
         # One JSON parameter, not three arrays: far cheaper to send than 3 × 2000 values.
         "FROM jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb) "
         f"JOIN {registrations} r ON r.id = d.id JOIN {residents} p ON p.id = r.resident_id "
-        "CROSS JOIN LATERAL (VALUES (%(email)s, p.email), (%(sms)s, p.phone)) "
-        "AS ch(channel, address) "
-        "WHERE (ch.channel = %(email)s AND coalesce(p.email, '') <> '') "
-        "OR (ch.channel = %(sms)s AND coalesce(p.phone, '') <> '' "
-        "AND (p.preferred_channel = %(sms)s OR coalesce(p.email, '') = ''))"
+        f"CROSS JOIN LATERAL ({routes}) AS ch(channel, address)"
     )
 
 
