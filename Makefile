@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 # Apps with their own translation catalogue (app/locale/); the rest goes to locale/.
 APPS := stations privacy notifications registration inquiries workspace wechat
 
-.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill mrz-corpus system-packages
+.PHONY: run test setup venv messages compilemessages check-messages lint format migrate seed clean help fuzz bench drill drill-nodes mrz-corpus system-packages
 
 help:
 	@echo "make run   - set up everything and serve Linli on http://127.0.0.1:$(PORT) with its worker and beat"
@@ -93,6 +93,13 @@ bench: venv compilemessages
 # print without failing, "--soak-minutes 30" for the `make run` soak.
 drill: venv compilemessages
 	$(PY) bench/drill.py $(DRILL_ARGS)
+
+# Two nodes that can lose one (bench/README.md, "Two nodes"): two network namespaces as hosts,
+# each with gunicorn + a worker, one PostgreSQL, one Redis, S3 (moto) for private documents;
+# a web node SIGKILLed, a worker kill -9, Redis restarted under load. Needs root (ip netns).
+# DRILL_NODES_ARGS="--short" for the under-two-minutes form.
+drill-nodes: venv compilemessages
+	$(PY) bench/drill_nodes.py $(DRILL_NODES_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

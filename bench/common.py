@@ -278,11 +278,45 @@ def compare_rps(
 # ------------------------------------------------------------------------------
 # gunicorn
 # ------------------------------------------------------------------------------
+def _proc_stat(pid: int) -> tuple[int, list[str]] | None:
+    """(parent pid, the fields after the command name) of ``pid``, or None if gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces
+    return int(fields[1]), fields
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """
+    User + system CPU seconds of process ``root`` and its descendants (Linux /proc), each
+    including its reaped children (cutime, cstime), so a worker that exited still counts.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat is not None:
+                stats[int(entry.name)] = stat
+    tree, frontier = set(), [root]
+    while frontier:
+        pid = frontier.pop()
+        if pid in tree or pid not in stats:
+            continue
+        tree.add(pid)
+        frontier += [child for child, (parent, _) in stats.items() if parent == pid]
+    # Fields after the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    return sum(sum(int(stats[pid][1][i]) for i in (11, 12, 13, 14)) for pid in tree) / tick
+
+
 class Gunicorn:
     """gunicorn with config/gunicorn.py on a free loopback port; stopped by ``stop()``."""
 
-    def __init__(self, env: dict, log_path: Path, *, workers: int | None = None):
+    def __init__(self, env: dict, log_path: Path, *, workers: int | None = None, root: Path = ROOT):
         self.port = free_port()
+        self.root = root  # the code served: this tree, or another checkout to compare with
         self.log_path = log_path
         self.env = {
             **env,
@@ -300,7 +334,7 @@ class Gunicorn:
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(  # noqa: S603 - our own venv gunicorn
             [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -324,6 +358,16 @@ class Gunicorn:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"gunicorn not ready in {timeout} s ({answer}); see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        """
+        CPU time (user + system) the server has used so far: the master and its live
+        workers from their own /proc/<pid>/stat, plus what reaped workers left in the
+        master's children counters. Take the difference of two readings.
+        """
+        if self.process is None:
+            return 0.0
+        return process_tree_cpu_seconds(self.process.pid)
 
     @property
     def workers(self) -> int:

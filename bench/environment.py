@@ -73,5 +73,5 @@ def child_env(
     return env
 
 
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
+def manage(env: dict, *args: str, root: Path = ROOT) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, check=True)  # noqa: S603

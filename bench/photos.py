@@ -61,3 +61,32 @@ def phone_photo(seed: int = 1, target: int = TARGET_BYTES) -> bytes:
         else:
             high = quality - 1
     return best
+
+
+# What registration/static/registration/photo-shrink.js does on a phone with JavaScript:
+# `MAX_SIDE = parseInt(box.dataset.maxSide)` (the page's data-max-side, which is
+# settings.REGISTRATION_IMAGE_MAX_SIDE), `QUALITY = 0.85` for canvas.toBlob("image/jpeg"),
+# `KEEP_BELOW_BYTES = 600 * 1024` (a photo already within MAX_SIDE and under it is sent as
+# chosen), EXIF orientation applied by createImageBitmap(..., {imageOrientation:
+# "from-image"}), and the shrunken file kept only if smaller than the original.
+SHRINK_QUALITY = 85  # canvas.toBlob(..., "image/jpeg", 0.85): libjpeg quality 85
+SHRINK_KEEP_BELOW_BYTES = 600 * 1024
+
+
+def phone_shrink(data: bytes, max_side: int) -> bytes:
+    """Return what photo-shrink.js would send for the photo ``data`` (see above)."""
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        oriented = ImageOps.exif_transpose(image)  # the canvas draws the photo upright
+        width, height = oriented.size
+        scale = min(1, max_side / max(width, height))
+        if scale == 1 and len(data) <= SHRINK_KEEP_BELOW_BYTES:
+            return data
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        # imageSmoothingQuality "high": a Lanczos-like filter in Chromium (Skia).
+        canvas = oriented.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=SHRINK_QUALITY)  # a canvas writes no EXIF
+    small = buffer.getvalue()
+    return small if len(small) < len(data) else data

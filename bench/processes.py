@@ -22,14 +22,21 @@ from bench.common import LOOPBACK, ROOT, VENV_BIN, free_port
 class RedisServer:
     """A ``redis-server`` of the drill's own on a loopback port: no persistence, like a crash."""
 
-    def __init__(self, log_path: Path, port: int | None = None):
+    def __init__(
+        self, log_path: Path, port: int | None = None, bind: str = LOOPBACK, password: str = ""
+    ):
         self.port = port or free_port()
+        # The two-node drill binds it to its bridge address, where Redis needs a password
+        # (protected mode refuses other hosts without one), as in production.
+        self.bind = bind
+        self.password = password
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.bind}:{self.port}/0"
 
     def start(self, timeout: float = 15) -> None:
         import redis
@@ -38,8 +45,9 @@ class RedisServer:
             self.process = subprocess.Popen(  # noqa: S603 - the system's redis-server
                 [
                     shutil.which("redis-server") or "redis-server",
-                    *("--port", str(self.port), "--bind", LOOPBACK),
+                    *("--port", str(self.port), "--bind", self.bind),
                     *("--save", "", "--appendonly", "no"),
+                    *(("--requirepass", self.password) if self.password else ()),
                 ],
                 stdout=output,
                 stderr=subprocess.STDOUT,

@@ -75,6 +75,47 @@ def machine() -> str:
     )
 
 
+def fig_load(gunicorn: Gunicorn, args, files) -> tuple[Row, str]:
+    """
+    Figure 7, the load test twice: every photo full size (as before photos shrank on the
+    phone), then as phones send them (load.FULL_SIZE_SHARE full size); the server's
+    CPU-seconds per stored registration of the second ÷ the first.
+    """
+    from django.conf import settings
+
+    codes = [f"bench-{i:02d}" for i in range(1, 42)]
+    js_files = load.shrunk_files(files, settings.REGISTRATION_IMAGE_MAX_SIDE)
+    per_browse = load.browsing_cpu(gunicorn.port, gunicorn.cpu_seconds, codes)
+    reports = []
+    for share in (1.0, load.FULL_SIZE_SHARE):
+        log(f"load test: {args.load_seconds:.0f} s, full-size share {share:.0%}")
+        reports.append(
+            load.run(
+                gunicorn.port,
+                seconds=args.load_seconds,
+                residents=50,
+                browsers=10,
+                files=files,
+                js_files=js_files,
+                full_size_share=share,
+                cpu=gunicorn.cpu_seconds,
+                cpu_per_browse=per_browse,
+                station_codes=codes,
+            )
+        )
+    before, after = (load.cpu_per_registration(report) for report in reports)
+    ratio = after / before if before and after is not None else None
+    row = Row(
+        "7. load test CPU-s per registration: phones as they send ÷ all full size",
+        ratio,
+        f"≤ {load.CPU_GOAL}",
+        None if ratio is None else ratio <= load.CPU_GOAL,
+        f"{after or 0:.3f} vs {before or 0:.3f} CPU-s ({reports[1]['stored']} vs "
+        f"{reports[0]['stored']} stored; {load.FULL_SIZE_SHARE:.0%} full size)",
+    )
+    return row, "\n\n".join(load.summary(report) for report in reports)
+
+
 def _figures(value: str) -> set[int]:
     try:
         figures = {int(part) for part in value.split(",") if part.strip()}
@@ -123,7 +164,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="registrations for 5 and 6")
     parser.add_argument("--quick", action="store_true", help="small sizes (a quick check)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--no-load", action="store_true", help="skip the 60 s load test")
+    parser.add_argument("--no-load", action="store_true", help="skip the two 60 s load tests")
     parser.add_argument("--load-seconds", type=float, default=60)
     parser.add_argument(
         "--only",
@@ -178,7 +219,7 @@ def main() -> int:
     static_path = static("bench/qr.png")
 
     rows: list[Row] = []
-    load_summary = ""
+    load_summary, load_row = "", None
     gunicorn = Gunicorn(env, VAR / "gunicorn.log")
     if wanted & {1, 2, 4} or not args.no_load:
         big_photos = phone_photos()
@@ -191,16 +232,9 @@ def main() -> int:
         try:
             rows += server_figures(gunicorn.port, args, wanted, big_photos, small, static_path)
             if not args.no_load:
-                log(f"load test: {args.load_seconds:.0f} s")
-                report = load.run(
-                    gunicorn.port,
-                    seconds=args.load_seconds,
-                    residents=50,
-                    browsers=10,
-                    files=registration_files(True, big_photos, small),
-                    station_codes=[f"bench-{i:02d}" for i in range(1, 42)],
+                load_row, load_summary = fig_load(
+                    gunicorn, args, registration_files(True, big_photos, small)
                 )
-                load_summary = load.summary(report)
         finally:
             gunicorn.stop()
     if 3 in wanted:
@@ -228,6 +262,8 @@ def main() -> int:
         for name in ("5. admin changelist at 1,000,000 ÷ 1,000", "6. send_due_reminders ÷ raw SQL"):
             rows.append(Row(name, None, "", None, "skipped: PostgreSQL not reachable (SQLite run)"))
 
+    if load_row:
+        rows.append(load_row)
     elapsed = time.monotonic() - started
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     notes = [

@@ -45,12 +45,20 @@ class LockedScheduler(RedBeatScheduler):
         for name in ("redbeat_redis_url", "redbeat_redis_options"):
             if app.conf.first(name) is not None:
                 app.conf[name] = app.conf.first(name)
+        self._written_under = None  # the lock under which this beat last wrote the schedule
         super().__init__(app, **kwargs)
 
     def tick(self, *args, **kwargs):
         if self.lock is None and not self._lock_take():
             return self.max_interval
         try:
+            if self._written_under is not self.lock:
+                # A lock taken by RedBeat's own wait at start-up (a standby beat): Redis may
+                # have restarted empty while it waited, taking the schedule written at
+                # start-up with it; without this the beat held the lock and sent nothing
+                # (the two-node drill, bench/drill_nodes.py, found it).
+                self.setup_schedule()
+                self._written_under = self.lock
             return super().tick(*args, **kwargs)
         except LockError:
             logger.warning(
@@ -87,6 +95,7 @@ class LockedScheduler(RedBeatScheduler):
             self.lock = lock
             logger.info("beat: Acquired lock")
             self.setup_schedule()
+            self._written_under = lock
         except RedisError as error:
             logger.warning("beat: Redis unreachable (%s); the lock is not taken.", error)
             return False

@@ -7,6 +7,12 @@ header *before* decoding (decompression bombs fail fast), the EXIF orientation i
 very large photos are scaled down, and a new JPEG is written without any metadata (no GPS,
 no camera, no ICC profile, no trailing bytes).
 
+A JPEG already within the size kept, upright (no EXIF rotation) and in plain RGB or grey --
+what photo-shrink.js sends -- is not re-encoded: ``core.jpeg`` rebuilds it from its image
+segments only (no EXIF, XMP, ICC, comments or trailing bytes) and it is then decoded once,
+at the small scale of its thumbnail, which also proves that the whole file decodes. Any
+other photo is decoded once and both the photo kept and its thumbnail come from that decode.
+
 Memory: a JPEG is decoded at a reduced scale (1/2 … 1/8) straight away; any other format is
 decoded whole, at most ``REGISTRATION_IMAGE_MAX_PIXELS`` × 4 bytes (160 MB at 40 MP), and
 reduced by an integer factor before any copy is made. A process decodes one photo at a
@@ -25,6 +31,8 @@ from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.jpeg import jpeg_without_metadata
 
 
 class ImageError(models.TextChoices):
@@ -112,15 +120,66 @@ def image_open(data) -> Image.Image:
     return image
 
 
-def _decoded_clean_jpeg(image: Image.Image, max_side: int) -> tuple[bytes, tuple[int, int]]:
-    """Decode ``image`` and return it as a JPEG without metadata, with its size."""
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def _thumbnail(image: Image.Image, side: int | None) -> bytes | None:
+    """A JPEG of the decoded RGB ``image`` within ``side`` pixels (None without a side)."""
+    if not side:
+        return None
+    small = image.copy() if max(image.size) > side else image
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return _jpeg(small)
+
+
+def _draft_size(image: Image.Image, side: int) -> tuple[int, int]:
+    """The size to ask ``draft`` for: the photo's own proportions, longest side ``side``."""
+    width, height = image.size
+    ratio = side / max(width, height)
+    return max(1, round(width * ratio)), max(1, round(height * ratio))
+
+
+def _kept_as_sent(image: Image.Image, max_side: int) -> bool:
+    """Whether ``image`` (opened, not decoded) needs no decoding to be kept: see above."""
+    return (
+        image.format in ("JPEG", "MPO")
+        and image.mode in ("RGB", "L")
+        and max(image.size) <= max_side
+        and "adobe" not in image.info  # an Adobe marker may say the pixels are not YCbCr
+        and image.getexif().get(0x0112, 1) == 1  # EXIF or XMP orientation: upright only
+    )
+
+
+def _stripped_clean_jpeg(
+    data: bytes, thumbnail_side: int | None
+) -> tuple[bytes, tuple[int, int], bytes | None] | None:
+    """The JPEG ``data`` without metadata and its thumbnail, or None to re-encode it."""
+    stripped = jpeg_without_metadata(data)
+    if stripped is None:
+        return None
+    image = Image.open(io.BytesIO(stripped), formats=("JPEG",))
+    size = image.size
+    # One decode, at the smallest scale that still gives the thumbnail (1/8 without one):
+    # every scan is read, so a broken file fails here as it would at full size.
+    image.draft("RGB", _draft_size(image, thumbnail_side or 1))
+    image.load()
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return stripped, size, _thumbnail(image, thumbnail_side)
+
+
+def _decoded_clean_jpeg(
+    image: Image.Image, max_side: int, thumbnail_side: int | None = None
+) -> tuple[bytes, tuple[int, int], bytes | None]:
+    """Decode ``image``; return it as a JPEG without metadata, its size and thumbnail."""
     if image.format in ("JPEG", "MPO"):
         # Decode a large JPEG at a reduced scale straight away (1/2, 1/4, 1/8): faster,
         # less memory. Ask for the photo's own proportions, so that a 4000x3000 photo
         # can be decoded at 2000x1500 when the longer side must fit max_side.
-        width, height = image.size
-        ratio = max_side / max(width, height)
-        image.draft("RGB", (max(1, round(width * ratio)), max(1, round(height * ratio))))
+        image.draft("RGB", _draft_size(image, max_side))
     image.load()
     # Shrink before any full-size copy (orientation, mode conversion, resampling), and let
     # the full-size pixels go at once.
@@ -140,15 +199,15 @@ def _decoded_clean_jpeg(image: Image.Image, max_side: int) -> tuple[bytes, tuple
     # A fresh image carries pixels only: no EXIF, XMP, ICC, comments or text chunks.
     clean = Image.new("RGB", image.size)
     clean.paste(image)
-    out = io.BytesIO()
-    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-    return out.getvalue(), clean.size
+    return _jpeg(clean), clean.size, _thumbnail(clean, thumbnail_side)
 
 
-def image_sanitize(uploaded_file) -> ContentFile:
+def image_sanitize(uploaded_file, *, thumbnail_side: int | None = None) -> ContentFile:
     """
     Return a clean JPEG of ``uploaded_file`` under a random name, or raise ValidationError.
 
+    With ``thumbnail_side``, ``.thumbnail`` holds a JPEG of it within that many pixels,
+    made from the same decode. ``.re_encoded`` says whether its pixels were re-encoded.
     Codes: ``image_empty``, ``image_too_large``, ``image_invalid``, ``image_too_many_pixels``.
     """
     max_bytes = settings.REGISTRATION_IMAGE_MAX_BYTES
@@ -169,11 +228,18 @@ def image_sanitize(uploaded_file) -> ContentFile:
     image = image_open(uploaded_file)
     with _decode_lock:
         try:
-            out, clean_size = _decoded_clean_jpeg(image, max_side)
+            kept = None
+            if _kept_as_sent(image, max_side):
+                uploaded_file.seek(0)
+                kept = _stripped_clean_jpeg(uploaded_file.read(), thumbnail_side)
+            out, clean_size, thumbnail = kept or _decoded_clean_jpeg(
+                image, max_side, thumbnail_side
+            )
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
             raise _invalid() from None
         finally:
             image.close()
     content = ContentFile(out, name=f"{uuid.uuid4().hex}.jpg")
     content.image_width, content.image_height = clean_size
+    content.thumbnail, content.re_encoded = thumbnail, kept is None
     return content

@@ -19,22 +19,22 @@ VIEW_DOCUMENT_PERMISSION = "registration.view_document"
 
 
 def attempt_photo(request, public_id):
-    """A thumbnail of a photo uploaded in one of this browser session's form attempts."""
+    """The thumbnail of a photo uploaded in one of this browser session's form attempts."""
     keys = request.session.get(ATTEMPTS_SESSION_KEY, {})
     attempt_ids = [a.pk for a in (attempt_get(key=k) for k in keys.values()) if a is not None]
     document = Document.objects.filter(public_id=public_id, attempt_id__in=attempt_ids).first()
     if document is None:
         raise Http404
-    return document_response(document=document)
+    return document_response(document=document, thumbnail=True, request=request)
 
 
 def private_photo(request, token, public_id):
-    """A photo of the resident's own registration, through their private link."""
+    """The thumbnail of a photo of the resident's own registration, through their link."""
     registration = _by_token(request, token)
     document = Document.objects.filter(public_id=public_id, registration=registration).first()
     if document is None:
         raise Http404
-    return document_response(document=document)
+    return document_response(document=document, thumbnail=True, request=request)
 
 
 def staff_document(request, public_id):

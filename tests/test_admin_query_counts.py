@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.db.models import UniqueConstraint
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -31,6 +32,14 @@ def _unique_value(field, index):
 def _clone(obj, count):
     """Bulk-insert ``count`` copies of ``obj``, with fresh values in its unique columns."""
     model = type(obj)
+    # A column is unique by ``unique=True`` or by a one-column UniqueConstraint.
+    unique_names = {
+        constraint.fields[0]
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and len(constraint.fields) == 1
+        and constraint.condition is None
+    }
     copies = []
     for index in range(count):
         clone = copy.copy(obj)
@@ -40,7 +49,7 @@ def _clone(obj, count):
         for field in model._meta.concrete_fields:
             if field.primary_key:
                 continue
-            if field.unique:
+            if field.unique or field.name in unique_names:
                 setattr(clone, field.attname, _unique_value(field, index))
         copies.append(clone)
     model.objects.bulk_create(copies, batch_size=500)

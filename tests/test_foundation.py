@@ -93,7 +93,28 @@ def test_csp_header_forbids_external_hosts(client):
     assert "default-src 'self'" in header
     assert "script-src 'self'" in header
     assert "unsafe-inline" not in header
-    assert "http" not in header
+    assert "http" not in header  # WeChat off: not even its authorisation in form-action
+
+
+def test_csp_names_wechat_authorisation_only_when_wechat_is_configured():
+    code = "from django.conf import settings; print(settings.SECURE_CSP['form-action'])"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    off = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env={k: v for k, v in env.items() if not k.startswith("WECHAT_")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    on = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env={**env, "WECHAT_APP_ID": "wx0123456789abcdef"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "weixin" not in off.stdout and "'self'" in off.stdout
+    assert "https://open.weixin.qq.com" in on.stdout
 
 
 def _run_production(env_overrides):

@@ -245,6 +245,28 @@ def arrival_photo_confirm(
     return submitted
 
 
+def arrival_photo_max_age() -> datetime.timedelta:
+    """
+    How long an arrival photo's row is kept: while its link works and its form attempt (the
+    photo itself) may live, whichever is longer; then it only says a photo once came.
+    """
+    hours = max(settings.WECHAT_ARRIVAL_LINK_HOURS, settings.REGISTRATION_ATTEMPT_MAX_AGE_HOURS)
+    return datetime.timedelta(hours=hours)
+
+
+def arrival_photos_old(*, now: datetime.datetime):
+    """Return the arrival photos older than ``arrival_photo_max_age`` at ``now``."""
+    return ArrivalPhoto.objects.filter(created_at__lt=now - arrival_photo_max_age())
+
+
+def arrival_photos_delete_old(*, now: datetime.datetime) -> int:
+    """
+    Delete the arrival photos older than ``arrival_photo_max_age``; return how many. A
+    form attempt one still holds goes by the attempts' own rule, with its photo.
+    """
+    return arrival_photos_old(now=now).delete()[0]
+
+
 def registration_is_active(registration: Registration) -> bool:
     """Return whether ``registration`` can still take a return from abroad."""
     return registration.status in ACTIVE_STATUSES

@@ -11,7 +11,10 @@ text reply or ``success``.
 A callback is refused, never with a 500 and with nothing stored, when its body is over
 ``WECHAT_CALLBACK_MAX_BYTES`` (413), its signature is wrong, its timestamp is more than
 ``WECHAT_CALLBACK_WINDOW`` seconds away, its (timestamp, nonce) pair was already used
-(``core.replay``), it does not decrypt for our app ID, or its XML is not WeChat's. Each
+(``core.replay``), it does not decrypt for our app ID, or its XML is not WeChat's. Over
+the ``wechat-callback`` rate limit of its address it is refused at once (429, before the
+body is read): WeChat takes any answer but a quick 200 as a failure and tries again, then
+tells the follower the account cannot answer now — a message is not dropped silently. Each
 refusal is one log line with its reason and the client address; never the sender's
 openid (a bearer of identity, like a private link) nor the message.
 """
@@ -31,6 +34,7 @@ from wechat import crypto
 from wechat.conf import wechat_enabled
 from wechat.crypto import CallbackRefused
 from wechat.inbox import message_answer
+from wechat.limits import address_limited
 from wechat.messages import encrypted_reply, text_reply, xml_fields
 
 logger = logging.getLogger(__name__)
@@ -147,6 +151,9 @@ def callback(request):
     if not wechat_enabled():
         raise Http404
     try:
+        if address_limited(request, "wechat-callback"):
+            # Before the body is read: an over-limit address costs one count in the cache.
+            raise CallbackRefused("rate_limited", 429)
         if request.method == "GET":
             return _verification(request)
         fields, key = _message(request, _body(request))

@@ -37,12 +37,13 @@ second message.
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.constants import Channel, RefusalReason
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
 from notifications.identity import message_identity
 from wechat import client
-from wechat.conf import wechat_enabled
+from wechat.conf import WeChatTemplate, wechat_enabled, wechat_template
 from wechat.models import WeChatBinding
 from wechat.selectors import binding_for_resident
 
@@ -138,11 +139,23 @@ def wechat_fallback_route(message) -> tuple[str, str] | None:
     return (routes or [None])[0]
 
 
-def template_for(template: str) -> str:
-    """Return the WeChat template id for outbox template ``template`` (or "")."""
-    templates = settings.WECHAT_TEMPLATES or {}
-    kind = MESSAGE_KINDS.get(template, "")
-    return templates.get(template) or templates.get(kind) or templates.get("default") or ""
+def template_for(template: str) -> WeChatTemplate | None:
+    """Return the WeChat template for outbox template ``template`` (or None)."""
+    return wechat_template(template, MESSAGE_KINDS.get(template, ""), "default")
+
+
+def template_data(message, rendered, fields: dict[str, str]) -> dict[str, str]:
+    """Return each of the template's ``fields`` filled with the Linli value it names."""
+    context = message.context or {}
+    values = {
+        "title": lambda: rendered.subject,
+        "station": lambda: context.get("station_name") or _station(message),
+        "reference": lambda: context.get("reference") or "",
+        # A reply's own words, as in its email (the SMS version only points to the case).
+        "text": lambda: context.get("reply") or rendered.text,
+        "time": lambda: timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }
+    return {name: str(values[source]())[:FIELD_MAX] for name, source in fields.items()}
 
 
 def _refused(reason: RefusalReason, detail: str = "") -> PermanentDeliveryError:
@@ -153,8 +166,8 @@ def wechat_send(message, rendered) -> str:
     """Send ``message`` as a template message; return ``wechat:<msgid>`` (channel sender)."""
     if not wechat_enabled():
         raise _refused(RefusalReason.WECHAT_OFF, "WECHAT_* settings are empty")
-    template_id = template_for(message.template)
-    if not template_id:
+    template = template_for(message.template)
+    if template is None:
         raise _refused(RefusalReason.WECHAT_NO_TEMPLATE, f"no template for {message.template}")
     resident = _resident(message)
     binding = binding_for_resident(resident) if resident is not None else None
@@ -164,18 +177,11 @@ def wechat_send(message, rendered) -> str:
     link = next((context[key] for key in LINK_KEYS if context.get(key)), "") or _station_page(
         message
     )
-    data = {
-        "first": rendered.subject[:FIELD_MAX],
-        "keyword1": (context.get("station_name") or _station(message))[:FIELD_MAX],
-        "keyword2": (context.get("reference") or "")[:FIELD_MAX],
-        # A reply's own words, as in its email (the SMS version only points to the case).
-        "remark": (context.get("reply") or rendered.text)[:FIELD_MAX],
-    }
     try:
         msgid = client.template_send(
             binding.openid,
-            template_id,
-            data,
+            template.id,
+            template_data(message, rendered, template.fields),
             link,
             client_msg_id=message_identity(message.idempotency_key),
         )

@@ -1,10 +1,11 @@
 """System checks of the WeChat settings (``manage.py check``): half a configuration, a
-key of the wrong length, no template for the messages."""
+key of the wrong length, no template for the messages, a template entry Linli cannot use
+or under a name no message has (``wechat.conf``: the two forms of ``WECHAT_TEMPLATES``)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from wechat.conf import wechat_enabled
+from wechat.conf import TEMPLATE_KINDS, template_problems, wechat_enabled
 
 REQUIRED = ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TOKEN")
 
@@ -40,4 +41,36 @@ def wechat_settings_check(app_configs=None, **kwargs):
                 id="wechat.W002",
             )
         )
+    errors += _templates_check(settings.WECHAT_TEMPLATES)
+    return errors
+
+
+def _templates_check(templates) -> list:
+    from wechat.channel import MESSAGE_KINDS  # the channel imports the notifications app
+
+    if not isinstance(templates, dict):
+        hint = 'A JSON object, e.g. {"default": "<template id>"}.'
+        return [Error("WECHAT_TEMPLATES is not a JSON object.", hint=hint, id="wechat.E002")]
+    errors = []
+    for name, value in templates.items():
+        problems = template_problems(value)
+        if problems:
+            errors.append(
+                Error(
+                    f"WECHAT_TEMPLATES[{name!r}] cannot be used: {'; '.join(problems)}. "
+                    "Its messages go by email or SMS.",
+                    hint='A template id, or {"id": "<template id>", "fields": {"<field of the '
+                    'template>": "<title|station|reference|text|time>"}} (README).',
+                    id="wechat.E002",
+                )
+            )
+        if name not in TEMPLATE_KINDS and name not in MESSAGE_KINDS:
+            errors.append(
+                Warning(
+                    f"WECHAT_TEMPLATES[{name!r}] is no kind of message Linli sends in WeChat.",
+                    hint=f"Kinds: {', '.join(TEMPLATE_KINDS)}, or a template name such as "
+                    '"registration/visa_expiring".',
+                    id="wechat.W003",
+                )
+            )
     return errors

@@ -1,8 +1,8 @@
 """
 A small client of the official account's HTTP API (no SDK: the commit "WeChat base" says why).
 
-Only what Linli uses: the access token, template messages, the web authorisation's openid
-and the download of a photo a resident sent. Every call has a timeout
+Only what Linli uses: the access token, template messages, the web authorisation's openid,
+the download of a photo a resident sent, and the account's menu. Every call has a timeout
 (``WECHAT_TIMEOUT``); an answer with a non-zero ``errcode`` raises ``WeChatError`` with
 WeChat's code, a network failure, an HTTP error or an unreadable answer raises
 ``WeChatUnreachable`` (code -1, WeChat's own "system busy": try again later).
@@ -35,6 +35,8 @@ INVALID_OPENID = 40003
 INVALID_MEDIA_SIZE = 40006
 INVALID_MEDIA_ID = 40007
 INVALID_ACCESS_TOKEN = 40014
+INVALID_BUTTON_NAME_SIZE = 40018
+INVALID_SUB_BUTTON_NAME_SIZE = 40025
 INVALID_CODE = 40029
 CODE_BEEN_USED = 40163
 ACCESS_TOKEN_EXPIRED = 42001
@@ -309,3 +311,12 @@ def media_download(media_id: str, *, max_bytes: int | None = None) -> tuple[byte
         return body, content_type
 
     return _with_token(call)
+
+
+def menu_create(menu: dict) -> None:
+    """
+    Set the official account's menu to ``menu`` (``{"button": [...]}``, 自定义菜单创建接口);
+    it replaces the whole menu. WeChat refuses a bad one with its errcode (``WeChatError``:
+    40018 a button name too long, 40025 a sub-button name too long, 40016 too many buttons).
+    """
+    _with_token(lambda token: _post("/cgi-bin/menu/create", {"access_token": token}, menu))

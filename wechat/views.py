@@ -30,6 +30,7 @@ from registration.private_access import private_access_grant, registration_for_p
 from registration.selectors import resident_get
 from wechat import client, oauth
 from wechat.conf import wechat_enabled
+from wechat.limits import rate_limited
 from wechat.panels import offered_resident_id, prompt_dismiss
 from wechat.selectors import binding_for_openid
 from wechat.services import binding_create, binding_remove
@@ -79,6 +80,7 @@ def _openid_or_problem(request):
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_POST
 def bind_start(request, token):
     """Record the resident's consent and send them to WeChat to confirm their account."""
@@ -93,6 +95,7 @@ def bind_start(request, token):
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_GET
 def bind_return(request):
     """Come back from WeChat: check the state, then link the openid to the resident."""
@@ -141,6 +144,7 @@ def _station_next(request) -> str:
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_POST
 def bind_start_offered(request):
     """From the station page: link the WeChat of the resident this session was offered."""
@@ -157,6 +161,7 @@ def bind_start_offered(request):
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_POST
 def bind_later_offered(request):
     """From the station page: "Not now" for the resident this session was offered."""
@@ -168,6 +173,7 @@ def bind_later_offered(request):
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_POST
 def bind_later(request, token):
     """Don't offer linking WeChat again for this registration in this browser."""
@@ -178,6 +184,7 @@ def bind_later(request, token):
 
 
 @never_cache
+@rate_limited("wechat-bind")
 @require_POST
 def unbind(request, token):
     """Unlink the resident's WeChat (one tap on the private page)."""
@@ -190,6 +197,7 @@ def unbind(request, token):
 
 
 @never_cache
+@rate_limited("wechat-my")
 @require_GET
 def my_registration(request):
     """

@@ -24,6 +24,7 @@ from registration.documents import document_response
 from registration.forms import ReentryForm
 from wechat import arrivals
 from wechat.constants import ArrivalPhotoStatus, ArrivalRefusal
+from wechat.limits import rate_limited
 
 
 def _photo_or_404(token):
@@ -79,6 +80,7 @@ def _uploads(request, photo, attempt) -> dict:
 
 
 @never_cache
+@rate_limited("wechat-arrival")
 @require_http_methods(["GET", "POST"])
 def arrival(request, token):
     """Confirm a return from abroad whose entry stamp came as a WeChat photo."""
@@ -126,6 +128,7 @@ def arrival(request, token):
 
 
 @never_cache
+@rate_limited("wechat-arrival")
 def arrival_photo(request, token, kind):
     """The thumbnail of a photo on the confirmation page (its token is the permission)."""
     photo = _photo_or_404(token)

@@ -9,7 +9,10 @@ The fault drills of ``make drill`` (``bench/drill.py`` runs them and prints the 
   7 order); ``reminders``: drills during reminder runs (2, 3 kill -9, 5 overlapping runs);
 - ``beat``: 9, two beats and the one holding the lock killed with kill -9
   (``run_beat_failover``, ``beat_failover``: reusable by other drills);
-- ``external``: drills that are scripts of their own (6 ``drill_shutdown.py``, 8 soak).
+- ``external``: drills that are scripts of their own (6 ``drill_shutdown.py``, 8 soak);
+- the two-node drill (``bench/drill_nodes.py``, ``make drill-nodes``): ``netns`` (the hosts),
+  ``nodes`` (their processes, CPU), ``balancer`` (nginx's upstream in the load generator),
+  ``two_nodes`` (the load, the faults, the counts), ``nodes_readback`` (run inside a node).
 """
 
 import os

@@ -240,6 +240,7 @@ RATE_LIMITS = {
     "lost-link-reference-address": {"limit": 5, "window": _HOUR},
     "help-request": {"limit": 5, "window": _HOUR},  # accepted per address (not refused ones)
     "passport-read": {"limit": 20, "window": _HOUR},  # OCR of passport photos (~1 s of a worker)
+    **WECHAT_RATE_LIMITS,  # noqa: F405  (config/settings/wechat.py)
 }
 
 # ---- PRIVACY — retention of personal data (PIPL arts. 19, 47) and the audit trail
@@ -259,6 +260,7 @@ RETENTION_RULES: list[str] = [
     "inquiries.retention.cases_closed_expire",
     "inquiries.retention.check_in_answers_expire",
     "notifications.retention.messages_expire",
+    "wechat.retention.arrival_photos_expire",
 ]
 
 # ---- AUTHENTICATION — https://docs.djangoproject.com/en/6.1/topics/auth/
@@ -309,7 +311,8 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
-    "form-action": [CSP.SELF, WECHAT_OPEN_BASE],  # noqa: F405  linking WeChat (wechat.views)
+    # Linking WeChat (wechat.views) posts on to WeChat's authorisation: only when configured.
+    "form-action": [CSP.SELF, *([WECHAT_OPEN_BASE] if WECHAT_APP_ID else [])],  # noqa: F405
     "frame-ancestors": [CSP.NONE],
 }
 

@@ -18,8 +18,8 @@ WECHAT_ENCODING_AES_KEY = env.str("WECHAT_ENCODING_AES_KEY", default="")
 # Where the API and the web authorisation live (tests point them at a local fake server).
 WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com").rstrip("/")
 WECHAT_OPEN_BASE = env.str("WECHAT_OPEN_BASE", default="https://open.weixin.qq.com").rstrip("/")
-# Template id per message kind (notifications' template names, or "default" for the rest),
-# as JSON: WECHAT_TEMPLATES='{"default": "TEMPLATE_ID", "reminders/visa_expiring": "…"}'.
+# Template per message kind (or an outbox template name; "default" for the rest), as JSON:
+# a template id, or {"id": …, "fields": {"thing1": "title", …}} (wechat.conf, README).
 WECHAT_TEMPLATES: dict = env.json("WECHAT_TEMPLATES", default={})
 # Seconds one call to WeChat may take (connect and each read).
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=10.0)
@@ -41,6 +41,19 @@ WECHAT_CALLBACK_WINDOW = env.int("WECHAT_CALLBACK_WINDOW", default=300)
 WECHAT_ARRIVAL_LINK_HOURS = env.int("WECHAT_ARRIVAL_LINK_HOURS", default=24)
 WECHAT_FETCH_MAX_RETRIES = env.int("WECHAT_FETCH_MAX_RETRIES", default=10)
 WECHAT_FETCH_SWEEP_AFTER = env.int("WECHAT_FETCH_SWEEP_AFTER", default=2 * 60 * 60)
+
+# Rate limits of what a stranger can reach, per client address (core.ratelimit; base.py adds
+# them to RATE_LIMITS; docs/wechat-callbacks.md says why these numbers). Over one: HTTP 429.
+WECHAT_RATE_LIMITS = {
+    # WeChat's own servers: a few addresses carry every follower's messages and events, each
+    # tried up to 3 times; 10 a second from one address is far above a station's account.
+    "wechat-callback": {"limit": 600, "window": 60},
+    # "My registration" (two requests an opening, each writes the session); linking and
+    # unlinking; a photo's confirmation page and its thumbnail.
+    "wechat-my": {"limit": 60, "window": 60 * 60},
+    "wechat-bind": {"limit": 30, "window": 60 * 60},
+    "wechat-arrival": {"limit": 120, "window": 60 * 60},
+}
 
 # What other apps add to the resident's private page (registration.views.private): dotted
 # paths of ``panel(*, request, registration, token) -> dict | None``. The WeChat panel offers

@@ -7,12 +7,13 @@ translated and shown next to their field.
 """
 
 import datetime
+import functools
 import re
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -49,12 +50,19 @@ class DateTimeInput(forms.DateTimeInput):
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
+@functools.cache
+def _countries_sorted(language: str) -> tuple[tuple[str, str], ...]:
+    # The names and their order depend only on the language (and the settings, fixed for a
+    # process): sorted once per process and language, not at each of a form's renderings.
+    with translation.override(language):
+        named = [(code, str(name)) for code, name in countries]
+    return tuple(sorted(named, key=lambda country: collation_key(country[1], language)))
+
+
 def _country_choices():
     # Evaluated at each rendering: country names in the visitor's language, in the order a
     # reader of that language expects (django-countries sorts by code point without pyuca).
-    language = get_language() or settings.LANGUAGE_CODE
-    named = sorted(countries, key=lambda country: collation_key(str(country.name), language))
-    return [("", "—")] + [(code, name) for code, name in named]
+    return [("", "—"), *_countries_sorted(get_language() or settings.LANGUAGE_CODE)]
 
 
 def _language_choices():

@@ -50,6 +50,15 @@ class Document(models.Model):
         max_length=200,
         help_text=_("Encrypted JPEG under a random name in private storage."),
     )
+    thumbnail = models.FileField(
+        _("thumbnail"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Encrypted small JPEG of the photo, made once when it is stored, for the pages "
+            "that show it small."
+        ),
+    )
     width = models.PositiveIntegerField(_("width"), default=0, help_text=_("Pixels."))
     height = models.PositiveIntegerField(_("height"), default=0, help_text=_("Pixels."))
     size = models.PositiveIntegerField(_("size"), default=0, help_text=_("Bytes of the JPEG."))

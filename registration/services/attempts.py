@@ -16,7 +16,7 @@ from core.db import retry_on_lost_connection
 from core.images import image_sanitize
 from core.tokens import token_hash, token_new
 from registration.constants import DocumentKind
-from registration.documents import document_file_save
+from registration.documents import THUMBNAIL_SIDE, document_file_save
 from registration.models import Document, Registration, SubmissionAttempt
 
 
@@ -43,30 +43,39 @@ def attempt_photo_add(*, attempt: SubmissionAttempt, kind: str, uploaded_file) -
     """
     if kind not in DocumentKind.values:
         raise ValueError(f"unknown document kind {kind!r}")
-    clean = image_sanitize(uploaded_file)  # slow part, outside any transaction
+    # The slow part, outside any transaction: one decode gives the photo and its thumbnail.
+    clean = image_sanitize(uploaded_file, thumbnail_side=THUMBNAIL_SIDE)
     data = clean.read()
-    name = document_file_save(content=data)
+    names = [document_file_save(content=data), document_file_save(content=clean.thumbnail)]
     try:
         return _attempt_photo_record(
             attempt=attempt,
             kind=kind,
-            name=name,
+            name=names[0],
+            thumbnail=names[1],
             width=clean.image_width,
             height=clean.image_height,
             size=len(data),
         )
     except Exception:
-        default_storage.delete(name)
+        for name in names:
+            default_storage.delete(name)
         raise
 
 
 @retry_on_lost_connection
-def _attempt_photo_record(*, attempt, kind, name, width, height, size) -> Document:
-    """Record the stored file ``name`` as ``attempt``'s photo of ``kind`` (one transaction)."""
+def _attempt_photo_record(*, attempt, kind, name, thumbnail, width, height, size) -> Document:
+    """Record the stored files as ``attempt``'s photo of ``kind`` (one transaction)."""
     for old in attempt.documents.filter(kind=kind):
         old.delete()
     return Document.objects.create(
-        attempt=attempt, kind=kind, file=name, width=width, height=height, size=size
+        attempt=attempt,
+        kind=kind,
+        file=name,
+        thumbnail=thumbnail,
+        width=width,
+        height=height,
+        size=size,
     )
 
 
@@ -108,6 +117,7 @@ def _documents_carry(*, source: Registration, target: Registration, kinds: tuple
             registration=target,
             kind=kind,
             file=document.file.name,
+            thumbnail=document.thumbnail.name,
             width=document.width,
             height=document.height,
             size=document.size,

@@ -121,6 +121,15 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
     assert sent < original / 4
     assert page.url.endswith(reverse("registration:register", args=[station.code]))
     assert page.locator("img.linli-thumb").count() == len(KINDS)
+    # The thumbnails shown are the 256 px ones made when the photos were stored.
+    for _ in range(150):  # until they are loaded (the page was written by the script)
+        widths = page.locator("img.linli-thumb").evaluate_all(
+            "images => images.map(img => Math.max(img.naturalWidth, img.naturalHeight))"
+        )
+        if all(widths):
+            break
+        time.sleep(0.2)
+    assert widths == [256] * len(KINDS), widths
     assert_public_page_fits(page)
 
     # Sent: the receipt counts down to the deadline and copies the private link.
@@ -133,6 +142,11 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
         for doc in registration.documents.all()
     ]
     assert all(max(size) <= 2000 for size in stored), stored
+    # What Chromium's canvas wrote is kept as sent (no JFIF or other segment: core/jpeg.py),
+    # not decoded and encoded a second time (Pillow would write a JFIF segment first).
+    for doc in registration.documents.all():
+        data = document_file_read(name=doc.file.name)
+        assert data.startswith(b"\xff\xd8") and b"JFIF" not in data[:64] and b"Exif" not in data
     countdown = page.locator("[data-linli-countdown] .linli-countdown-text")
     assert countdown.is_visible()
     assert re.fullmatch(r"\d+ h \d+ min left", countdown.inner_text().strip())

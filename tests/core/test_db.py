@@ -99,7 +99,10 @@ def test_backend_terminated_while_a_photo_is_recorded_keeps_it_once_and_no_orpha
     assert killed.killed
     assert response.status_code == 200
     assert Document.objects.count() == 3
-    assert _files() - stored == {d.file.name for d in Document.objects.all()}
+    kept = {d.file.name for d in Document.objects.all()}
+    kept |= {d.thumbnail.name for d in Document.objects.all() if d.thumbnail}
+    assert len(kept) == 6  # each photo and its thumbnail, once
+    assert _files() - stored == kept
 
 
 def test_backend_terminated_after_the_commit_while_marking_the_publish_still_shows_receipt(

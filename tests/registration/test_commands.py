@@ -26,6 +26,10 @@ def test_rotation_re_encrypts_numbers_and_photos_with_the_new_key(station, setti
     assert resident.document_number == "A09876543"
     document = Document.objects.first()
     assert document_file_read(name=document.file.name).startswith(b"\xff\xd8")
+    assert document.thumbnail and all(
+        document_file_read(name=d.thumbnail.name).startswith(b"\xff\xd8")
+        for d in Document.objects.all()
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT visa_number FROM registration_registration")
         assert all(Fernet(new_key).decrypt(row[0].encode()) for row in cursor.fetchall())

@@ -96,9 +96,9 @@ def test_fifteen_posts_of_four_noise_photos_are_refused_after_the_quota(client, 
         for kind in DocumentKind.values:
             assert _codes(response, kind) == ["photo_quota"]
         assert "从此处发送的照片过多" in response.text
-    # Private storage grew by the quota, not by what was sent.
+    # Private storage grew by the quota (a photo and its thumbnail each), not by what was sent.
     assert Document.objects.count() == quota
-    assert _private_files() - files_before == quota
+    assert _private_files() - files_before == 2 * quota
     # Someone else keeps sending photos meanwhile.
     client.cookies.clear()
     other = client.post(_register_url(station), {**form_data(), **photos()}, REMOTE_ADDR="10.9.9.9")

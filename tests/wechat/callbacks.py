@@ -99,11 +99,11 @@ def signed_query(*, token: str, timestamp: int | None = None, nonce: str | None 
     }
 
 
-def post_plain(client, xml: str, *, token: str, timestamp=None, nonce=None, query=None):
+def post_plain(client, xml: str, *, token: str, timestamp=None, nonce=None, query=None, **extra):
     query = query or signed_query(token=token, timestamp=timestamp, nonce=nonce)
     url = f"{CALLBACK_URL}?signature={query['signature']}&timestamp={query['timestamp']}"
     url += f"&nonce={query['nonce']}"
-    return client.generic("POST", url, xml.encode(), content_type="text/xml")
+    return client.generic("POST", url, xml.encode(), content_type="text/xml", **extra)
 
 
 def safe_mode_body(

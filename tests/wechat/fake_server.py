@@ -13,7 +13,11 @@ Endpoints (developers.weixin.qq.com, official account API):
   40163 code already used);
 - ``GET /cgi-bin/media/get?access_token&media_id`` → the file, or 40007 invalid media id;
 - ``GET /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state`` →
-  302 to ``redirect_uri?code=CODE&state=STATE`` for the user ``authorize_as`` names.
+  302 to ``redirect_uri?code=CODE&state=STATE`` for the user ``authorize_as`` names;
+- ``POST /cgi-bin/menu/create?access_token`` (JSON ``{"button": [...]}``) → ``{errcode: 0}``,
+  the menu kept in ``menu``; sizes checked as WeChat documents them, in UTF-8 bytes: 1–3
+  buttons (40016), a name ≤ 16 bytes (40018), 1–5 sub-buttons (40023), a sub-button name
+  ≤ 60 bytes (40025), a known type (40017, 40024), a view's url ≤ 1024 bytes (40020, 40027).
 
 Every call with an access token checks it: missing 41001, unknown 40001, expired 42001.
 
@@ -48,8 +52,21 @@ ERRMSG = {
     42001: "access_token expired",
     43004: "require subscribe",
     45009: "reach max api daily quota limit",
+    40016: "invalid button size",
+    40017: "invalid button type",
+    40018: "invalid button name size",
+    40020: "invalid button url size",
+    40023: "invalid sub button size",
+    40024: "invalid sub button type",
+    40025: "invalid sub button name size",
+    40027: "invalid sub button url size",
     47001: "data format error",
 }
+MENU_TYPES = {
+    "click", "view", "scancode_push", "scancode_waitmsg", "pic_sysphoto",
+    "pic_photo_or_album", "pic_weixin", "location_select", "media_id", "article_id",
+    "article_view_limited", "miniprogram",
+}  # fmt: skip
 
 
 class FakeWeChat:
@@ -73,6 +90,7 @@ class FakeWeChat:
         self.sends: list[dict] = []
         self.delivered: dict[tuple, int] = {}
         self.requests: list[tuple[str, str]] = []
+        self.menu: dict | None = None
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -168,6 +186,8 @@ class FakeWeChat:
             return self._media(query)
         if path == "/connect/oauth2/authorize" and method == "GET":
             return self._authorize(query)
+        if path == "/cgi-bin/menu/create" and method == "POST":
+            return self._menu_create(query, body)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _token(self, query):
@@ -249,6 +269,33 @@ class FakeWeChat:
         data, content_type = item
         return 200, {"Content-Type": content_type, "Content-Length": str(len(data))}, data
 
+    def _menu_create(self, query, body):
+        refused = self._token_check(query)
+        if refused:
+            return _error(refused)
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _error(47001)
+        buttons = payload.get("button") if isinstance(payload, dict) else None
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            return _error(40016)
+        for button in buttons:
+            subs = button.get("sub_button")
+            refused = _button_refused(button, 16, sub=False, has_subs=bool(subs))
+            if refused:
+                return _error(refused)
+            if subs is not None and subs != []:
+                if not isinstance(subs, list) or len(subs) > 5:
+                    return _error(40023)
+                for sub in subs:
+                    refused = _button_refused(sub, 60, sub=True, has_subs=False)
+                    if refused:
+                        return _error(refused)
+        with self.lock:
+            self.menu = payload
+        return _ok({"errcode": 0, "errmsg": "ok"})
+
     def _authorize(self, query):
         if query.get("appid") != self.app_id:
             return 200, {"Content-Type": "text/plain; charset=utf-8"}, "appid 错误".encode()
@@ -268,6 +315,21 @@ class FakeWeChat:
             + urllib.parse.urlencode({"code": code, "state": query.get("state", "")})
         )
         return 302, {"Location": location, "Content-Length": "0"}, b""
+
+
+def _button_refused(button, name_max: int, *, sub: bool, has_subs: bool) -> int:
+    """WeChat's errcode for one button of a menu, or 0."""
+    name = button.get("name") if isinstance(button, dict) else None
+    if not isinstance(name, str) or not 0 < len(name.encode("utf-8")) <= name_max:
+        return 40025 if sub else 40018
+    if has_subs:  # a top-level button holding sub-buttons has no type of its own
+        return 0
+    if button.get("type") not in MENU_TYPES:
+        return 40024 if sub else 40017
+    url = button.get("url", "")
+    if button["type"] == "view" and not (isinstance(url, str) and 0 < len(url.encode()) <= 1024):
+        return 40027 if sub else 40020
+    return 0
 
 
 def _ok(answer: dict):

@@ -87,6 +87,61 @@ def test_template_per_kind(linked, fake_wechat, settings, django_capture_on_comm
     assert [s["template_id"] for s in fake_wechat.sends] == ["TPL-RECEIPT", "TPL-DECISION"]
 
 
+def test_classic_template_gets_first_keyword1_keyword2_remark(
+    linked, fake_wechat, django_capture_on_commit_callbacks
+):
+    registration, token = linked
+    notify(registration, token, capture=django_capture_on_commit_callbacks)
+    [sent] = fake_wechat.sends
+    assert set(sent["data"]) == {"first", "keyword1", "keyword2", "remark"}
+    assert sent["data"]["keyword1"]["value"] == registration.station.name
+    assert sent["data"]["keyword2"]["value"] == registration.reference
+
+
+def test_newer_template_gets_its_own_field_names(
+    linked, fake_wechat, settings, django_capture_on_commit_callbacks
+):
+    """A category template (2023 on): fields by type and number, no first and remark."""
+    settings.WECHAT_TEMPLATES = {
+        "default": "TPL-CLASSIC",
+        "receipt": {
+            "id": "TPL-NEW",
+            "fields": {
+                "thing1": "title",
+                "thing2": "station",
+                "character_string3": "reference",
+                "time4": "time",
+            },
+        },
+    }
+    registration, token = linked
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 6, 5, tzinfo=datetime.UTC)):
+        notify(registration, token, "confirmation", capture=django_capture_on_commit_callbacks)
+    notify(registration, token, "registered", capture=django_capture_on_commit_callbacks)
+    new, classic = fake_wechat.sends
+    assert new["template_id"] == "TPL-NEW"
+    assert set(new["data"]) == {"thing1", "thing2", "character_string3", "time4"}
+    assert new["data"]["thing2"]["value"] == registration.station.name
+    assert new["data"]["character_string3"]["value"] == registration.reference
+    assert new["data"]["time4"]["value"] == "2026-11-30 14:05"  # the station's time (UTC+8)
+    assert new["data"]["thing1"]["value"]
+    assert new["url"] == private_link_url(token)
+    assert classic["template_id"] == "TPL-CLASSIC"
+    assert set(classic["data"]) == {"first", "keyword1", "keyword2", "remark"}
+
+
+def test_an_unusable_template_entry_goes_by_email_not_by_another_kinds_template(
+    linked, fake_wechat, settings, django_capture_on_commit_callbacks
+):
+    settings.WECHAT_TEMPLATES = {"default": "TPL", "receipt": {"id": "TPL", "fields": {}}}
+    registration, token = linked
+    notify(registration, token, capture=django_capture_on_commit_callbacks)
+    assert fake_wechat.sends == []
+    wechat, email = outbox_rows()
+    assert wechat.channel == Channel.WECHAT and "wechat_no_template" in wechat.last_error
+    assert email.channel == Channel.EMAIL and email.status == MessageStatus.SENT
+
+
 def test_wechat_off_linli_works_as_today(settings, django_capture_on_commit_callbacks):
     """A link made while WeChat was configured changes nothing once it is not."""
     registration, token = registration_with_token()

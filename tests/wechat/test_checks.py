@@ -1,5 +1,7 @@
 """The WeChat settings' system checks: off is fine; half, a bad key, no templates are not."""
 
+import pytest
+
 from wechat.checks import wechat_settings_check
 
 
@@ -29,3 +31,38 @@ def test_configured_without_templates_warns(settings):
     settings.WECHAT_TEMPLATES = {"default": "TPL"}
     settings.WECHAT_ENCODING_AES_KEY = "k" * 43
     assert ids() == []
+
+
+def test_both_forms_of_templates_pass(settings):
+    settings.WECHAT_TEMPLATES = {
+        "default": "TPL",
+        "reminder": {"id": "TPL-NEW", "fields": {"thing1": "title", "time2": "time"}},
+        "registration/visa_expiring": {"id": "TPL-VISA"},
+    }
+    assert ids() == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        42,
+        ["TPL"],
+        {"fields": {"thing1": "title"}},
+        {"id": "TPL", "fields": {}},
+        {"id": "TPL", "fields": ["thing1"]},
+        {"id": "TPL", "fields": {"thing1": "passport_number"}},
+        {"id": "TPL", "fields": {"thing 1!": "title"}},
+        {"id": "TPL", "colour": "#f00"},
+    ],
+)
+def test_unusable_template_entries_are_errors(settings, value):
+    settings.WECHAT_TEMPLATES = {"receipt": value}
+    assert ids() == ["wechat.E002"]
+
+
+def test_a_template_under_no_kind_warns(settings):
+    settings.WECHAT_TEMPLATES = {"reciept": "TPL"}
+    assert ids() == ["wechat.W003"]
+    settings.WECHAT_TEMPLATES = "TPL"
+    assert ids() == ["wechat.E002"]

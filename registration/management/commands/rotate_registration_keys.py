@@ -29,13 +29,15 @@ class Command(BaseCommand):
                 registration.skip_history_when_saving = True
                 registration.save(update_fields=["visa_number"])
             registrations += 1
-        for name in Document.objects.values_list("file", flat=True).iterator(chunk_size=500):
-            with default_storage.open(name, "rb") as handle:
-                token = handle.read()
-            rotated = rotate_bytes(token)
-            if rotated != token:
-                default_storage.delete(name)
-                default_storage.save(name, ContentFile(rotated))
+        stored = Document.objects.values_list("file", "thumbnail").iterator(chunk_size=500)
+        for photo, thumbnail in stored:
+            for name in filter(None, (photo, thumbnail)):  # a thumbnail is encrypted too
+                with default_storage.open(name, "rb") as handle:
+                    token = handle.read()
+                rotated = rotate_bytes(token)
+                if rotated != token:
+                    default_storage.delete(name)
+                    default_storage.save(name, ContentFile(rotated))
             files += 1
         self.stdout.write(
             f"Re-encrypted {residents} residents, {registrations} registrations, {files} photos."

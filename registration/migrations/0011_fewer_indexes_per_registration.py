@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registration', '0009_amendment_kinds_merged'),
+        ('registration', '0010_document_thumbnail'),
         ('stations', '0005_visit_purpose'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
