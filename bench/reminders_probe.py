@@ -40,6 +40,13 @@ from registration.constants import ACTIVE_STATUSES  # noqa: E402
 from registration.models import Registration  # noqa: E402
 
 COLUMNS = "r.*, p.*, s.*"
+# Only what the rules read of a due row (the streams and the outbox INSERT … SELECT): the
+# baseline's wide rows cost the client three times as much to decode (bench/README.md).
+RULE_COLUMNS = (
+    "r.id, r.reference, r.status, r.staff_message, r.station_id, r.visa_valid_until, "
+    "r.expected_departure, r.status_changed_at, p.id, p.surname, p.given_names, p.email, "
+    "p.phone, p.preferred_channel, p.preferred_language"
+)
 JOINS = (
     "registration_registration r JOIN registration_resident p ON p.id = r.resident_id "
     "JOIN stations_station s ON s.id = r.station_id"
@@ -159,6 +166,9 @@ def main() -> None:
     selects = due_selects(today, now)
     raw_select(selects)  # warm: the same buffers for everyone
     sql_seconds, sql_rows = min(raw_select(selects) for _ in range(3))
+    narrow = [(sql.replace(COLUMNS, RULE_COLUMNS), params) for sql, params in selects]
+    raw_select(narrow)
+    narrow_seconds = min(raw_select(narrow)[0] for _ in range(3))
     dry_seconds, dry_queries, dry_out = command("--dry-run", "--today", today.isoformat())
     dry_due, _ = totals(dry_out)
     broker_connect()
@@ -171,6 +181,7 @@ def main() -> None:
                 "registrations": registrations,
                 "sql_seconds": sql_seconds,
                 "sql_rows": sql_rows,
+                "narrow_seconds": narrow_seconds,
                 "dry_seconds": dry_seconds,
                 "dry_queries": dry_queries,
                 "dry_due": dry_due,

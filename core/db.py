@@ -110,3 +110,26 @@ def retry_on_lost_connection(
         return wrapper
 
     return decorate(func) if func is not None else decorate
+
+
+def stream_all(queryset, *, chunk_size: int):
+    """
+    Yield every row of ``queryset`` through ``iterator(chunk_size)`` (a server-side cursor
+    on PostgreSQL: bounded memory), planned for reading *all* the rows. PostgreSQL plans a
+    cursor for its first 10 % of rows (``cursor_tuple_fraction``): a selective query whose
+    estimate is poor then gets a sequential scan where a bitmap index scan reads what a
+    plain ``SELECT`` reads (the reminders' expired visas: 175 ms instead of 10 ms at a
+    million registrations). The setting is this connection's only while the cursor opens.
+    """
+    postgresql = queryset.db and connections[queryset.db].vendor == "postgresql"
+    if not postgresql:
+        yield from queryset.iterator(chunk_size=chunk_size)
+        return
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield from queryset.iterator(chunk_size=chunk_size)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")

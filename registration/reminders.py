@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.db import stream_all
 from notifications.reminders import RuleOutcome, reminder_key, reminder_key_of
 from notifications.services import MessageSpec, message_queue_many, staff_message_spec
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
@@ -91,8 +92,9 @@ class _ResidentBatch:
 
 def _due(qs, *fields):
     """Stream ``fields`` of ``qs``'s rows: no ordering (a server-side cursor would otherwise
-    make PostgreSQL pick a slow start-fast plan through the ordering index), no instances."""
-    return qs.order_by().values_list("pk", "reference", *fields).iterator(chunk_size=CHUNK)
+    make PostgreSQL pick a slow start-fast plan through the ordering index), no instances,
+    planned for reading them all (``stream_all``)."""
+    return stream_all(qs.order_by().values_list("pk", "reference", *fields), chunk_size=CHUNK)
 
 
 def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:

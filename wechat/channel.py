@@ -35,6 +35,7 @@ second message.
 """
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,6 +98,25 @@ def wechat_route(resident_id: int | None, *, linked: bool | None = None) -> tupl
     if linked is None:
         linked = WeChatBinding.objects.filter(resident_id=resident_id).exists()
     return (Channel.WECHAT, wechat_address(resident_id)) if linked else None
+
+
+def wechat_route_sql(resident_id: str, params: dict) -> tuple[str, str] | None:
+    """
+    ``wechat_route`` for a set query (``registration.selectors.resident_routes_sql``):
+    ``(linked, to)`` — SQL of whether the resident whose id is the SQL expression
+    ``resident_id`` is reached in WeChat, and of that message's ``to`` (``wechat_address``)
+    — or None when WeChat is not configured (then nobody is). Values go into ``params``
+    (named, ``%(name)s``); the SQL holds model metadata only.
+    """
+    if not wechat_enabled():
+        return None
+    params["wechat_channel"] = Channel.WECHAT
+    params["wechat_prefix"] = RESIDENT_PREFIX
+    quote = connection.ops.quote_name
+    table = quote(WeChatBinding._meta.db_table)
+    column = quote(WeChatBinding._meta.get_field("resident").column)
+    linked = f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{column} = {resident_id})"  # noqa: S608
+    return linked, f"%(wechat_prefix)s || CAST({resident_id} AS text)"
 
 
 def _resident(message):

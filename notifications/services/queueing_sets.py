@@ -107,31 +107,33 @@ def messages_queue_select(
     content_type = ContentType.objects.get_for_model(concerning_model)
     params["concerning_type"] = content_type.pk
     params["subject"] = f"{content_type.app_label}.{content_type.model}:"
+    # Each computed once per row (the subqueries below, kept apart by OFFSET 0 so that the
+    # planner does not copy the expressions into every use), not once per use.
     to = "btrim(coalesce(m.\"to\", ''), %(whitespace)s)"
     # ordering.thread_key: "<subject>:<channel>:<16 hex of sha256(lower(to))>", hashed if long.
     thread = (
         "%(subject)s || m.concerning_id || ':' || m.channel || ':' || "
-        f"left(encode(sha256(convert_to(lower({to}), 'UTF8')), 'hex'), 16)"
+        "left(encode(sha256(convert_to(lower(m.to_), 'UTF8')), 'hex'), 16)"
     )
     values = {
         "idempotency_key": "m.idempotency_key",
         "template": "m.template",
         "language": _language_sql(params),
         "channel": "m.channel",
-        "to": to,
+        "to": "m.to_",
         "recipient_name": "coalesce(m.recipient_name, '')",
         "context": "coalesce(m.context, '{}'::jsonb)",
         "station_id": "m.station_id",
         "concerning_type_id": "%(concerning_type)s",
         "concerning_id": "m.concerning_id",
         "thread": (
-            f"CASE WHEN length({thread}) > 255 THEN 'thread:' || "
-            f"encode(sha256(convert_to({thread}, 'UTF8')), 'hex') ELSE {thread} END"
+            "CASE WHEN length(m.thread_) > 255 THEN 'thread:' || "
+            "encode(sha256(convert_to(m.thread_, 'UTF8')), 'hex') ELSE m.thread_ END"
         ),
-        "next_attempt_at": _due_sql(params, now),
+        "next_attempt_at": "m.due_",
         # Handed to the broker right after commit when due soon: noted here, not by a second
         # write of every row (``message_publish_due_on_commit`` clears it if that fails).
-        "published_at": f"CASE WHEN {_due_sql(params, now)} <= %(publish_until)s THEN %(now)s END",
+        "published_at": "CASE WHEN m.due_ <= %(publish_until)s THEN %(now)s END",
     }
     params["publish_until"] = now + datetime.timedelta(seconds=settings.NOTIFICATIONS_MAX_COUNTDOWN)
     values = {**_defaults(params), **values}
@@ -142,9 +144,11 @@ def messages_queue_select(
     # two runs at once take the keys in one order: the second waits for the first's commit
     # and skips what it inserted, instead of the two waiting for each other (a deadlock).
     sql = (
-        f"WITH m ({names}) AS ({select_sql}) "  # noqa: S608
+        f"WITH given ({names}) AS ({select_sql}) "  # noqa: S608
         f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(values.values())} FROM m "
+        f"SELECT {', '.join(values.values())} FROM (SELECT m.*, {thread} AS thread_ FROM "
+        f"(SELECT m.*, {to} AS to_, {_due_sql(params, now)} AS due_ FROM given AS m OFFSET 0) "
+        "AS m OFFSET 0) AS m "
         "ORDER BY m.concerning_id, m.channel "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, next_attempt_at"
     )

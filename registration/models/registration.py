@@ -32,7 +32,8 @@ class Registration(models.Model):
     reference = models.CharField(
         _("reference number"),
         max_length=16,
-        unique=True,
+        # Unique through Meta.constraints, not unique=True (which adds a second, LIKE index
+        # on PostgreSQL that no query uses: every lookup is exact; search is "contains").
         editable=False,
         help_text=_("Short reference such as SP-7K3M-9Q2X, for the resident and staff."),
     )
@@ -46,6 +47,7 @@ class Registration(models.Model):
     station = models.ForeignKey(
         "stations.Station",
         on_delete=models.PROTECT,
+        db_index=False,  # registration_station_status (station, status) serves it
         related_name="registrations",
         verbose_name=_("station"),
         help_text=_("Station responsible for the address."),
@@ -72,7 +74,6 @@ class Registration(models.Model):
     token_hash = models.CharField(
         _("private link hash"),
         max_length=64,
-        unique=True,
         null=True,
         blank=True,
         editable=False,
@@ -81,7 +82,6 @@ class Registration(models.Model):
     pending_token_hash = models.CharField(
         _("lost-link hash"),
         max_length=64,
-        unique=True,
         null=True,
         blank=True,
         editable=False,
@@ -255,6 +255,13 @@ class Registration(models.Model):
             ("review_registration", _("Can review registrations (mark registered, reject)")),
         ]
         constraints = [
+            # Unique keys as constraints: one exact-match index each (unique=True would add a
+            # LIKE index each on PostgreSQL, written on every save and read by no query).
+            models.UniqueConstraint(fields=["reference"], name="registration_reference_unique"),
+            models.UniqueConstraint(fields=["token_hash"], name="registration_token_hash_unique"),
+            models.UniqueConstraint(
+                fields=["pending_token_hash"], name="registration_pending_token_hash_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=RegistrationStatus.values),
                 name="registration_status_valid",

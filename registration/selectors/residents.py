@@ -2,6 +2,7 @@
 Residents: how to reach one, and which records are one person (docs/identity.md).
 """
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -10,7 +11,7 @@ from registration.constants import ACTIVE_STATUSES
 from registration.models import Registration, Resident
 from registration.selectors.registrations import registrations_for_user
 from registration.selectors.search import document_number_index
-from wechat.channel import wechat_route
+from wechat.channel import wechat_route, wechat_route_sql
 
 
 def resident_routes(
@@ -38,6 +39,41 @@ def resident_routes(
     if want_sms and phone:
         routes.append((Channel.SMS, phone))
     return routes
+
+
+def resident_routes_sql(resident: str, params: dict) -> str:
+    """
+    ``resident_routes`` for a set query (PostgreSQL): a subquery yielding one ``(channel,
+    address)`` row per route of the resident whose row the caller's query names
+    ``resident``, to join as ``CROSS JOIN LATERAL (<this>) AS route(channel, address)``.
+    The same rule — WeChat alone when ``wechat.channel.wechat_route_sql`` says so, else
+    email when there is an address and SMS when preferred or no email —
+    ``tests/registration/test_reminder_sets.py`` compares it with ``resident_routes``.
+    Values go into ``params`` (named); the SQL holds model metadata only.
+    """
+    column = {
+        name: f"{resident}.{connection.ops.quote_name(Resident._meta.get_field(name).column)}"
+        for name in ("id", "email", "phone", "preferred_channel")
+    }
+    params["route_email"], params["route_sms"] = Channel.EMAIL, Channel.SMS
+    has_email = f"coalesce({column['email']}, '') <> ''"
+    wants_sms = (
+        f"coalesce({column['phone']}, '') <> '' "
+        f"AND ({column['preferred_channel']} = %(route_sms)s OR NOT {has_email})"
+    )
+    wechat = wechat_route_sql(column["id"], params)
+    rows = [
+        f"(%(route_email)s, {column['email']}, NOT w.linked AND {has_email})",
+        f"(%(route_sms)s, {column['phone']}, NOT w.linked AND {wants_sms})",
+    ]
+    if wechat:
+        rows.insert(0, f"(%(wechat_channel)s, {wechat[1]}, w.linked)")
+    return (
+        "SELECT ch.channel, ch.address "  # noqa: S608 (model metadata; values are parameters)
+        f"FROM (SELECT {wechat[0] if wechat else 'false'} AS linked) AS w "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS ch(channel, address, wanted) "
+        "WHERE ch.wanted"
+    )
 
 
 def resident_route(resident: Resident, *, wechat: bool = True) -> tuple[str, str] | None:

@@ -2,10 +2,11 @@
 Set-based writes of the daily reminder run (``registration/reminders.py``): a chunk of
 registrations ended, or told something, in a constant number of queries whatever its size.
 
-- ``registrations_end_expired``: ends the chunk's registrations whose visa expired — one
-  locking read, one ``UPDATE``, one ``INSERT … SELECT`` of their history rows, one
-  multi-row insert of their amendments — with the same rows ``registration_end`` writes
-  one registration at a time (``tests/registration/test_reminder_sets.py`` compares them);
+- ``registrations_end_expired``: ends the chunk's registrations whose visa expired — the
+  locking read, the ``UPDATE``, the ``INSERT … SELECT`` of their history rows and of their
+  amendments, one statement on PostgreSQL (data-modifying CTEs), four elsewhere — with
+  the same rows ``registration_end`` writes one registration at a time
+  (``tests/registration/test_reminder_sets.py`` compares them);
 - ``resident_messages_queue``: the messages ``resident_message_specs`` would make for each
   registration of the chunk, recorded with one ``INSERT … SELECT`` on PostgreSQL
   (``notifications.services.queueing_sets``), else through ``message_queue_many``.
@@ -17,7 +18,6 @@ import json
 from django.db import connection
 from django.utils import timezone
 
-from notifications.constants import Channel
 from notifications.services import message_queue_many
 from notifications.services.queueing_sets import messages_queue_select, sets_supported
 from registration.constants import (
@@ -28,6 +28,7 @@ from registration.constants import (
     RegistrationStatus,
 )
 from registration.models import Amendment, Registration, Resident
+from registration.selectors import resident_routes_sql
 from registration.services.notify import resident_message_specs
 
 # What the resident rules read of a registration to build its messages (the rest of the row
@@ -49,9 +50,10 @@ MESSAGE_FIELDS = (
 )
 
 
-def _history_insert(ids: list[int], now: datetime.datetime) -> None:
-    """``INSERT … SELECT`` of one history row per registration of ``ids``, as
-    simple-history's ``post_save`` writes it: every tracked column as it is now, "~"."""
+def _history_values(source: str) -> tuple[list[str], list[str]]:
+    """Columns and SQL values of one history row per registration row of ``source`` (an
+    alias), as simple-history's ``post_save`` writes it: every tracked column as it is
+    now, type "~", no user; ``%(now)s`` its date."""
     history = Registration.history.model
     own = {field.column for field in Registration._meta.concrete_fields}
     quote = connection.ops.quote_name
@@ -61,21 +63,83 @@ def _history_insert(ids: list[int], now: datetime.datetime) -> None:
             continue
         columns.append(quote(field.column))
         if field.name == "history_date":
-            values.append("%s")
+            values.append("%(now)s")
         elif field.name == "history_type":
             values.append("'~'")
         elif field.column in own:
-            values.append(f"r.{quote(field.column)}")
+            values.append(f"{source}.{quote(field.column)}")
         else:  # history_user, history_change_reason: none for a rule's run
             values.append("NULL")
+    return columns, values
+
+
+def _history_insert(ids: list[int], now: datetime.datetime) -> None:
+    """``INSERT … SELECT`` of the history rows of the registrations ``ids``."""
+    quote = connection.ops.quote_name
+    columns, values = _history_values("r")
+    placeholders = ", ".join(f"%(id_{n})s" for n in range(len(ids)))
     # Model metadata only; every value is a parameter.
     sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM {quote(Registration._meta.db_table)} r "
-        f"WHERE r.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY r.id"
+        f"INSERT INTO {quote(Registration.history.model._meta.db_table)} "  # noqa: S608
+        f"({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {quote(Registration._meta.db_table)} r "
+        f"WHERE r.id IN ({placeholders}) ORDER BY r.id"
+    )
+    params = {"now": connection.ops.adapt_datetimefield_value(now)}
+    params.update({f"id_{n}": pk for n, pk in enumerate(ids)})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _end_expired_statement(pks: list[int], today: datetime.date, endable: list[str]):
+    """PostgreSQL: the locking read, the ``UPDATE``, the history rows and the amendments of
+    ``registrations_end_expired`` as one statement (data-modifying CTEs: one round trip,
+    no model instance); return the ``(id, visa_valid_until)`` of those ended."""
+    quote = connection.ops.quote_name
+    table = quote(Registration._meta.db_table)
+    history_columns, history_values = _history_values("e")
+    amendment = {
+        "registration_id": "e.id",
+        "kind": "%(kind)s",
+        "status_before": "e.linli_status_before",
+        "status_after": "%(ended)s",
+        "message": "''",
+        "staff_user_id": "NULL",
+        "created_at": "%(now)s",
+    }
+    assert set(amendment) == {
+        f.column for f in Amendment._meta.concrete_fields if not f.primary_key
+    }
+    params = {
+        "pks": pks,
+        "endable": endable,
+        "today": today,
+        "ended": RegistrationStatus.ENDED,
+        "reason": EndReason.VISA_EXPIRED,
+        "kind": AmendmentKind.ENDED,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    # Model metadata and fixed SQL only; every value is a parameter. Rows another run holds
+    # are skipped (that run ends them), rows already ended are not read.
+    sql = (
+        f"WITH locked AS (SELECT id, status FROM {table} "  # noqa: S608
+        "WHERE id = ANY(%(pks)s) AND status = ANY(%(endable)s) AND visa_valid_until < %(today)s "
+        "ORDER BY id FOR UPDATE SKIP LOCKED), "
+        f"ended AS (UPDATE {table} AS r SET status = %(ended)s, status_changed_at = %(now)s, "
+        "end_reason = %(reason)s, ended_at = %(now)s, departed_on = NULL, updated_at = %(now)s "
+        "FROM locked WHERE r.id = locked.id "
+        "RETURNING r.*, locked.status AS linli_status_before), "
+        f"history AS (INSERT INTO {quote(Registration.history.model._meta.db_table)} "
+        f"({', '.join(history_columns)}) SELECT {', '.join(history_values)} "
+        "FROM ended AS e ORDER BY e.id), "
+        f"amendments AS (INSERT INTO {quote(Amendment._meta.db_table)} "
+        f"({', '.join(quote(c) for c in amendment)}) SELECT {', '.join(amendment.values())} "
+        "FROM ended AS e ORDER BY e.id) "
+        "SELECT id, visa_valid_until FROM ended ORDER BY id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), *ids])
+        cursor.execute(sql, params)
+        return [(pk, until) for pk, until in cursor.fetchall()]
 
 
 def registrations_end_expired(
@@ -88,6 +152,8 @@ def registrations_end_expired(
     another run holds (that run ends them); rows already ended are left alone.
     """
     endable = [s for s in ACTIVE_STATUSES if RegistrationStatus.ENDED in TRANSITIONS[s]]
+    if sets_supported():
+        return _end_expired_statement(pks, today, endable)
     rows = Registration.objects.filter(
         pk__in=pks, status__in=endable, visa_valid_until__lt=today
     ).order_by("pk")
@@ -126,10 +192,10 @@ def _messages_select(params: dict) -> str:
     """The messages of ``resident_message_specs`` for each ``{"id", "key", "extra"}`` of the
     JSON array ``%(items)s``, as ``queueing_sets.SELECT_COLUMNS``."""
     quote = connection.ops.quote_name
-    params["email"], params["sms"] = Channel.EMAIL, Channel.SMS
     registrations = quote(Registration._meta.db_table)
     residents = quote(Resident._meta.db_table)
-    # resident_routes: email whenever there is an address; SMS when preferred or no email.
+    # How to reach each resident: resident_routes' rule, in SQL (WeChat, email, SMS).
+    routes = resident_routes_sql("p", params)
     # Resident.full_name: the surname in capitals, then the given names.
     # Table names from model metadata only; every value is a parameter.
     return (
@@ -140,11 +206,7 @@ def _messages_select(params: dict) -> str:
         # One JSON parameter, not three arrays: far cheaper to send than 3 × 2000 values.
         "FROM jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb) "
         f"JOIN {registrations} r ON r.id = d.id JOIN {residents} p ON p.id = r.resident_id "
-        "CROSS JOIN LATERAL (VALUES (%(email)s, p.email), (%(sms)s, p.phone)) "
-        "AS ch(channel, address) "
-        "WHERE (ch.channel = %(email)s AND coalesce(p.email, '') <> '') "
-        "OR (ch.channel = %(sms)s AND coalesce(p.phone, '') <> '' "
-        "AND (p.preferred_channel = %(sms)s OR coalesce(p.email, '') = ''))"
+        f"CROSS JOIN LATERAL ({routes}) AS ch(channel, address)"
     )
 
 

@@ -9,10 +9,11 @@ receipt or case page shown, never a 500. Transactional tests: a retry needs a re
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection
 from django.urls import reverse
 
-from core.db import database_errors, retry_on_lost_connection
+from core.db import database_errors, retry_on_lost_connection, stream_all
 from inquiries.models import Inquiry
 from notifications.models import Message
 from registration.models import Document, Registration
@@ -203,3 +204,24 @@ def test_a_connection_that_stays_down_fails_after_a_bounded_number_of_tries(stat
 def _files() -> set[str]:
     root = settings.STORAGES["default"]["OPTIONS"]["location"]
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_stream_all_yields_every_row_planned_for_all_of_them_then_resets():
+    def fraction() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW cursor_tuple_fraction")
+            return cursor.fetchone()[0]
+
+    every = list(ContentType.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(every) > 3
+    seen, during = [], set()
+    for pk in stream_all(
+        ContentType.objects.order_by("pk").values_list("pk", flat=True), chunk_size=2
+    ):
+        seen.append(pk)
+        if connection.vendor == "postgresql":
+            during.add(fraction())
+    assert seen == every
+    if connection.vendor == "postgresql":
+        assert during == {"1"}  # the cursor was planned for all its rows
+        assert fraction() == "0.1"  # and the connection is as it was

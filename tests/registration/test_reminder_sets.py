@@ -20,11 +20,13 @@ from django.test.utils import CaptureQueriesContext
 from notifications import tasks
 from notifications.constants import Channel, MessageStatus
 from notifications.models import Message
+from notifications.ordering import thread_key
 from notifications.reminders import reminder_key, reminders_run
 from notifications.services import message_queue_many, messages_sweep
 from registration import reminders
 from registration.constants import AmendmentKind, EndReason, RegistrationStatus
 from registration.models import Amendment, Registration
+from registration.selectors import resident_routes
 from registration.services import (
     registration_end,
     registrations_end_expired,
@@ -32,6 +34,7 @@ from registration.services import (
     resident_messages_queue,
 )
 from tests.registration.factories import RegistrationFactory
+from wechat.services import binding_create
 
 pytestmark = pytest.mark.django_db
 S = RegistrationStatus
@@ -144,6 +147,14 @@ def outbox_of(registration) -> list[dict]:
         }
         values["idempotency_key"] = values["idempotency_key"].replace(f":{pk}:", ":<pk>:")
         values["concerning_id"] = "<pk>"
+        if message.channel == Channel.WECHAT:  # "resident:<id>", and its hash in the thread
+            assert message.to == f"resident:{registration.resident_id}"
+            assert message.thread == thread_key(
+                subject=f"{Registration._meta.label_lower}:{pk}",
+                channel=Channel.WECHAT,
+                to=message.to,
+            )
+            values["to"], values["thread"] = "resident:<id>", "<wechat thread>"
         values["thread"] = values["thread"].replace(f":{pk}:", ":<pk>:")
         values["context"] = {**values["context"], "reference": "<ref>"}
         values["recipient_name"] = values["recipient_name"].replace(
@@ -197,6 +208,42 @@ def test_the_set_writes_what_registration_end_writes_one_at_a_time(station):
         # Messages: the same outbox rows, field by field.
         assert outbox_of(other) == outbox_of(one)
     assert Message.objects.count() == 2 * 5  # 1 + 2 + 1 + 1 + 0 routes per twin
+
+
+def wechat_configured(settings) -> None:
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wx-app", "wx-secret"
+    settings.WECHAT_TOKEN = "callback-token"
+
+
+# Residents of ``CONTACTS`` who linked WeChat: one by email, one preferring SMS, one with
+# neither email nor phone (reached only in WeChat).
+BOUND = (0, 1, 4)
+
+
+@pytest.mark.parametrize("wechat_on", [True, False], ids=["wechat-on", "wechat-off"])
+def test_the_set_routes_residents_who_linked_wechat_as_resident_routes_does(
+    station, settings, wechat_on
+):
+    if wechat_on:
+        wechat_configured(settings)
+    per_row, as_set = twins(station)
+    for twin in (per_row, as_set):
+        for n in BOUND:
+            binding_create(resident=twin[n].resident, openid=f"openid-{twin[n].pk}", language="en")
+    with at(START):
+        end_one_at_a_time(per_row)
+        end_as_a_set(as_set)
+    for n, (one, other) in enumerate(zip(per_row, as_set, strict=True)):
+        one.refresh_from_db()
+        expected = [channel for channel, _to in resident_routes(one.resident)]
+        assert [m["channel"] for m in outbox_of(one)] == sorted(expected)
+        assert outbox_of(other) == outbox_of(one)
+        if wechat_on and n in BOUND:
+            assert expected == [Channel.WECHAT]  # WeChat alone, not email/SMS as well
+    wechat = Message.objects.filter(channel=Channel.WECHAT).count()
+    assert wechat == (2 * len(BOUND) if wechat_on else 0)
+    # Bound: 1 WeChat each; the others as before (SMS too; one email). Off: 1+2+1+1+0.
+    assert Message.objects.count() == 2 * (len(BOUND) + 2 if wechat_on else 5)
 
 
 @needs_postgresql

@@ -244,7 +244,9 @@ def test_each_rule_issues_a_fixed_number_of_queries(station, django_assert_max_n
         RegistrationFactory.create_batch(
             5, station=station, expected_departure=(START - datetime.timedelta(days=1)).date()
         )
-        with django_assert_max_num_queries(1):
+        # The SELECT; on PostgreSQL also setting and resetting cursor_tuple_fraction
+        # around it (core.db.stream_all).
+        with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 1):
             outcome = reminders.departure_passed(today=timezone.localdate(), dry_run=True)
     assert outcome.due == 5
 
