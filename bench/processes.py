@@ -88,11 +88,15 @@ class CeleryProcess:
         self.offset = 0
         self.starts = 0
 
+    def command(self) -> list[str]:
+        """The command line; a host of the two-node drill wraps it (bench/drills/nodes.py)."""
+        return [str(VENV_BIN / "celery"), "-A", "config", *self.argv]
+
     def start(self, *, wait: bool = True, timeout: float = 90) -> None:
         self.offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as output:
             self.process = subprocess.Popen(  # noqa: S603 - our own venv's celery
-                [str(VENV_BIN / "celery"), "-A", "config", *self.argv],
+                self.command(),
                 cwd=ROOT,
                 env=self.env,
                 stdout=output,

@@ -34,20 +34,8 @@ class NsCelery(CeleryProcess):
         super().__init__(*args, **kwargs)
         self.host = host
 
-    def start(self, *, wait: bool = True, timeout: float = 90) -> None:
-        self.offset = self.log_size()
-        with open(self.log_path, "ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own venv's celery
-                self.host.command([str(VENV_BIN / "celery"), "-A", "config", *self.argv]),
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.starts += 1
-        if wait:
-            self.wait_ready(timeout)
+    def command(self) -> list[str]:
+        return self.host.command(super().command())
 
 
 class NsWeb:

@@ -45,6 +45,21 @@ def drill_ready(transactional_db) -> Iterator[None]:
 
 
 @pytest.fixture
+def private_redis(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server of this test on a free port, for tests that need no database (beat)."""
+    if not os.environ.get("REDIS_URL"):
+        _skip_or_fail("the beat tests run with the real-Redis suite (REDIS_URL)")
+    if not shutil.which("redis-server"):
+        _skip_or_fail("the beat tests start their own redis-server, which is not installed")
+    server = RedisServer(tmp_path / "redis.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def own_redis(drill_ready, tmp_path) -> Iterator[RedisServer]:
     """A redis-server of this test on a free port; ``stop()`` and ``start()`` it at will."""
     server = RedisServer(tmp_path / "redis.log")

@@ -9,38 +9,15 @@ It needs no database; like the other real-Redis tests it is skipped without ``RE
 """
 
 import os
-import shutil
 
 import pytest
 
 from bench.drills.beat import beat_failover, beat_goals, beat_stall
-from bench.processes import RedisServer
-from tests.celery_support import REQUIRE_ENV
 
 pytestmark = pytest.mark.drill
 
 LOCK_TIMEOUT = 4  # seconds; production's is 30 (config/settings/beat.py)
 TICK = 0.5
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A redis-server of this test on a free loopback port (never the one of REDIS_URL)."""
-    reason = ""
-    if not os.environ.get("REDIS_URL"):
-        reason = "the beat failover test runs with the real-Redis suite (REDIS_URL)"
-    elif not shutil.which("redis-server"):
-        reason = "the beat failover test starts its own redis-server, which is not installed"
-    if reason:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{reason} ({REQUIRE_ENV}=1 forbids skipping it)")
-        pytest.skip(reason)
-    server = RedisServer(tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_one_beat_sends_and_the_other_takes_over_after_kill_9(private_redis, tmp_path):

@@ -10,35 +10,13 @@ Real beats (``celery beat``), a redis-server of the test's own; skipped without
 """
 
 import os
-import shutil
 import time
 
 import pytest
 
 from bench.drills.beat import Beat
-from bench.processes import RedisServer
-from tests.celery_support import REQUIRE_ENV
 
 pytestmark = pytest.mark.drill
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    reason = ""
-    if not os.environ.get("REDIS_URL"):
-        reason = "the standby beat test runs with the real-Redis suite (REDIS_URL)"
-    elif not shutil.which("redis-server"):
-        reason = "the standby beat test starts its own redis-server, which is not installed"
-    if reason:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{reason} ({REQUIRE_ENV}=1 forbids skipping it)")
-        pytest.skip(reason)
-    server = RedisServer(tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _wait(condition, timeout: float) -> bool:
