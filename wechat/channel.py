@@ -2,11 +2,11 @@
 The WeChat channel of the outbox: a resident who linked WeChat gets their messages as the
 official account's template messages, with a link back to their private page.
 
-Who gets WeChat is decided in one place, ``wechat_route`` (called by
-``registration.selectors.resident_routes``, the rule of how to reach a resident, and by the
-inquiries' route of a case): WeChat configured, and the resident linked it. A WeChat
-message's ``to`` is ``resident:<id>``; the openid is looked up when sending and never
-stored in the outbox, logged or shown.
+Who gets WeChat is decided in one place, ``wechat_route`` (asked by
+``registration.selectors.resident_routes``, the rule of how to reach a resident, through
+``RESIDENT_ROUTE_EXTENSIONS``, and by the inquiries' route of a case): WeChat configured,
+and the resident linked it. A WeChat message's ``to`` is ``resident:<id>``; the openid is
+looked up when sending and never stored in the outbox, logged or shown.
 
 What WeChat answers, and what the outbox does with it:
 
@@ -42,6 +42,9 @@ from django.utils import timezone
 from notifications.constants import Channel, RefusalReason
 from notifications.exceptions import PermanentDeliveryError, TemporaryDeliveryError
 from notifications.identity import message_identity
+from notifications.rendering import station_name
+from registration.models import Resident
+from registration.selectors import resident_routes
 from wechat import client
 from wechat.conf import WeChatTemplate, wechat_enabled, wechat_template
 from wechat.models import WeChatBinding
@@ -100,12 +103,22 @@ def wechat_route(resident_id: int | None, *, linked: bool | None = None) -> tupl
     return (Channel.WECHAT, wechat_address(resident_id)) if linked else None
 
 
-def wechat_route_sql(resident_id: str, params: dict) -> tuple[str, str] | None:
+def wechat_resident_route(resident) -> tuple[str, str] | None:
     """
-    ``wechat_route`` for a set query (``registration.selectors.resident_routes_sql``):
-    ``(linked, to)`` — SQL of whether the resident whose id is the SQL expression
-    ``resident_id`` is reached in WeChat, and of that message's ``to`` (``wechat_address``)
-    — or None when WeChat is not configured (then nobody is). Values go into ``params``
+    ``wechat_route`` of a resident row (``RESIDENT_ROUTE_EXTENSIONS``, asked by
+    ``registration.selectors.resident_routes``): no query when the caller read
+    ``wechat_linked`` with the rows.
+    """
+    return wechat_route(resident.pk, linked=getattr(resident, "wechat_linked", None))
+
+
+def wechat_route_sql(resident_id: str, params: dict) -> tuple[str, str, str] | None:
+    """
+    ``wechat_route`` for a set query (``registration.selectors.resident_routes_sql``,
+    through ``RESIDENT_ROUTE_EXTENSIONS``): ``(linked, channel, to)`` — SQL of whether the
+    resident whose id is the SQL expression ``resident_id`` is reached in WeChat, of the
+    channel, and of that message's ``to`` (``wechat_address``) — or None when WeChat is not
+    configured (then nobody is). Values go into ``params``
     (named, ``%(name)s``); the SQL holds model metadata only.
     """
     if not wechat_enabled():
@@ -116,12 +129,10 @@ def wechat_route_sql(resident_id: str, params: dict) -> tuple[str, str] | None:
     table = quote(WeChatBinding._meta.db_table)
     column = quote(WeChatBinding._meta.get_field("resident").column)
     linked = f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{column} = {resident_id})"  # noqa: S608
-    return linked, f"%(wechat_prefix)s || CAST({resident_id} AS text)"
+    return linked, "%(wechat_channel)s", f"%(wechat_prefix)s || CAST({resident_id} AS text)"
 
 
 def _resident(message):
-    from registration.models import Resident  # registration's selectors import this module
-
     reference = message.to or ""
     if not reference.startswith(RESIDENT_PREFIX) or not reference[len(RESIDENT_PREFIX) :].isdigit():
         return None
@@ -130,8 +141,6 @@ def _resident(message):
 
 def wechat_fallback_route(message) -> tuple[str, str] | None:
     """Return the resident's other route (email, else SMS) for a WeChat message given up."""
-    from registration.selectors import resident_routes
-
     resident = _resident(message)
     if resident is None:
         return None
@@ -196,8 +205,6 @@ def wechat_send(message, rendered) -> str:
 
 
 def _station(message) -> str:
-    from notifications.rendering import station_name
-
     if not message.station_id:
         return ""
     return station_name(message.station, message.language)

@@ -61,3 +61,20 @@ WECHAT_RATE_LIMITS = {
 REGISTRATION_PRIVATE_PANELS = ["wechat.panels.private_panel"]
 # The same for the station page (stations.views.station): ``panel(*, request, code)``.
 STATION_PAGE_PANELS = ["wechat.panels.station_panel"]
+
+# How WeChat plugs into the apps it builds on, which never import it (core.extensions):
+# who is reached in WeChat, a pair of dotted paths per route taken instead of email and SMS —
+# ``route(resident) -> (channel, to) | None`` for registration.selectors.resident_routes and
+# its set-query twin ``route_sql(resident_id_sql, params) -> (linked, channel, to) | None``
+# for resident_routes_sql (tests/registration/test_reminder_sets.py compares them);
+RESIDENT_ROUTE_EXTENSIONS = [
+    ("wechat.channel.wechat_resident_route", "wechat.channel.wechat_route_sql")
+]
+# what erasing a resident's contact also erases (registration.services.erasure):
+# ``hook(*, resident)``, called as the resident is anonymised;
+RESIDENT_ERASE_HOOKS = ["wechat.services.wechat_links_erase"]
+# the outbox's sender of a channel, ``(message, rendered) -> reference``, beside those of
+# notifications.services.channels, and where a message its channel gave up goes instead
+# (``(message) -> (channel, to) | None``, notifications.services.fallback).
+CHANNEL_SENDER_EXTENSIONS = {"wechat": "wechat.channel.wechat_send"}
+CHANNEL_FALLBACK_EXTENSIONS = {"wechat": "wechat.channel.wechat_fallback_route"}

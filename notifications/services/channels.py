@@ -4,7 +4,7 @@ Send one rendered message through its channel; return the channel's reference.
 A sender raises ``DeliveryError`` for a failure worth retrying and
 ``PermanentDeliveryError`` for one that will not fix itself (a refused address).
 
-A channel in ``CHANNEL_FALLBACKS`` names, for a message it gave up, the recipient's other
+A channel in ``CHANNEL_FALLBACK_EXTENSIONS`` names, for a message it gave up, the recipient's other
 route (``notifications.services.fallback``): WeChat falls back to email, else SMS.
 """
 
@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
+from core.extensions import extensions
 from notifications import sms
 from notifications.constants import WORKSPACE_CHANNEL, Channel
 from notifications.exceptions import DeliveryError, PermanentDeliveryError
@@ -82,25 +83,23 @@ def _workspace_send(message: Message, rendered) -> str:
     return f"workspace:{message.pk}"
 
 
-def _wechat_send(message: Message, rendered) -> str:
-    """The official account's template message (``wechat.channel``: errors, the openid)."""
-    from wechat.channel import wechat_send  # the wechat app builds on this one
-
-    return wechat_send(message, rendered)
-
-
-def _wechat_fallback(message: Message) -> tuple[str, str] | None:
-    from wechat.channel import wechat_fallback_route
-
-    return wechat_fallback_route(message)
-
-
-# One sender per channel.
+# One sender per channel; an app built on this one adds its own (WeChat's template
+# message, ``wechat.channel.wechat_send``) in ``CHANNEL_SENDER_EXTENSIONS``.
 CHANNEL_SENDERS = {
     Channel.EMAIL: _email_send,
     Channel.SMS: _sms_send,
-    Channel.WECHAT: _wechat_send,
     WORKSPACE_CHANNEL: _workspace_send,
 }
-# Where a message goes when its channel gives it up: ``(channel, to)`` or None.
-CHANNEL_FALLBACKS = {Channel.WECHAT: _wechat_fallback}
+
+
+def channel_sender(channel: str):
+    """Return the sender of ``channel`` (``KeyError`` when there is none)."""
+    return CHANNEL_SENDERS.get(channel) or extensions("CHANNEL_SENDER_EXTENSIONS")[channel]
+
+
+def channel_fallback(channel: str):
+    """
+    Return where a message ``channel`` gave up goes instead, ``(message) -> (channel, to) |
+    None`` (``CHANNEL_FALLBACK_EXTENSIONS``: WeChat's ``wechat_fallback_route``), or None.
+    """
+    return extensions("CHANNEL_FALLBACK_EXTENSIONS").get(channel)

@@ -29,7 +29,7 @@ from notifications.services.attempts import (
     lease_expired,
     write_retrying,
 )
-from notifications.services.channels import CHANNEL_FALLBACKS, CHANNEL_SENDERS
+from notifications.services.channels import channel_fallback, channel_sender
 from notifications.services.fallback import message_fall_back
 from notifications.services.publishing import message_publish_on_commit
 from notifications.timing import due_time, quiet_hours_end, retry_deadline, retry_delay
@@ -95,7 +95,7 @@ def message_send(*, message_id: int) -> DeliveryOutcome:
         return outcome
     try:
         rendered = message_render(message)
-        reference = CHANNEL_SENDERS[message.channel](message, rendered)
+        reference = channel_sender(message.channel)(message, rendered)
     except Exception as error:
         return _attempt_failed(message=message, error=error)
     if not _sent_record(message=message, reference=reference):
@@ -237,7 +237,7 @@ def _sent_record(*, message: Message, reference: str) -> bool:
 
 def _fallback_route(message: Message) -> tuple[str, str] | None:
     """Return the other route of a message its channel will not deliver, if it has one."""
-    fallback = CHANNEL_FALLBACKS.get(message.channel)
+    fallback = channel_fallback(message.channel)
     if fallback is None:
         return None
     try:

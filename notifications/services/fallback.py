@@ -1,8 +1,8 @@
 """
 A message its channel will not deliver goes through the recipient's other channel instead.
 
-Only channels listed in ``CHANNEL_FALLBACKS`` (``notifications.services.channels``) have a
-fallback: WeChat, whose refusals (not followed, quota, blocked…) and long outages must not
+Only channels listed in the setting ``CHANNEL_FALLBACK_EXTENSIONS`` (``channel_fallback``)
+have a fallback: WeChat, whose refusals (not followed, quota, blocked…) and long outages must not
 cost the resident the message. When such a message is given up, one transaction records
 a new message — same template, language, context (private links included: this one is not
 finished yet) and station — to the route the channel's fallback names, and finishes the

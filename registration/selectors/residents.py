@@ -6,12 +6,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from core.extensions import extensions
 from notifications.constants import Channel
 from registration.constants import ACTIVE_STATUSES
 from registration.models import Registration, Resident
 from registration.selectors.registrations import registrations_for_user
 from registration.selectors.search import document_number_index
-from wechat.channel import wechat_route, wechat_route_sql
 
 
 def resident_routes(
@@ -21,15 +21,17 @@ def resident_routes(
     Return how to reach ``resident``, as ``(channel, address)`` pairs. The one rule of "how
     to reach a resident", for every message:
 
-    - a resident who linked WeChat (and WeChat is configured: ``wechat.channel.wechat_route``)
-      is reached there only; if WeChat refuses a message, it goes by the first route of this
-      rule without WeChat (``wechat=False``: what ``wechat_fallback_route`` asks);
+    - a resident who linked WeChat (and WeChat is configured) is reached there only — the
+      routes of ``RESIDENT_ROUTE_EXTENSIONS``, ``wechat.channel.wechat_resident_route``;
+      if WeChat refuses a message, it goes by the first route of this rule without them
+      (``wechat=False``: what ``wechat_fallback_route`` asks);
     - otherwise email whenever there is an address, and SMS too when the resident prefers
       SMS or has no email (``sms`` forces it on or off).
     """
-    linked = getattr(resident, "wechat_linked", None)  # read with the rows, if it was
-    if wechat and (route := wechat_route(resident.pk, linked=linked)):
-        return [route]
+    if wechat:
+        for route, _ in extensions("RESIDENT_ROUTE_EXTENSIONS"):
+            if found := route(resident):
+                return [found]
     email = resident.email or ""
     phone = str(resident.phone or "")
     want_sms = sms if sms is not None else (resident.preferred_channel == Channel.SMS or not email)
@@ -46,8 +48,9 @@ def resident_routes_sql(resident: str, params: dict) -> str:
     ``resident_routes`` for a set query (PostgreSQL): a subquery yielding one ``(channel,
     address)`` row per route of the resident whose row the caller's query names
     ``resident``, to join as ``CROSS JOIN LATERAL (<this>) AS route(channel, address)``.
-    The same rule — WeChat alone when ``wechat.channel.wechat_route_sql`` says so, else
-    email when there is an address and SMS when preferred or no email —
+    The same rule — WeChat alone when ``wechat.channel.wechat_route_sql`` (the second of
+    each pair in ``RESIDENT_ROUTE_EXTENSIONS``) says so, else email when there is an
+    address and SMS when preferred or no email —
     ``tests/registration/test_reminder_sets.py`` compares it with ``resident_routes``.
     Values go into ``params`` (named); the SQL holds model metadata only.
     """
@@ -61,16 +64,25 @@ def resident_routes_sql(resident: str, params: dict) -> str:
         f"coalesce({column['phone']}, '') <> '' "
         f"AND ({column['preferred_channel']} = %(route_sms)s OR NOT {has_email})"
     )
-    wechat = wechat_route_sql(column["id"], params)
-    rows = [
-        f"(%(route_email)s, {column['email']}, NOT w.linked AND {has_email})",
-        f"(%(route_sms)s, {column['phone']}, NOT w.linked AND {wants_sms})",
+    # Each plugged-in route taken (``linked``) stands alone; the first one taken wins.
+    plugged = [
+        found
+        for _, route_sql in extensions("RESIDENT_ROUTE_EXTENSIONS")
+        if (found := route_sql(column["id"], params))
+    ] or [("false", None, None)]
+    taken, rows = [], []
+    for index, (_, channel, to) in enumerate(plugged):
+        if channel is not None:
+            rows.append(f"({channel}, {to}, {' AND '.join([f'w.linked{index}', *taken])})")
+        taken.append(f"NOT w.linked{index}")
+    rows += [
+        f"(%(route_email)s, {column['email']}, {' AND '.join(taken)} AND {has_email})",
+        f"(%(route_sms)s, {column['phone']}, {' AND '.join(taken)} AND {wants_sms})",
     ]
-    if wechat:
-        rows.insert(0, f"(%(wechat_channel)s, {wechat[1]}, w.linked)")
+    linked = ", ".join(f"{found[0]} AS linked{index}" for index, found in enumerate(plugged))
     return (
         "SELECT ch.channel, ch.address "  # noqa: S608 (model metadata; values are parameters)
-        f"FROM (SELECT {wechat[0] if wechat else 'false'} AS linked) AS w "
+        f"FROM (SELECT {linked}) AS w "
         f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS ch(channel, address, wanted) "
         "WHERE ch.wanted"
     )

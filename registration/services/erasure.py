@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.extensions import extensions
 from privacy.constants import AuditAction
 from privacy.services import audit_record
 from registration.constants import (
@@ -27,7 +28,6 @@ from registration.constants import (
 from registration.models import Document, Registration, Resident
 from registration.services.workflow import _amend, _lock
 from stations.selectors import user_is_member
-from wechat.services import wechat_links_erase
 
 S = RegistrationStatus
 
@@ -111,7 +111,8 @@ def _resident_anonymise(resident: Resident, now) -> None:
     resident.phone = ""
     resident.email = ""
     resident.wechat_id = ""
-    wechat_links_erase(resident=resident)  # the linked WeChat is contact too
+    for erase in extensions("RESIDENT_ERASE_HOOKS"):  # the linked WeChat is contact too
+        erase(resident=resident)
     resident.contact_consent = False
     resident.anonymised_at = now
     resident.skip_history_when_saving = True
