@@ -1,6 +1,7 @@
 """System checks of the WeChat settings (``manage.py check``): half a configuration, a
 key of the wrong length, no template for the messages, a template entry Linli cannot use
-or under a name no message has (``wechat.conf``: the two forms of ``WECHAT_TEMPLATES``)."""
+or under a name no message has (``wechat.conf``: the two forms of ``WECHAT_TEMPLATES``);
+with ``--deploy``, plaintext mode (bodies unsigned)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -43,6 +44,23 @@ def wechat_settings_check(app_configs=None, **kwargs):
         )
     errors += _templates_check(settings.WECHAT_TEMPLATES)
     return errors
+
+
+@register(deploy=True)
+def wechat_safe_mode_check(app_configs=None, **kwargs):
+    """In plaintext mode WeChat signs only the timestamp and nonce, never the message body:
+    production should run the account in safe mode, which signs and encrypts the body."""
+    if wechat_enabled() and not settings.WECHAT_ENCODING_AES_KEY:
+        return [
+            Warning(
+                "WeChat is configured in plaintext mode: a callback's body is not signed "
+                "(only its timestamp and nonce are).",
+                hint="Choose 安全模式 (safe mode) in the account's server configuration and "
+                "set WECHAT_ENCODING_AES_KEY (deploy/README.md, WeChat official account).",
+                id="wechat.W004",
+            )
+        ]
+    return []
 
 
 def _templates_check(templates) -> list:

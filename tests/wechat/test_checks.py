@@ -2,7 +2,7 @@
 
 import pytest
 
-from wechat.checks import wechat_settings_check
+from wechat.checks import wechat_safe_mode_check, wechat_settings_check
 
 
 def ids():
@@ -66,3 +66,12 @@ def test_a_template_under_no_kind_warns(settings):
     assert ids() == ["wechat.W003"]
     settings.WECHAT_TEMPLATES = "TPL"
     assert ids() == ["wechat.E002"]
+
+
+def test_deploy_check_wants_safe_mode_when_configured(settings):
+    assert wechat_safe_mode_check() == []  # WeChat off: nothing to say
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET, settings.WECHAT_TOKEN = "wx", "s", "t"
+    settings.WECHAT_ENCODING_AES_KEY = ""
+    assert [m.id for m in wechat_safe_mode_check()] == ["wechat.W004"]
+    settings.WECHAT_ENCODING_AES_KEY = "k" * 43
+    assert wechat_safe_mode_check() == []
