@@ -17,6 +17,7 @@ from registration.constants import AmendmentKind, EndReason, RegistrationStatus
 from registration.documents import document_file_read
 from registration.models import Registration
 from tests.registration.factories import jpeg_bytes, registration_with_token
+from tests.registration.test_returning import _reentry_data
 from tests.wechat.callbacks import (
     CALLBACK_URL,
     image_xml,
@@ -39,6 +40,13 @@ OPENID = "oBoundResident0000000000001a"
 STRANGER = "oStranger00000000000000000Zz"
 TOKEN = "callback-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
+
+
+def _return_answers() -> dict:
+    """The return form's answers as on the private link, the entry stamp being WeChat's photo."""
+    data = _reentry_data()
+    del data["entry_stamp"]
+    return data
 
 
 def _exif_jpeg() -> bytes:
@@ -141,17 +149,7 @@ def test_resident_confirms_on_the_linked_page_and_the_reentry_is_recorded(
         reverse("wechat:arrival", args=[link.rstrip("/").split("/")[-1]]) + "photo/entry_stamp/"
     )
     assert client.get(photo_url).status_code == 200
-    today = timezone.localdate()
-    data = {
-        "entry_date": (today - datetime.timedelta(days=1)).isoformat(),
-        "arrival_at": (timezone.localtime() - datetime.timedelta(hours=2)).strftime(
-            "%Y-%m-%dT%H:%M"
-        ),
-        "expected_departure": (today + datetime.timedelta(days=100)).isoformat(),
-        "address_unchanged": "on",
-        "visa_type": "X1",
-        "website": "",
-    }
+    data = _return_answers()
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(link, data)
     assert done.status_code == 200, done.context["form"].errors
@@ -160,7 +158,7 @@ def test_resident_confirms_on_the_linked_page_and_the_reentry_is_recorded(
     assert registration.status == RegistrationStatus.ENDED
     assert registration.end_reason == EndReason.REENTERED
     assert new.amendments.first().kind == AmendmentKind.REENTRY
-    assert new.entry_date == today - datetime.timedelta(days=1)
+    assert new.entry_date == timezone.localdate() - datetime.timedelta(days=1)
     assert new.documents.filter(kind="entry_stamp").count() == 1
     # The private link the resident holds moved with them, as through the link itself.
     private = client.get(reverse("registration:private", args=[private_token]))
@@ -496,17 +494,7 @@ def test_after_a_refused_photo_the_resident_adds_it_on_the_page(
             client, image_xml(from_user=OPENID, media_id="MEDIA-BAD"), token=TOKEN
         )
     link = _link_in(_reply_content(response))
-    today = timezone.localdate()
-    data = {
-        "entry_date": (today - datetime.timedelta(days=1)).isoformat(),
-        "arrival_at": (timezone.localtime() - datetime.timedelta(hours=2)).strftime(
-            "%Y-%m-%dT%H:%M"
-        ),
-        "expected_departure": (today + datetime.timedelta(days=100)).isoformat(),
-        "address_unchanged": "on",
-        "visa_type": "X1",
-        "website": "",
-    }
+    data = _return_answers()
     missing = client.post(link, data)
     assert missing.status_code == 400
     assert "photo_required" in [
