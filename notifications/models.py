@@ -26,6 +26,15 @@ class Message(models.Model):
     takes over and sends it again with the same identity (``notifications.identity``).
     Messages about one record to one recipient form a ``thread``, delivered in the order
     they were recorded (``notifications.ordering``).
+
+    References: the station, the kind of record and the earlier or later messages a message
+    points to are kept by the ORM, not by database constraints — as the record it is about
+    (``concerning``, a generic relation) always was. Rows are only ever deleted through the
+    ORM (retention, erasure, the admin), whose collector clears these references first
+    (``on_delete=SET_NULL``); and a reminder run records thousands of messages, for which
+    PostgreSQL would check five constraints row by row at each commit — a fifth of the run
+    (bench/README.md, issue 19). ``tests/notifications/test_references.py`` deletes each
+    kind of target and finds the references cleared.
     """
 
     idempotency_key = models.CharField(
@@ -81,6 +90,7 @@ class Message(models.Model):
         # message_station_created (station, -created_at) serves lookups by station: a second
         # index would cost every message recorded (a reminder run records thousands).
         db_index=False,
+        db_constraint=False,  # kept by the ORM: see "References" in the class docstring
         verbose_name=_("station"),
         help_text=_("Station the message is sent for; its staff see it in the outbox."),
     )
@@ -91,6 +101,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # message_concerning (type, id) serves it
+        db_constraint=False,  # kept by the ORM, as concerning_id always was
         verbose_name=_("concerning (type)"),
         help_text=_("Kind of record the message is about."),
     )
@@ -164,6 +175,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # message_held_by: only the few messages that wait
+        db_constraint=False,
         verbose_name=_("waiting for"),
         help_text=_("Earlier message of the same thread this one waits for, while it does."),
     )
@@ -174,6 +186,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # message_superseded_by: only the few superseded messages
+        db_constraint=False,
         verbose_name=_("no longer needed because of"),
         help_text=_("Later message of the same thread that made this one pointless to send."),
     )
@@ -184,6 +197,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         db_index=False,  # message_fallback: only the few messages that fell back
+        db_constraint=False,
         verbose_name=_("sent instead as"),
         help_text=_(
             "The message that carried this one through the resident's other channel, after "
