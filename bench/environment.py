@@ -41,6 +41,16 @@ def pg_drop(name: str = "") -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name or PG_DB}" WITH (FORCE)')
 
 
+def pg_copy(name: str, *, source: str = "") -> None:
+    """Create ``name`` afresh as a copy of the benchmark database (or ``source``), which no
+    connection may use meanwhile."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source or PG_DB}"')
+
+
 def redis_flush() -> bool:
     try:
         import redis

@@ -252,11 +252,13 @@ def fig_changelist(args) -> Row:
     )
 
 
-def fig_reminders(env: dict, args) -> list[Row]:
-    """Run the reminder probe in a subprocess (its own peak memory) and read its JSON."""
+REMINDER_RUNS = 3  # the probe on this many copies of the generated database
+
+
+def _reminders_probe(env: dict) -> dict:
+    """One run of bench/reminders_probe.py on ``env``'s database; its JSON line."""
     import json
 
-    goal = "≤ 3, ≤ 200 MB"
     out = subprocess.run(
         [sys.executable, "bench/reminders_probe.py"],
         cwd=ROOT,
@@ -265,14 +267,46 @@ def fig_reminders(env: dict, args) -> list[Row]:
         text=True,
         timeout=1200,
     )
-    (VAR / "reminders_probe.log").write_text(out.stdout + out.stderr)
+    with (VAR / "reminders_probe.log").open("a") as log_file:
+        log_file.write(out.stdout + out.stderr)
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["?"])[-1][:200]
-        return [Row("6. send_due_reminders ÷ raw SQL", None, goal, False, f"probe failed: {last}")]
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"probe failed: {last}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fig_reminders(env: dict, args) -> list[Row]:
+    """
+    The reminder probe in a subprocess (its own peak memory), on ``REMINDER_RUNS`` fresh
+    copies of the generated database: the real run changes the database, so each run needs
+    its own copy, and one run's ratio moves by a third with what else the machine does.
+    Each run's ratio is against its own SELECT; the figure is their median.
+    """
+    from django.db import connections
+
+    from bench.environment import PG_DB, pg_copy, pg_drop
+
+    goal = "≤ 3, ≤ 200 MB"
+    connections.close_all()  # a template database takes no other connection
+    (VAR / "reminders_probe.log").unlink(missing_ok=True)
+    runs = []
+    for n in range(REMINDER_RUNS):
+        copy = f"{PG_DB}_reminders"
+        pg_copy(copy)
+        url = env["BENCH_DATABASE_URL"].rsplit("/", 1)[0] + f"/{copy}"
+        try:
+            runs.append(_reminders_probe({**env, "BENCH_DATABASE_URL": url}))
+        except RuntimeError as error:
+            return [Row("6. send_due_reminders ÷ raw SQL", None, goal, False, str(error))]
+        finally:
+            pg_drop(copy)
+        log(f"   reminder run {n + 1}: {runs[-1]['command_seconds'] / runs[-1]['sql_seconds']:.2f}")
+    reals = sorted(runs, key=lambda r: r["command_seconds"] / r["sql_seconds"])
+    data = reals[len(reals) // 2]  # the median run, reported whole
+    each = ", ".join(f"{r['command_seconds'] / r['sql_seconds']:.2f}" for r in runs)
     sql = data["sql_seconds"]
-    memory = data["peak_mb"] <= 200
-    dry = data["dry_seconds"] / sql
+    memory = max(r["peak_mb"] for r in runs) <= 200
+    dry = statistics.median(r["dry_seconds"] / r["sql_seconds"] for r in runs)
     real = data["command_seconds"] / sql
     rows = f"{data['registrations']:,}"
     return [
@@ -293,6 +327,7 @@ def fig_reminders(env: dict, args) -> list[Row]:
             f"{data['queued']} queued, {data['queries']} queries "
             f"({data['queries'] / max(1, data['queued']):.1f} per message); peak "
             f"{data['peak_mb']:.0f} MB RSS (Django loaded: {data['start_mb']:.0f} MB); "
+            f"median of {len(runs)} runs on copies ({each}); "
             f"÷ a SELECT of only the rules' columns ({data.get('narrow_seconds', 0):.3f} s): "
             f"{data['command_seconds'] / max(data.get('narrow_seconds', 0), 1e-9):.1f}",
         ),
