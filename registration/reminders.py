@@ -24,9 +24,14 @@ from django.utils import timezone
 from core.db import stream_all
 from notifications.reminders import RuleOutcome, reminder_key, reminder_key_of
 from notifications.services import MessageSpec, message_queue_many, staff_message_spec
+from notifications.services.queueing_sets import sets_supported
 from registration.constants import ACTIVE_STATUSES, EndReason, RegistrationStatus
 from registration.models import Registration
-from registration.services import registrations_end_expired, resident_messages_queue
+from registration.services import (
+    registrations_end_expired,
+    resident_messages_queue,
+    resident_messages_queue_due,
+)
 from stations.constants import MembershipRole
 from stations.selectors import station_staff
 
@@ -97,6 +102,30 @@ def _due(qs, *fields):
     return stream_all(qs.order_by().values_list("pk", "reference", *fields), chunk_size=CHUNK)
 
 
+def _key_sql(rule: str, due_date: str) -> str:
+    """``_key`` in SQL, for a row ``d`` of ``due0`` and the SQL date ``due_date``: the key is
+    never hashed (under 255 characters: ``_LABEL``, a rule's name and an id are short)."""
+    return (
+        f"'reminder:' || {rule} || ':' || %(label)s || ':' || d.id || ':' || "
+        f"to_char({due_date}, 'YYYY-MM-DD')"
+    )
+
+
+def _queue_in_sql(outcome: RuleOutcome, rows, fields: tuple[str, ...], **queue) -> RuleOutcome:
+    """The rule's messages queued where its due ``rows`` are read (PostgreSQL): see
+    ``resident_messages_queue_due``; ``fields`` are the columns its SQL reads besides the
+    id and the reference."""
+    queued, labels = resident_messages_queue_due(
+        due=rows.order_by().values_list("pk", "reference", *fields),
+        columns=("id", "reference", *fields),
+        **queue,
+    )
+    outcome.due += len(labels)
+    outcome.details += labels
+    outcome.queued += queued
+    return outcome
+
+
 def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
     """Remind residents 30, 7 and 1 days (setting) before their visa or permit expires."""
     rule = "registration.visa_expiring"
@@ -110,6 +139,34 @@ def visa_expiring(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         )
     batch = _ResidentBatch(outcome, "visa_expiring")
     rows = Registration.objects.filter(window, status__in=ACTIVE_STATUSES)
+    if not dry_run and sets_supported():
+        params = {"today": today, "catch_up": CATCH_UP_DAYS, "label": _LABEL, "rule": rule}
+        # The smallest threshold at or above the days left, as below.
+        cases = []
+        for n, d in enumerate(days):
+            params[f"days_{n}"] = d
+            cases.append(
+                f"WHEN l.left_ BETWEEN %(days_{n})s::int - %(catch_up)s::int "
+                f"AND %(days_{n})s::int THEN %(days_{n})s::int"
+            )
+        shape = (
+            "SELECT d.id, "  # noqa: S608 (fixed SQL; every value is a parameter)
+            + _key_sql("%(rule)s || '.' || t.threshold", "d.visa_valid_until - t.threshold")
+            + ", jsonb_build_object('days', l.left_, 'valid_until', "
+            "to_char(d.visa_valid_until, 'YYYY-MM-DD')), "
+            "d.reference || ': ' || t.threshold || ' days' FROM due0 AS d "
+            "CROSS JOIN LATERAL (SELECT d.visa_valid_until - %(today)s::date AS left_) AS l "
+            f"CROSS JOIN LATERAL (SELECT CASE {' '.join(cases)} END AS threshold) AS t "
+            "WHERE t.threshold IS NOT NULL"
+        )
+        return _queue_in_sql(
+            outcome,
+            rows,
+            ("visa_valid_until",),
+            template="visa_expiring",
+            shape_sql=shape,
+            params=params,
+        )
     for pk, reference, valid_until in _due(rows, "visa_valid_until"):
         left = (valid_until - today).days
         # The smallest threshold at or above the days left (a catch-up run counts too).
@@ -201,6 +258,25 @@ def correction_unanswered(*, today: datetime.date, dry_run: bool) -> RuleOutcome
         status_changed_at__gt=cutoff - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     )
     batch = _ResidentBatch(outcome, "correction_reminder")
+    if not dry_run and sets_supported():
+        params = {
+            "label": _LABEL,
+            "rule": rule,
+            "zone": timezone.get_current_timezone_name(),
+        }
+        day = "(d.status_changed_at AT TIME ZONE %(zone)s)::date"
+        shape = (
+            f"SELECT d.id, {_key_sql('%(rule)s', day)}, "  # noqa: S608 (values as parameters)
+            "'{}'::jsonb, d.reference FROM due0 AS d"
+        )
+        return _queue_in_sql(
+            outcome,
+            rows,
+            ("status_changed_at",),
+            template="correction_reminder",
+            shape_sql=shape,
+            params=params,
+        )
     for pk, reference, changed_at in _due(rows, "status_changed_at"):
         outcome.due += 1
         outcome.details.append(reference)
@@ -221,6 +297,20 @@ def departure_passed(*, today: datetime.date, dry_run: bool) -> RuleOutcome:
         expected_departure__gte=today - datetime.timedelta(days=CATCH_UP_DAYS + 1),
     )
     batch = _ResidentBatch(outcome, "departure_check")
+    if not dry_run and sets_supported():
+        shape = (
+            f"SELECT d.id, {_key_sql('%(rule)s', 'd.expected_departure')}, "  # noqa: S608
+            "jsonb_build_object('expected_departure', "
+            "to_char(d.expected_departure, 'YYYY-MM-DD')), d.reference FROM due0 AS d"
+        )
+        return _queue_in_sql(
+            outcome,
+            rows,
+            ("expected_departure",),
+            template="departure_check",
+            shape_sql=shape,
+            params={"label": _LABEL, "rule": rule},
+        )
     for pk, reference, departure in _due(rows, "expected_departure"):
         outcome.due += 1
         outcome.details.append(reference)

@@ -102,8 +102,24 @@ def messages_queue_select(
     publish them after commit. Return ``(id, next_attempt_at)`` of the rows inserted: a key
     already in the outbox is skipped, not doubled. PostgreSQL only (``sets_supported``).
     """
+    inserted, _reported = messages_queue_select_reporting(
+        select_sql=select_sql, params=params, concerning_model=concerning_model
+    )
+    return inserted
+
+
+def messages_queue_select_reporting(
+    *, select_sql: str, params: dict, concerning_model, before: str = "", report: str = ""
+) -> tuple[list[tuple[int, datetime.datetime]], list]:
+    """
+    ``messages_queue_select`` that reads the caller's own rows in the same statement:
+    ``before``, common table expressions that ``select_sql`` reads (``name AS (…), …``);
+    ``report``, a ``SELECT`` of one value over them (say, each due row's label), returned
+    beside the inserted rows: ``(inserted, reported values)``. A parameter name this
+    statement uses itself (``now``, ``due_0``…) is refused, not silently overwritten.
+    """
     now = timezone.now()
-    params = {**params, "now": now, "whitespace": _WHITESPACE}
+    given_params, params = params, {"now": now, "whitespace": _WHITESPACE}  # and this module's
     content_type = ContentType.objects.get_for_model(concerning_model)
     params["concerning_type"] = content_type.pk
     params["subject"] = f"{content_type.app_label}.{content_type.model}:"
@@ -143,18 +159,29 @@ def messages_queue_select(
     # Model metadata and fixed SQL only; every value is a parameter. The ORDER BY makes
     # two runs at once take the keys in one order: the second waits for the first's commit
     # and skips what it inserted, instead of the two waiting for each other (a deadlock).
-    sql = (
-        f"WITH given ({names}) AS ({select_sql}) "  # noqa: S608
-        f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) "
+    insert = (
+        f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) "  # noqa: S608
         f"SELECT {', '.join(values.values())} FROM (SELECT m.*, {thread} AS thread_ FROM "
         f"(SELECT m.*, {to} AS to_, {_due_sql(params, now)} AS due_ FROM given AS m OFFSET 0) "
         "AS m OFFSET 0) AS m "
         "ORDER BY m.concerning_id, m.channel "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, next_attempt_at"
     )
+    given = f"{before + ', ' if before else ''}given ({names}) AS ({select_sql})"
+    if report:
+        sql = (
+            f"WITH {given}, inserted AS ({insert}) "  # noqa: S608 (fixed SQL, values as parameters)
+            "SELECT id, next_attempt_at, NULL FROM inserted "
+            f"UNION ALL SELECT NULL, NULL, reported.value FROM ({report}) AS reported (value)"
+        )
+    else:
+        sql = f"WITH {given} {insert}"
+    if clash := sorted(params.keys() & given_params.keys()):
+        raise ValueError(f"parameter names taken by the outbox statement: {clash}")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.fetchall()
+        cursor.execute(sql, {**given_params, **params})
+        rows = cursor.fetchall()
+        inserted = [(row[0], row[1]) for row in rows if row[0] is not None] if report else rows
         if inserted:
             message_publish_due_on_commit(due=inserted, marked=True)
-    return inserted
+    return inserted, [row[2] for row in rows if row[0] is None] if report else []

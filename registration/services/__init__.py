@@ -49,6 +49,7 @@ from registration.services.notify import (
 from registration.services.reminder_sets import (
     registrations_end_expired,
     resident_messages_queue,
+    resident_messages_queue_due,
 )
 from registration.services.review import (
     registration_decide,
@@ -131,6 +132,7 @@ __all__ = [
     "resident_match_confirm",
     "resident_message_specs",
     "resident_messages_queue",
+    "resident_messages_queue_due",
     "resident_notify",
     "resident_staff_update",
     "resident_travel_document_update",

@@ -14,12 +14,17 @@ registrations ended, or told something, in a constant number of queries whatever
 
 import datetime
 import json
+import re
 
 from django.db import connection
 from django.utils import timezone
 
 from notifications.services import message_queue_many
-from notifications.services.queueing_sets import messages_queue_select, sets_supported
+from notifications.services.queueing_sets import (
+    messages_queue_select,
+    messages_queue_select_reporting,
+    sets_supported,
+)
 from registration.constants import (
     ACTIVE_STATUSES,
     TRANSITIONS,
@@ -188,9 +193,14 @@ def registrations_end_expired(
     return [(pk, until) for pk, _status, until in still]
 
 
-def _messages_select(params: dict) -> str:
-    """The messages of ``resident_message_specs`` for each ``{"id", "key", "extra"}`` of the
-    JSON array ``%(items)s``, as ``queueing_sets.SELECT_COLUMNS``."""
+# The items of resident_messages_queue: one JSON parameter, not three arrays (far cheaper
+# to send than 3 × 2000 values).
+_ITEMS = "jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb)"
+
+
+def _messages_select(params: dict, source: str = _ITEMS) -> str:
+    """The messages of ``resident_message_specs`` for each ``(id, key, extra)`` row ``d`` of
+    ``source`` (by default the JSON array ``%(items)s``), as ``queueing_sets.SELECT_COLUMNS``."""
     quote = connection.ops.quote_name
     registrations = quote(Registration._meta.db_table)
     residents = quote(Resident._meta.db_table)
@@ -203,8 +213,7 @@ def _messages_select(params: dict) -> str:
         "ch.address, concat_ws(' ', nullif(upper(p.surname), ''), nullif(p.given_names, '')), "
         "jsonb_build_object('reference', r.reference, 'status', r.status, "
         "'staff_message', r.staff_message) || d.extra, r.station_id, r.id::text "
-        # One JSON parameter, not three arrays: far cheaper to send than 3 × 2000 values.
-        "FROM jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb) "
+        f"FROM {source} "
         f"JOIN {registrations} r ON r.id = d.id JOIN {residents} p ON p.id = r.resident_id "
         f"CROSS JOIN LATERAL ({routes}) AS ch(channel, address)"
     )
@@ -242,3 +251,50 @@ def resident_messages_queue(*, template: str, items: list[tuple[int, str, dict]]
             )
     messages = message_queue_many(messages=specs, chunk_size=max(1, len(specs)))
     return sum(message.newly_queued for message in messages)
+
+
+def _named(sql: str, values, prefix: str, params: dict) -> str:
+    """``sql`` compiled by Django (``%s`` placeholders, ``%%`` for a percent sign) with named
+    placeholders instead, its ``values`` added to ``params``: psycopg takes one style a
+    statement, and the outbox statement names its parameters."""
+    values = iter(values)
+
+    def name(match) -> str:
+        if match.group(0) == "%%":
+            return "%%"
+        key = f"{prefix}{len(params)}"
+        params[key] = next(values)
+        return f"%({key})s"
+
+    return re.sub(r"%[%s]", name, sql)
+
+
+def resident_messages_queue_due(
+    *, template: str, due, columns: tuple[str, ...], shape_sql: str, params: dict
+) -> tuple[int, list[str]]:
+    """
+    PostgreSQL: queue ``messages/registration/<template>`` to the resident of each due row
+    of a rule in one statement that also reads them — no row through Python, no id sent back.
+
+    ``due``: the rule's rows as a ``values_list`` queryset, its columns named ``columns``
+    (the first ``id``); ``shape_sql``: a ``SELECT`` over them (``due0``) that yields, for each
+    row still due, ``(id, key, extra context as jsonb, label)`` — the key, context and label
+    the rule's Python path makes (``registration/reminders.py``; the twin tests compare).
+    Return how many messages were newly queued and the labels of the due rows. Delivery is
+    published once the statement's transaction commits; a key already in the outbox is
+    skipped, so a second run, or one at the same time, queues nothing twice.
+    """
+    params = {**params, "template": f"registration/{template}"}
+    compiled, values = due.query.sql_with_params()
+    rows = _named(compiled, values, "rule_", params)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    before = f"due0 ({names}) AS ({rows}), due (id, key, extra, label) AS ({shape_sql})"
+    inserted, labels = messages_queue_select_reporting(
+        select_sql=_messages_select(params, source="due AS d"),
+        params=params,
+        concerning_model=Registration,
+        before=before,
+        report="SELECT label FROM due",
+    )
+    return len(inserted), labels

@@ -447,3 +447,124 @@ def test_two_runs_at_once_in_small_chunks_end_and_remind_each_once(station, monk
             by_rule[o.rule] = by_rule.get(o.rule, 0) + o.queued
     assert by_rule["registration.visa_expired"] == 45
     assert by_rule["registration.visa_expiring"] == 30
+
+
+def due_by_every_resident_rule(station) -> list:
+    """Registrations each resident rule finds due at START: every visa threshold (a catch-up
+    day, the day itself), a correction request answered neither side of midnight in Shanghai
+    (its key's date is the local one), a departure passed."""
+    today = START.date()
+    made = []
+    with at(START - datetime.timedelta(days=60)):
+        for n, days in enumerate((30, 29, 7, 6, 5, 1, 0)):
+            made.append(
+                RegistrationFactory(
+                    station=station,
+                    status=STATUSES[n % len(STATUSES)],
+                    visa_valid_until=today + datetime.timedelta(days=days),
+                    **{f"resident__{k}": v for k, v in CONTACTS[n % len(CONTACTS)].items()},
+                )
+            )
+        for n, changed in enumerate(
+            (
+                # 01:30 in Shanghai on the 27th is still the 26th in UTC.
+                datetime.datetime(2026, 2, 26, 17, 30, tzinfo=datetime.UTC),
+                START - datetime.timedelta(hours=49),
+            )
+        ):
+            registration = RegistrationFactory(
+                station=station,
+                status=S.CORRECTION_REQUESTED,
+                visa_valid_until=today + datetime.timedelta(days=200),
+                staff_message="Photo blurred",
+                **{f"resident__{k}": v for k, v in CONTACTS[n].items()},
+            )
+            Registration.objects.filter(pk=registration.pk).update(status_changed_at=changed)
+            made.append(registration)
+        made.append(
+            RegistrationFactory(
+                station=station,
+                status=S.REGISTERED,
+                visa_valid_until=today + datetime.timedelta(days=200),
+                expected_departure=today - datetime.timedelta(days=1),
+                resident__email="dee@example.org",
+            )
+        )
+    Message.objects.all().delete()
+    return made
+
+
+def outbox_rows() -> list[dict]:
+    return [
+        {k: v for k, v in row.items() if k != "id"}
+        for row in Message.objects.order_by("idempotency_key").values()
+    ]
+
+
+@needs_postgresql
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "registration.reminders.visa_expiring",
+        "registration.reminders.correction_unanswered",
+        "registration.reminders.departure_passed",
+    ],
+)
+def test_a_rule_queued_where_its_rows_are_read_writes_what_the_streamed_items_write(
+    station, monkeypatch, django_capture_on_commit_callbacks, rule
+):
+    """The rules' SQL (keys, thresholds, contexts, labels) against their Python path."""
+    due_by_every_resident_rule(station)
+    # Published after commit, not delivered here: the rows stay as recorded.
+    with at(START), django_capture_on_commit_callbacks() as published:
+        [in_sql] = reminders_run(today=START.date(), dry_run=False, rules=[rule])
+    rows = outbox_rows()
+    Message.objects.all().delete()
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "sets_supported", lambda: False)  # stream, then the items
+        with at(START), django_capture_on_commit_callbacks():
+            [streamed] = reminders_run(today=START.date(), dry_run=False, rules=[rule])
+
+    assert in_sql.error == streamed.error == ""
+    assert (in_sql.due, in_sql.queued) == (streamed.due, streamed.queued)
+    assert in_sql.queued > 0 and len(published) == 1
+    assert sorted(in_sql.details) == sorted(streamed.details)
+    assert rows == outbox_rows()
+
+
+@needs_postgresql
+def test_every_resident_rule_reads_and_queues_in_one_statement(station):
+    due_by_every_resident_rule(station)
+    rules = [
+        "registration.reminders.visa_expiring",
+        "registration.reminders.correction_unanswered",
+        "registration.reminders.departure_passed",
+    ]
+    with at(START), CaptureQueriesContext(connection) as queries:
+        outcomes = reminders_run(today=START.date(), dry_run=False, rules=rules)
+    outbox = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
+    assert [o.queued > 0 for o in outcomes] == [True, True, True]
+    assert len(outbox) == 3
+    assert not any("jsonb_to_recordset" in sql for sql in outbox)
+
+
+def test_a_rules_compiled_query_takes_named_placeholders_and_keeps_its_percent_signs():
+    from registration.services.reminder_sets import _named
+
+    params = {"label": "x"}
+    sql = _named("a = %s AND b LIKE '10%%' AND c IN (%s, %s)", [1, "two", 3], "rule_", params)
+    assert sql == "a = %(rule_1)s AND b LIKE '10%%' AND c IN (%(rule_2)s, %(rule_3)s)"
+    assert params == {"label": "x", "rule_1": 1, "rule_2": "two", "rule_3": 3}
+
+
+@needs_postgresql
+def test_a_parameter_name_of_the_outbox_statement_is_refused_not_overwritten():
+    from notifications.services.queueing_sets import messages_queue_select
+
+    with pytest.raises(ValueError, match="due_0"):
+        messages_queue_select(
+            select_sql="SELECT NULL WHERE %(due_0)s",
+            params={"due_0": True},
+            concerning_model=Registration,
+        )
+    assert Message.objects.count() == 0
