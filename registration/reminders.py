@@ -2,13 +2,16 @@
 Reminder rules of the registration app, run daily by ``notifications.reminders``.
 
 Each rule is ``rule(*, today, dry_run) -> RuleOutcome``: one set-based query over indexed
-columns (status + a date) streams the due rows' ids and the few columns the rule decides
-with — no model instance, nothing decrypted — and a chunk at a time the rule ends what
-must end and queues the residents' messages with set-based writes
-(``registration.services.reminder_sets``: one ``UPDATE``, one history ``INSERT … SELECT``,
-one amendment insert and one outbox ``INSERT … SELECT`` per chunk on PostgreSQL), each
-message keyed ``reminder_key(rule, registration, due)``, so that running a rule twice
-queues nothing new. A missed day is caught up: windows look back a few days, keys keep one
+columns (status + a date) finds the due rows — no model instance, nothing decrypted. On
+PostgreSQL a rule that only tells residents queues their messages in the statement that
+reads that query (``resident_messages_queue_due``: the key, context and label in SQL, twins
+of the Python below); the rule that ends registrations, and every rule elsewhere or in a
+dry run, streams the due rows' ids and the few columns it decides with, and a chunk at a
+time ends what must end and queues the messages with set-based writes
+(``registration.services.reminder_sets``: one ``UPDATE`` with its history rows and
+amendments, and one outbox ``INSERT … SELECT`` per chunk on PostgreSQL). Each message is
+keyed ``reminder_key(rule, registration, due)``, so that running a rule twice queues
+nothing new. A missed day is caught up: windows look back a few days, keys keep one
 reminder per due date.
 """
 
