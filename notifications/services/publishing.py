@@ -49,8 +49,17 @@ def message_publish_due_on_commit(
         transaction.on_commit(lambda: _publish_groups(groups, marked=marked), robust=True)
 
 
+# Messages a delivery task hands over at most: a reminder rule records all its messages in
+# one statement (tens of thousands in a big city), the broker gets tasks of this size.
+PUBLISH_BATCH = 2000
+
+
 def _publish_groups(groups: dict[float, list[int]], *, marked: bool = False) -> None:
-    pending = list(groups.items())
+    pending = [
+        (countdown, ids[start : start + PUBLISH_BATCH])
+        for countdown, ids in groups.items()
+        for start in range(0, len(ids), PUBLISH_BATCH)
+    ]
     for done, (countdown, message_ids) in enumerate(pending):
         if not message_publish_many(message_ids=message_ids, countdown=countdown, mark=not marked):
             if marked:  # not handed over after all: "never published", as the sweep reads it

@@ -210,3 +210,17 @@ def test_a_batch_is_handed_to_the_broker_in_one_call(
     assert tasks.messages_deliver_batch([m.pk for m in messages]) == 4
     assert tasks.messages_deliver_batch([m.pk for m in messages]) == 4
     assert len(mail.outbox) == 4
+
+
+def test_a_large_set_is_handed_over_in_tasks_of_a_bounded_size(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications.services import publishing
+
+    calls = []
+    monkeypatch.setattr(publishing, "PUBLISH_BATCH", 2)
+    monkeypatch.setattr(tasks.messages_deliver_batch, "apply_async", lambda **kw: calls.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = message_queue_many(messages=[spec(n) for n in range(5)])
+    assert [len(call["args"][0]) for call in calls] == [2, 2, 1]
+    assert [pk for call in calls for pk in call["args"][0]] == [m.pk for m in messages]
