@@ -116,13 +116,8 @@ def _key_sql(rule: str, due_date: str) -> str:
 
 def _queue_in_sql(outcome: RuleOutcome, rows, fields: tuple[str, ...], **queue) -> RuleOutcome:
     """The rule's messages queued where its due ``rows`` are read (PostgreSQL): see
-    ``resident_messages_queue_due``; ``fields`` are the columns its SQL reads besides the
-    id and the reference."""
-    queued, labels = resident_messages_queue_due(
-        due=rows.order_by().values_list("pk", "reference", *fields),
-        columns=("id", "reference", *fields),
-        **queue,
-    )
+    ``resident_messages_queue_due``; ``fields`` are the columns its SQL decides with."""
+    queued, labels = resident_messages_queue_due(due=rows, fields=fields, **queue)
     outcome.due += len(labels)
     outcome.details += labels
     outcome.queued += queued

@@ -198,11 +198,12 @@ def registrations_end_expired(
 _ITEMS = "jsonb_to_recordset(%(items)s::jsonb) AS d(id bigint, key text, extra jsonb)"
 
 
-def _messages_select(params: dict, source: str = _ITEMS) -> str:
+def _messages_select(params: dict, source: str = _ITEMS, registrations: str = "") -> str:
     """The messages of ``resident_message_specs`` for each ``(id, key, extra)`` row ``d`` of
-    ``source`` (by default the JSON array ``%(items)s``), as ``queueing_sets.SELECT_COLUMNS``."""
+    ``source`` (by default the JSON array ``%(items)s``), as ``queueing_sets.SELECT_COLUMNS``;
+    the registration's columns from the table, or from ``registrations`` (``_CARRIED``)."""
     quote = connection.ops.quote_name
-    registrations = quote(Registration._meta.db_table)
+    registrations = registrations or quote(Registration._meta.db_table)
     residents = quote(Resident._meta.db_table)
     # How to reach each resident: resident_routes' rule, in SQL (WeChat, email, SMS).
     routes = resident_routes_sql("p", params)
@@ -269,29 +270,36 @@ def _named(sql: str, values, prefix: str, params: dict) -> str:
     return re.sub(r"%[%s]", name, sql)
 
 
+# What the messages read of a registration (context, station, resident), carried along
+# from the rule's own read of its due rows rather than read again row by row.
+_CARRIED = ("reference", "status", "staff_message", "station_id", "resident_id")
+
+
 def resident_messages_queue_due(
-    *, template: str, due, columns: tuple[str, ...], shape_sql: str, params: dict
+    *, template: str, due, fields: tuple[str, ...], shape_sql: str, params: dict
 ) -> tuple[int, list[str]]:
     """
     PostgreSQL: queue ``messages/registration/<template>`` to the resident of each due row
     of a rule in one statement that also reads them — no row through Python, no id sent back.
 
-    ``due``: the rule's rows as a ``values_list`` queryset, its columns named ``columns``
-    (the first ``id``); ``shape_sql``: a ``SELECT`` over them (``due0``) that yields, for each
-    row still due, ``(id, key, extra context as jsonb, label)`` — the key, context and label
-    the rule's Python path makes (``registration/reminders.py``; the twin tests compare).
-    Return how many messages were newly queued and the labels of the due rows. Delivery is
-    published once the statement's transaction commits; a key already in the outbox is
-    skipped, so a second run, or one at the same time, queues nothing twice.
+    ``due``: the rule's registrations (a queryset); ``fields``: the columns the rule decides
+    with; ``shape_sql``: a ``SELECT`` over those rows (``due0``: ``id``, ``_CARRIED`` and
+    ``fields``) that yields, for each row still due, ``(id, key, extra context as jsonb,
+    label)`` — the key, context and label the rule's Python path makes
+    (``registration/reminders.py``; the twin tests compare). Return how many messages were
+    newly queued and the labels of the due rows. Delivery is published once the
+    statement's transaction commits; a key already in the outbox is skipped, so a second
+    run, or one at the same time, queues nothing twice.
     """
     params = {**params, "template": f"registration/{template}"}
-    compiled, values = due.query.sql_with_params()
+    columns = ("id", *_CARRIED, *fields)
+    compiled, values = due.order_by().values_list(*columns).query.sql_with_params()
     rows = _named(compiled, values, "rule_", params)
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
     before = f"due0 ({names}) AS ({rows}), due (id, key, extra, label) AS ({shape_sql})"
     inserted, labels = messages_queue_select_reporting(
-        select_sql=_messages_select(params, source="due AS d"),
+        select_sql=_messages_select(params, source="due AS d", registrations="due0"),
         params=params,
         concerning_model=Registration,
         before=before,
