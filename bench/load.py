@@ -68,12 +68,14 @@ CPU_GOAL = 0.3  # CPU-seconds per registration, JavaScript mix ÷ the baseline
 BASELINE_COMMIT = "6e342da"
 
 
-def baseline_checkout(commit: str = BASELINE_COMMIT) -> tuple[Path | None, str]:
+def baseline_checkout(commit: str | None = None) -> tuple[Path | None, str]:
     """
-    The code of ``commit`` unpacked (``git archive``) into var/bench/baseline-<commit>, its
-    catalogues compiled, made once and kept; or ``(None, why)`` when this clone lacks the
-    commit (a shallow clone) or it cannot be unpacked. Never raises.
+    The code of ``commit`` (default BASELINE_COMMIT) unpacked (``git archive``) into
+    var/bench/baseline-<commit>, its catalogues compiled, made once and kept; or
+    ``(None, why)`` when this clone lacks the commit (a shallow clone) or it cannot be
+    unpacked. Never raises.
     """
+    commit = commit or BASELINE_COMMIT
     target = VAR / f"baseline-{commit}"
     if (target / ".complete").exists():
         return target, ""
