@@ -3,7 +3,7 @@ The load test: residents registering with phone photos while others browse stati
 
 ``residents`` simulated residents (default 50), each with its own session, CSRF token and
 client address, register through the real multi-step form (form → answers with photos →
-review page and its thumbnails → confirm → receipt) again and again for ``seconds``; at the
+review page and the thumbnails it links → confirm → receipt) again and again for ``seconds``; at the
 same time ``browsers`` visitors read station pages, their QR codes and the stylesheet.
 Nobody starts anything new after ``seconds``; flows under way finish (bounded by the client
 timeout). Result: zero 5xx, registrations stored == successful submits, p50/p95 latencies,
