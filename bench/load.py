@@ -3,7 +3,7 @@ The load test: residents registering with phone photos while others browse stati
 
 ``residents`` simulated residents (default 50), each with its own session, CSRF token and
 client address, register through the real multi-step form (form → answers with photos →
-review page and its thumbnails → confirm → receipt) again and again for ``seconds``; at the
+review page and the thumbnails it links → confirm → receipt) again and again for ``seconds``; at the
 same time ``browsers`` visitors read station pages, their QR codes and the stylesheet.
 Nobody starts anything new after ``seconds``; flows under way finish (bounded by the client
 timeout). Result: zero 5xx, registrations stored == successful submits, p50/p95 latencies,
@@ -20,10 +20,11 @@ Run by ``make bench`` (bench/run.py) or by hand, which sets up its own database 
     .venv/bin/python bench/load.py [--seconds 60] [--residents 50] [--browsers 10]
         [--full-size-share 0.2] [--compare [--baseline-root DIR]]
 
-``--compare`` runs twice, each on a fresh database and server: the baseline (every photo
-full size; on the code checked out in ``--baseline-root``, e.g. a worktree of main, when
-given) and then this tree with the share; it prints both and the ratio of CPU-seconds per
-stored registration (goal ≤ 0.3).
+``--compare`` runs twice, each on a fresh database and server: the baseline — every photo
+full size, on the code of ``BASELINE_COMMIT`` (issue 19's "today", unpacked once into
+var/bench/baseline-<commit>) or of the checkout given as ``--baseline-root`` — and then this
+tree with the share; it prints both and the ratio of CPU-seconds per stored registration
+(goal ≤ 0.3). ``make bench``'s figure 7 is the same comparison.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -54,9 +57,53 @@ from bench.journeys import register, small_photo  # noqa: E402
 from bench.photos import phone_shrink  # noqa: E402
 from bench.seeds import phone_photos, registration_files, seed_stations  # noqa: E402
 
+SQLITE = VAR / "load.sqlite3"  # the database without PostgreSQL
 CLIENT_TIMEOUT = 180  # seconds; a request slower than this counts as an error
 FULL_SIZE_SHARE = 0.2  # flows from phones without JavaScript (full-size photos)
-CPU_GOAL = 0.3  # CPU-seconds per registration, JavaScript mix ÷ all full size
+CPU_GOAL = 0.3  # CPU-seconds per registration, JavaScript mix ÷ the baseline
+# The baseline of CPU-seconds per registration: issue 19 asks for ≤ 0.3 of "today's", i.e.
+# of the code when the issue was filed (this commit) serving every photo full size. A fixed
+# commit, not main: measured against today's own code, a cheaper full-size photo would
+# worsen the ratio while the residents' wait improves.
+BASELINE_COMMIT = "6e342da"
+
+
+def baseline_checkout(commit: str | None = None) -> tuple[Path | None, str]:
+    """
+    The code of ``commit`` (default BASELINE_COMMIT) unpacked (``git archive``) into
+    var/bench/baseline-<commit>, its catalogues compiled, made once and kept; or
+    ``(None, why)`` when this clone lacks the commit (a shallow clone) or it cannot be
+    unpacked. Never raises.
+    """
+    commit = commit or BASELINE_COMMIT
+    target = VAR / f"baseline-{commit}"
+    if (target / ".complete").exists():
+        return target, ""
+    known = subprocess.run(  # noqa: S603 - our own git, a fixed commit
+        ["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"],  # noqa: S607
+        capture_output=True,
+    )
+    if known.returncode != 0:
+        return None, f"commit {commit} is not in this clone (shallow? git fetch --unshallow)"
+    partial = VAR / f"baseline-{commit}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        archive = subprocess.run(  # noqa: S603
+            ["git", "-C", str(ROOT), "archive", "--format=tar", commit],  # noqa: S607
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive.stdout, check=True)  # noqa: S603, S607
+        env = {**child_env(f"sqlite:///{partial / 'unused.sqlite3'}"), "PYTHONPATH": str(partial)}
+        manage(env, "compilemessages", "-v", "0", root=partial)
+    except (OSError, subprocess.CalledProcessError) as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None, f"commit {commit} could not be unpacked: {error}"
+    (partial / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target, ""
 
 
 def shrunk_files(files: list, max_side: int) -> list:
@@ -291,13 +338,9 @@ def summary(report: dict) -> str:
 def measure(args, root: Path, share: float) -> dict:
     """Set up a fresh database and gunicorn serving the code in ``root``; run the load test."""
     postgres = pg_setup()
-    url = (
-        f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-        if postgres
-        else f"sqlite:///{VAR / 'load.sqlite3'}"
-    )
+    url = f"postgres://postgres@127.0.0.1:5432/{PG_DB}" if postgres else f"sqlite:///{SQLITE}"
     if not postgres:
-        (VAR / "load.sqlite3").unlink(missing_ok=True)
+        SQLITE.unlink(missing_ok=True)
     if not redis_flush():
         raise SystemExit(2)
     env = {**child_env(url), "PYTHONPATH": str(root)}
@@ -377,8 +420,8 @@ def main() -> int:
     parser.add_argument(
         "--baseline-root",
         type=Path,
-        default=ROOT,
-        help="checkout whose code serves the baseline (default: this tree)",
+        default=None,
+        help=f"checkout whose code serves the baseline (default: commit {BASELINE_COMMIT})",
     )
     args = parser.parse_args()
     if not 0 <= args.full_size_share <= 1:
@@ -387,7 +430,11 @@ def main() -> int:
     (VAR / "static-extra").mkdir(exist_ok=True)
     reports = []
     if args.compare:
-        reports.append(measure(args, args.baseline_root.resolve(), 1.0))
+        baseline_root, why = (args.baseline_root, "") if args.baseline_root else baseline_checkout()
+        if baseline_root is None:
+            log(f"baseline not measured: {why}")
+            return 2
+        reports.append(measure(args, baseline_root.resolve(), 1.0))
     reports.append(measure(args, ROOT, args.full_size_share))
     for report in reports:
         print(f"\n(code in {report['root']})\n" + summary(report))

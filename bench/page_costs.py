@@ -125,6 +125,8 @@ def report(args) -> None:
     print(f"CPU per registration: {total * 1000:.1f} ms")
     for name in STEPS:
         values = sorted(cpu[name])
+        if not values:  # no request of this step (the review page's thumbnails are inline)
+            continue
         print(
             f"  {name:<10} median {values[len(values) // 2] * 1000:6.1f} ms CPU a request, "
             f"queries {sorted(set(queries[name]))}"

@@ -45,7 +45,7 @@ from bench.figures import (  # noqa: E402
     guarded,
 )
 from bench.journeys import small_photo  # noqa: E402
-from bench.seeds import STATION, phone_photos, registration_files, seed_stations  # noqa: E402
+from bench.seeds import STATION, phone_photos, seed_stations  # noqa: E402
 
 
 # ------------------------------------------------------------------------------
@@ -65,6 +65,8 @@ def table(rows: list[Row]) -> str:
 
 
 LOAD_AT_START = os.getloadavg()
+# Without PostgreSQL: the load test's file, as this process's settings may already name it.
+SQLITE = load.SQLITE
 
 
 def machine() -> str:
@@ -75,45 +77,43 @@ def machine() -> str:
     )
 
 
-def fig_load(gunicorn: Gunicorn, args, files) -> tuple[Row, str]:
+def fig_load(args) -> tuple[Row, str]:
     """
-    Figure 7, the load test twice: every photo full size (as before photos shrank on the
-    phone), then as phones send them (load.FULL_SIZE_SHARE full size); the server's
-    CPU-seconds per stored registration of the second ÷ the first.
+    Figure 7, ``bench/load.py --compare``: the load test on the code of
+    load.BASELINE_COMMIT (issue 19's "today") with every photo full size, then on this tree
+    as phones send them (load.FULL_SIZE_SHARE full size), each on a fresh database and
+    gunicorn, one right after the other; the server's CPU-seconds per stored registration of
+    the second ÷ the first. A clone without that commit gets a "not measured" row.
     """
-    from django.conf import settings
-
-    codes = [f"bench-{i:02d}" for i in range(1, 42)]
-    js_files = load.shrunk_files(files, settings.REGISTRATION_IMAGE_MAX_SIDE)
-    per_browse = load.browsing_cpu(gunicorn.port, gunicorn.cpu_seconds, codes)
-    reports = []
-    for share in (1.0, load.FULL_SIZE_SHARE):
-        log(f"load test: {args.load_seconds:.0f} s, full-size share {share:.0%}")
-        reports.append(
-            load.run(
-                gunicorn.port,
-                seconds=args.load_seconds,
-                residents=50,
-                browsers=10,
-                files=files,
-                js_files=js_files,
-                full_size_share=share,
-                cpu=gunicorn.cpu_seconds,
-                cpu_per_browse=per_browse,
-                station_codes=codes,
-            )
-        )
+    name = "7. load test CPU-s per registration: phones today ÷ all full size at " + (
+        load.BASELINE_COMMIT
+    )
+    goal = f"≤ {load.CPU_GOAL}"
+    baseline_root, why = load.baseline_checkout()
+    if baseline_root is None:
+        log(f"7. load test: baseline not measured: {why}")
+        return Row(name, None, goal, None, f"not measured: {why}"), ""
+    settings = argparse.Namespace(seconds=args.load_seconds, residents=50, browsers=10)
+    try:
+        reports = [
+            load.measure(settings, baseline_root, 1.0),
+            load.measure(settings, ROOT, load.FULL_SIZE_SHARE),
+        ]
+    except Exception as error:
+        log(f"7. load test failed: {type(error).__name__}: {error}")
+        return Row(name, None, goal, False, f"failed: {type(error).__name__}: {error}"), ""
     before, after = (load.cpu_per_registration(report) for report in reports)
     ratio = after / before if before and after is not None else None
     row = Row(
-        "7. load test CPU-s per registration: phones as they send ÷ all full size",
+        name,
         ratio,
-        f"≤ {load.CPU_GOAL}",
-        None if ratio is None else ratio <= load.CPU_GOAL,
+        goal,
+        None if ratio is None else ratio <= load.CPU_GOAL and all(map(load.passed, reports)),
         f"{after or 0:.3f} vs {before or 0:.3f} CPU-s ({reports[1]['stored']} vs "
         f"{reports[0]['stored']} stored; {load.FULL_SIZE_SHARE:.0%} full size)",
     )
-    return row, "\n\n".join(load.summary(report) for report in reports)
+    summaries = [f"(code in {report['root']})\n" + load.summary(report) for report in reports]
+    return row, "\n\n".join(summaries)
 
 
 def _figures(value: str) -> set[int]:
@@ -186,14 +186,17 @@ def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     (VAR / "static-extra").mkdir(exist_ok=True)
 
+    load_summary, load_row = "", None
+    if not args.no_load:
+        # First, on their own fresh databases (the bench database is made after them).
+        load_row, load_summary = fig_load(args)
+
     postgres = pg_setup()
     database_url = (
-        f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-        if postgres
-        else f"sqlite:///{VAR / 'bench.sqlite3'}"
+        f"postgres://postgres@127.0.0.1:5432/{PG_DB}" if postgres else f"sqlite:///{SQLITE}"
     )
     if not postgres:
-        (VAR / "bench.sqlite3").unlink(missing_ok=True)
+        SQLITE.unlink(missing_ok=True)
     if not redis_flush():
         log("Redis is required (cache, rate limits, broker); stopping.")
         return 2
@@ -219,9 +222,8 @@ def main() -> int:
     static_path = static("bench/qr.png")
 
     rows: list[Row] = []
-    load_summary, load_row = "", None
     gunicorn = Gunicorn(env, VAR / "gunicorn.log")
-    if wanted & {1, 2, 4} or not args.no_load:
+    if wanted & {1, 2, 4}:
         big_photos = phone_photos()
         small = small_photo()
         log(
@@ -231,10 +233,6 @@ def main() -> int:
         gunicorn.start()
         try:
             rows += server_figures(gunicorn.port, args, wanted, big_photos, small, static_path)
-            if not args.no_load:
-                load_row, load_summary = fig_load(
-                    gunicorn, args, registration_files(True, big_photos, small)
-                )
         finally:
             gunicorn.stop()
     if 3 in wanted:

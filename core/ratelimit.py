@@ -60,26 +60,46 @@ def _cache_failed(name: str) -> None:
     )
 
 
+def _counts_over(counts: list[tuple[str, str, int]]) -> list[bool]:
+    """
+    Count each ``(name, key, cost)``; return, for each, whether its window's total is now
+    over the limit. One round trip to Redis for them all (``count_many`` of
+    core.caching.RedisCache); other caches count one by one. All ``False`` when the cache
+    does not answer (one let-through per count, as if counted one by one).
+    """
+    windows = [_limit(name) for name, _key, _cost in counts]
+    keyed = [
+        (_cache_key(name, key), cost, window)
+        for (name, key, cost), (_most, window) in zip(counts, windows, strict=True)
+    ]
+    try:
+        count_many = getattr(cache, "count_many", None)
+        totals = count_many(keyed) if count_many else [_count(*each) for each in keyed]
+    except Exception:
+        for name, _key, _cost in counts:
+            _cache_failed(name)
+        return [False] * len(counts)
+    return [total > limit for total, (limit, _window) in zip(totals, windows, strict=True)]
+
+
+def _count(cache_key: str, cost: int, window: int) -> int:
+    """Add ``cost`` to a counter of a fixed window through the cache's generic calls."""
+    if cache.add(cache_key, cost, timeout=window):
+        return cost
+    try:
+        return cache.incr(cache_key, cost)
+    except ValueError:  # expired between add and incr: a new window
+        cache.set(cache_key, cost, timeout=window)
+        return cost
+
+
 def rate_limit_hit(name: str, *, key: str, cost: int = 1) -> bool:
     """
     Count ``cost`` for ``key`` under the limit ``name``; return whether the window's total
     is now over the limit (the caller then refuses the request). Return ``False`` when the
     cache does not answer.
     """
-    limit, window = _limit(name)
-    cache_key = _cache_key(name, key)
-    try:
-        if cache.add(cache_key, cost, timeout=window):
-            return cost > limit
-        try:
-            total = cache.incr(cache_key, cost)
-        except ValueError:  # expired between add and incr: a new window
-            cache.set(cache_key, cost, timeout=window)
-            total = cost
-    except Exception:
-        _cache_failed(name)
-        return False
-    return total > limit
+    return _counts_over([(name, key, cost)])[0]
 
 
 def rate_limit_reached(name: str, *, key: str) -> bool:
@@ -106,5 +126,4 @@ def photo_quota_exceeded(*, address: str, size: int, attempt: str | None = None)
     if attempt is not None:
         counts += [("photos-attempt", attempt, 1), ("photo-bytes-attempt", attempt, size)]
     # Every quota is counted, also after one is exceeded: no short cut through the list.
-    over = [rate_limit_hit(name, key=key, cost=cost) for name, key, cost in counts]
-    return any(over)
+    return any(_counts_over(counts))

@@ -12,8 +12,11 @@ small ask for the thumbnail and may keep it a little while (``THUMBNAIL_MAX_AGE`
 caches only); staff reading a document get the photo itself, never cached.
 """
 
+import base64
+import logging
 import secrets
 
+from cryptography.fernet import InvalidToken
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
@@ -21,6 +24,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from core.crypto import decrypt_bytes, encrypt_bytes
+
+logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 256  # pixels: .linli-thumb's 8rem (128 CSS px) × 2 for dense screens
 # A thumbnail never changes (a replaced photo is a new document with a new public ID); its
@@ -39,6 +44,23 @@ def document_file_read(*, name: str) -> bytes:
     """Return the decrypted bytes of the stored document ``name``."""
     with default_storage.open(name, "rb") as handle:
         return decrypt_bytes(handle.read())
+
+
+def document_thumbnail_inline(*, document) -> str | None:
+    """
+    The thumbnail of ``document`` as a ``data:`` URI, for the review page, which shows the
+    photos just sent: the ~8 KB of each travel in the page (a third more in base64) instead
+    of one request per photo, each loading the session, the attempt and the document. None
+    without a thumbnail or when its file cannot be read: the page then links it as before.
+    """
+    if not document.thumbnail:
+        return None
+    try:
+        data = document_file_read(name=document.thumbnail.name)
+    except (OSError, InvalidToken):
+        logger.warning("Thumbnail of document %s unreadable; linked instead.", document.pk)
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _thumbnail_etag(document) -> str:

@@ -220,7 +220,11 @@ REGISTRATION_STAFF_LANGUAGE = env.str("REGISTRATION_STAFF_LANGUAGE", default="zh
 # decoding: 40 MP is any phone's photo, 160 MB decoded, one at a time); longest side kept.
 REGISTRATION_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 REGISTRATION_IMAGE_MAX_PIXELS = 40_000_000
-REGISTRATION_IMAGE_MAX_SIDE = 2000  # enough to read a passport page; a 12 MP photo decodes at 1/2
+# Longest side kept: enough to read a passport page. 2048, not 2000: a 12 MP phone photo
+# (4000 or 4032 px) decoded at 1/2 and a 48-50 MP one at 1/4 fit as decoded, with no
+# resampling (core/images.py), and a photo shrunk on the phone to 2048 px decodes straight
+# at its 256 px thumbnail's scale (1/8).
+REGISTRATION_IMAGE_MAX_SIDE = 2048
 REGISTRATION_ATTEMPT_MAX_AGE_HOURS = 24  # unsubmitted attempts and photos: deleted after
 REGISTRATION_RETENTION_DAYS = env.int("REGISTRATION_RETENTION_DAYS", default=365)
 

@@ -7,7 +7,8 @@ type) and notes for the resident. It never raises, whatever it is given.
 
 How a page is read
   1. The photo is opened through ``core.images.image_open`` (allowed formats, the
-     pixel limit checked from the header) and made grey, at most 2000 px on its long side.
+     pixel limit checked from the header) and made grey, at most REGISTRATION_IMAGE_MAX_SIDE
+     (the stored photos' own limit) on its long side.
   2. The MRZ band is found without OCR: a black-hat filter keeps thin dark strokes (text,
      not the desk or the photo box), a projection profile finds whether text runs across
      or up the photo and its skew, and the two (TD3) or three (TD1) longest, evenly spaced,
@@ -47,6 +48,7 @@ import logging
 import shutil
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageOps
 
@@ -61,7 +63,6 @@ from registration.mrz.reading import (
     OCR_TIMEOUT_SECONDS,
     READ_BUDGET_SECONDS,
     TESSERACT,
-    WORK_SIDE,
     MrzReading,
 )
 
@@ -120,7 +121,8 @@ def _read(image, *, today: datetime.date, started: float) -> MrzReading:
 
 
 def _open_gray(image) -> Image.Image | None:
-    """Return ``image`` upright, grey and at most WORK_SIDE pixels long, or None."""
+    """Return ``image`` upright, grey and at most the stored photos' side long, or None."""
+    side = settings.REGISTRATION_IMAGE_MAX_SIDE
     if isinstance(image, Image.Image):
         opened = image
     else:
@@ -131,11 +133,11 @@ def _open_gray(image) -> Image.Image | None:
             return None
     try:
         if opened.format in ("JPEG", "MPO"):
-            opened.draft("L", (WORK_SIDE, WORK_SIDE))
+            opened.draft("L", (side, side))
         opened.load()
         opened = ImageOps.exif_transpose(opened)
         gray = opened.convert("L")
-        gray.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
+        gray.thumbnail((side, side), Image.Resampling.LANCZOS)
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         return None
     if min(gray.size) < 40:

@@ -16,7 +16,6 @@ MODEL = ("mrz", Path(__file__).resolve().parent.parent / "tessdata")
 WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 OCR_TIMEOUT_SECONDS = 8
 READ_BUDGET_SECONDS = 25
-WORK_SIDE = 2000  # the stored photos' own limit (REGISTRATION_IMAGE_MAX_SIDE)
 GEOMETRY_SIDES = (900, 450)  # finding the band needs no more
 TARGET_LINE_HEIGHT = 40  # pixels of a text line handed to Tesseract
 VARIANTS = 3  # ways each band is cleaned for Tesseract (_variants)

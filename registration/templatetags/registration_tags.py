@@ -7,9 +7,12 @@ from collections import OrderedDict
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms, template
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from registration.documents import document_thumbnail_inline
 
 register = template.Library()
 
@@ -28,6 +31,14 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def review_thumbnail_src(document) -> str:
+    """The review page's thumbnail of ``document``: inline, else the thumbnail's URL."""
+    return document_thumbnail_inline(document=document) or reverse(
+        "registration:attempt_photo", args=[document.public_id]
+    )
 
 
 @register.simple_tag

@@ -14,6 +14,7 @@ import re
 import time
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageFilter
@@ -141,7 +142,7 @@ def test_three_phone_photos_shrink_and_the_review_comes_fast(
         Image.open(io.BytesIO(document_file_read(name=doc.file.name))).size
         for doc in registration.documents.all()
     ]
-    assert all(max(size) <= 2000 for size in stored), stored
+    assert all(max(size) <= settings.REGISTRATION_IMAGE_MAX_SIDE for size in stored), stored
     # What Chromium's canvas wrote is kept as sent (no JFIF or other segment: core/jpeg.py),
     # not decoded and encoded a second time (Pillow would write a JFIF segment first).
     for doc in registration.documents.all():

@@ -6,6 +6,7 @@ photo is decoded once, and its thumbnail comes from that decode.
 import io
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageFile
@@ -127,9 +128,30 @@ def test_full_size_photo_is_decoded_once_for_photo_and_thumbnail(decodes):
     clean = image_sanitize(_upload(_photo(size=(3000, 2000), exif=exif)), thumbnail_side=256)
     assert clean.re_encoded is True
     assert len(decodes) == 1
-    assert Image.open(io.BytesIO(clean.read())).size == (1333, 2000)
+    side = settings.REGISTRATION_IMAGE_MAX_SIDE
+    width, height = Image.open(io.BytesIO(clean.read())).size
+    assert height == side and abs(width - side * 2 / 3) <= 1  # upright, within the limit
     thumbnail = Image.open(io.BytesIO(clean.thumbnail))
     assert thumbnail.size == (171, 256) and not thumbnail.getexif()  # upright, like the photo
+
+
+def test_twelve_megapixel_photo_is_kept_as_decoded_at_half_scale(decodes):
+    # 4032x3024, a 12 MP phone's: decoded at 1/2 (2016x1512), within the limit, so kept at
+    # that size (no resampling), turned upright.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    clean = image_sanitize(_upload(_photo(size=(4032, 3024), exif=exif)), thumbnail_side=256)
+    assert decodes == [(2016, 1512)]
+    assert Image.open(io.BytesIO(clean.read())).size == (1512, 2016)
+    assert max(1512, 2016) <= settings.REGISTRATION_IMAGE_MAX_SIDE
+
+
+def test_photo_shrunk_to_the_limit_is_decoded_straight_at_its_thumbnails_size(decodes):
+    side = settings.REGISTRATION_IMAGE_MAX_SIDE  # what photo-shrink.js sends: 2048 x 1536
+    clean = image_sanitize(_upload(_photo(size=(side, side * 3 // 4))), thumbnail_side=256)
+    assert clean.re_encoded is False
+    assert decodes == [(256, 192)]  # 1/8, the thumbnail's own size: no resampling
+    assert Image.open(io.BytesIO(clean.thumbnail)).size == (256, 192)
 
 
 def test_damaged_shrunk_photos_are_refused_or_clean_never_an_error():

@@ -3,10 +3,13 @@
 import logging
 
 import pytest
+import redis
+from django.core.cache import caches
 
 from core import ratelimit
 from core.ratelimit import photo_quota_exceeded, rate_limit_hit, rate_limit_reached
-from tests.core.broken_cache import BROKEN_CACHES
+from tests.celery_support import redis_required_or_skip
+from tests.core.broken_cache import BROKEN_CACHES, CLOSED_REDIS_CACHES
 
 
 @pytest.fixture
@@ -22,9 +25,9 @@ def limits(settings):
     return settings.RATE_LIMITS
 
 
-@pytest.fixture
-def cache_down(settings, monkeypatch):
-    settings.CACHES = BROKEN_CACHES
+@pytest.fixture(params=["broken", "closed-redis"])
+def cache_down(request, settings, monkeypatch):
+    settings.CACHES = BROKEN_CACHES if request.param == "broken" else CLOSED_REDIS_CACHES
     monkeypatch.setattr(ratelimit, "_outage", {"warned_at": None, "let_through": 0})
 
 
@@ -88,3 +91,49 @@ def test_after_a_minute_of_outage_it_warns_again_with_the_count(
     messages = [r.getMessage() for r in caplog.records if r.name == "core.ratelimit"]
     assert len(messages) == 2
     assert "(10 requests let through" in messages[1]
+
+
+@pytest.fixture
+def redis_limits(limits, settings):
+    """The limits counted in a real Redis through the production backend."""
+    url = redis_required_or_skip()
+    settings.CACHES = {
+        "default": {"BACKEND": "core.caching.RedisCache", "LOCATION": url, "KEY_PREFIX": "t-rl"}
+    }
+    caches["default"].clear()
+    yield limits
+    caches["default"].clear()
+
+
+def test_on_redis_a_photo_counts_its_four_quotas_in_one_round_trip(redis_limits, monkeypatch):
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counting_send(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    caches["default"].get("warm")  # the connection is opened before counting
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting_send)
+    assert photo_quota_exceeded(address="a", attempt="1", size=600) is False
+    assert len(sent) == 1
+    assert photo_quota_exceeded(address="a", attempt="2", size=600) is True  # 1200 > 1000
+    assert len(sent) == 2
+
+
+def test_on_redis_the_limits_count_as_before_and_windows_expire(redis_limits):
+    assert [rate_limit_hit("test", key="10.0.0.1") for _ in range(4)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert rate_limit_hit("test", key="10.0.0.2") is False
+    assert rate_limit_reached("test", key="10.0.0.1") is True
+    assert photo_quota_exceeded(address="a", attempt="1", size=1) is False
+    assert photo_quota_exceeded(address="a", attempt="2", size=1) is False
+    assert photo_quota_exceeded(address="a", attempt="3", size=1) is True  # 3 photos > 2
+    backend = caches["default"]
+    key = backend.make_key(ratelimit._cache_key("test", "10.0.0.1"))
+    assert 0 < backend._cache.get_client().ttl(key) <= 60  # the window's own lifetime
+    assert backend.get(ratelimit._cache_key("test", "10.0.0.1")) == 4

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,5 +98,6 @@ def test_form_errors_summary_is_the_focus_target(client, station):
 def test_photo_forms_carry_the_shrinking_script_and_a_hidden_progress_bar(client, station):
     page = client.get(reverse("registration:register", args=[station.code])).text
     assert 'src="/static/registration/photo-shrink.js"' in page
-    assert 'id="linli-upload" class="mb-3" hidden data-max-side="2000"' in page
+    side = settings.REGISTRATION_IMAGE_MAX_SIDE
+    assert f'id="linli-upload" class="mb-3" hidden data-max-side="{side}"' in page
     assert 'role="progressbar"' in page and 'aria-valuenow="0"' in page

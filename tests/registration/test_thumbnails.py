@@ -3,6 +3,7 @@ Thumbnails are made once, when a photo is stored, encrypted like it; the residen
 get them (never a photo downsized per request), staff get the photo itself.
 """
 
+import base64
 import io
 
 import pytest
@@ -61,8 +62,12 @@ def test_review_thumbnails_are_the_stored_ones_and_make_no_file(
     assert len(documents) == 3
     files = _stored_files()
     for document in documents:
+        # In the review page itself, the stored bytes: no request per photo.
+        inline = base64.b64encode(document_file_read(name=document.thumbnail.name)).decode()
+        assert f'src="data:image/jpeg;base64,{inline}"' in review.text
+        # Linked where a page shows them again (a form with errors): the same bytes.
         url = reverse("registration:attempt_photo", args=[document.public_id])
-        assert url in review.text
+        assert url not in review.text
         with django_assert_num_queries(3):  # session, the attempt, the document
             response = client.get(url)
         assert response.status_code == 200
@@ -134,3 +139,14 @@ def test_thumbnail_goes_with_the_last_row_of_its_photo(station, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         carried.delete()
     assert not names & _stored_files()
+
+
+def test_review_links_a_thumbnail_whose_file_cannot_be_read(client, station):
+    register_url = reverse("registration:register", args=[station.code])
+    assert client.post(register_url, {**form_data(), **photos()}).status_code == 200
+    lost = Document.objects.filter(attempt__isnull=False).first()
+    default_storage.delete(lost.thumbnail.name)
+    again = client.post(register_url, {**form_data(), "step": "review"})
+    assert again.status_code == 200 and 'value="submit"' in again.text
+    assert reverse("registration:attempt_photo", args=[lost.public_id]) in again.text
+    assert again.text.count('src="data:image/jpeg;base64,') == 2  # the others still inline

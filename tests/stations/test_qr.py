@@ -1,13 +1,18 @@
 """QR codes of the stable station URLs, decoded with a real decoder (zxing-cpp)."""
 
 import io
+import random
+import string
 
 import pytest
+import qrcode
+import qrcode.constants
 import zxingcpp
 from django.test import override_settings
 from PIL import Image
 
 from stations.constants import QR_PNG_MAX_SIZE, QR_PNG_MIN_SIZE, QR_PNG_SIZES
+from stations.qr import best_mask, qr_matrix, qr_svg
 from tests.stations.qr_decoding import decode_png, decode_svg
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +119,32 @@ def test_cached_qr_costs_no_query(client, station, django_assert_num_queries):
     client.get("/s/shipai/qr.svg")
     with django_assert_num_queries(0):
         assert client.get("/s/shipai/qr.svg").status_code == 200
+
+
+def _links(count: int) -> list[str]:
+    """Links of every length a code holds here: a station's, a receipt's, a private link."""
+    rng = random.Random(19)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    return [
+        f"{SITE}/{''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 300)))}"
+        for _ in range(count)
+    ]
+
+
+def test_the_mask_chosen_is_qrcodes_own_best_and_the_code_decodes():
+    links = _links(40) + [
+        f"{SITE}/workspace/registration/registration/by-reference/GZ-2026-000123/"
+    ]
+    versions = set()
+    for link in links:
+        reference = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_H, border=0)
+        reference.add_data(link)
+        reference.make(fit=True)  # qrcode's own: every mask laid out and scored
+        versions.add(reference.version)
+        assert qr_matrix(link) == reference.get_matrix()
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_H, border=0)
+        code.add_data(link)
+        code.best_fit()
+        assert best_mask(code) == reference.best_mask_pattern()
+        assert decode_svg(qr_svg(link)) == [link]
+    assert min(versions) < 7 <= max(versions)  # with and without version information

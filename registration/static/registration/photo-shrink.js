@@ -20,7 +20,9 @@
   if (!canvasOk) { return; }
   var form = box.closest("form");
   if (!form) { return; }
-  var MAX_SIDE = parseInt(box.dataset.maxSide, 10) || 2000;
+  // REGISTRATION_IMAGE_MAX_SIDE, from the page: one limit, set in the settings only.
+  var MAX_SIDE = parseInt(box.dataset.maxSide, 10);
+  if (!(MAX_SIDE > 0)) { return; }
   var QUALITY = 0.85;
   var KEEP_BELOW_BYTES = 600 * 1024; // small enough already: sent as chosen
   var inputs = Array.prototype.slice.call(form.querySelectorAll('input[type="file"]'));
