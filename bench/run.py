@@ -93,7 +93,10 @@ def fig_load(args) -> tuple[Row, str]:
     if baseline_root is None:
         log(f"7. load test: baseline not measured: {why}")
         return Row(name, None, goal, None, f"not measured: {why}"), ""
-    settings = argparse.Namespace(seconds=args.load_seconds, residents=50, browsers=10)
+    # Residents only: visitors' CPU could only be taken off with an estimate measured apart
+    # (5 s of browsing alone), which made up half the total when residents were slow and
+    # moved the ratio by a third between runs. Each side's CPU is then its registrations'.
+    settings = argparse.Namespace(seconds=args.load_seconds, residents=50, browsers=0)
     try:
         reports = [
             load.measure(settings, baseline_root, 1.0),
