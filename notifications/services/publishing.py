@@ -32,17 +32,24 @@ def message_publish_due_on_commit(
     insert already set ``published_at`` of those due within ``NOTIFICATIONS_MAX_COUNTDOWN``
     (no second write of each row); should the broker be away, it is cleared again.
     """
+    moments: dict[datetime.datetime, list[int]] = {}
+    for pk, next_attempt_at in due:
+        moments.setdefault(next_attempt_at, []).append(pk)
+    message_publish_moments_on_commit(moments=moments, marked=marked)
+
+
+def message_publish_moments_on_commit(
+    *, moments: dict[datetime.datetime, list[int]], marked: bool = False
+) -> None:
+    """``message_publish_due_on_commit`` for ids already grouped by when they are due."""
     now = timezone.now()
     # One task per due moment (now; the end of the quiet hours for text messages).
     groups: dict[float, list[int]] = {}
-    delays: dict[datetime.datetime, float] = {}  # a set's messages share a few due moments
-    for pk, next_attempt_at in due:
-        delay = delays.get(next_attempt_at)
-        if delay is None:
-            delay = delays[next_attempt_at] = max(0.0, (next_attempt_at - now).total_seconds())
+    for next_attempt_at, ids in moments.items():
+        delay = max(0.0, (next_attempt_at - now).total_seconds())
         if delay > settings.NOTIFICATIONS_MAX_COUNTDOWN:
             continue  # the sweep hands it over when it is due
-        groups.setdefault(round(delay), []).append(pk)
+        groups.setdefault(round(delay), []).extend(ids)
     if groups:
         # Robust: the registration is already stored; a failure here must not become a
         # 500 for it (the sweep publishes whatever was not handed over).

@@ -237,10 +237,8 @@ def resident_messages_queue(*, template: str, items: list[tuple[int, str, dict]]
             ),
         }
         select_sql = _messages_select(params)
-        return len(
-            messages_queue_select(
-                select_sql=select_sql, params=params, concerning_model=Registration
-            )
+        return messages_queue_select(
+            select_sql=select_sql, params=params, concerning_model=Registration
         )
     registrations = Registration.objects.select_related("resident", "station").only(*MESSAGE_FIELDS)
     found = registrations.in_bulk([pk for pk, _key, _extra in items])
@@ -305,4 +303,4 @@ def resident_messages_queue_due(
         before=before,
         report="SELECT label FROM due",
     )
-    return len(inserted), labels
+    return inserted, labels
