@@ -127,7 +127,11 @@ def image_open(data) -> Image.Image:
 
 def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    # Standard Huffman tables, not optimised ones: a second pass over a 2016 px photo costs
+    # 13 ms more (24 vs 11 ms here) for a file 11 % smaller — the server's CPU under load is
+    # what a resident waits for, and only photos from phones without JavaScript (and the
+    # 256 px thumbnails) are encoded here; a photo shrunk on the phone is kept as sent.
+    image.save(out, format="JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
 
 
