@@ -252,7 +252,7 @@ def fig_changelist(args) -> Row:
     )
 
 
-REMINDER_RUNS = 3  # the probe on this many copies of the generated database
+REMINDER_RUNS = 5  # the probe on this many copies of the generated database
 
 
 def _reminders_probe(env: dict) -> dict:
