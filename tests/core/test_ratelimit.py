@@ -31,7 +31,8 @@ def cache_down(request, settings, monkeypatch):
     monkeypatch.setattr(ratelimit, "_outage", {"warned_at": None, "let_through": 0})
 
 
-def test_a_limit_counts_per_key_and_refuses_over_it(limits):
+def assert_counts_per_key_and_refuses_over_it():
+    """The "test" limit (3 a window): the fourth hit of one key is refused, another key not."""
     assert [rate_limit_hit("test", key="10.0.0.1") for _ in range(4)] == [
         False,
         False,
@@ -39,6 +40,10 @@ def test_a_limit_counts_per_key_and_refuses_over_it(limits):
         True,
     ]
     assert rate_limit_hit("test", key="10.0.0.2") is False
+
+
+def test_a_limit_counts_per_key_and_refuses_over_it(limits):
+    assert_counts_per_key_and_refuses_over_it()
 
 
 def test_reached_looks_without_counting(limits):
@@ -122,13 +127,7 @@ def test_on_redis_a_photo_counts_its_four_quotas_in_one_round_trip(redis_limits,
 
 
 def test_on_redis_the_limits_count_as_before_and_windows_expire(redis_limits):
-    assert [rate_limit_hit("test", key="10.0.0.1") for _ in range(4)] == [
-        False,
-        False,
-        False,
-        True,
-    ]
-    assert rate_limit_hit("test", key="10.0.0.2") is False
+    assert_counts_per_key_and_refuses_over_it()
     assert rate_limit_reached("test", key="10.0.0.1") is True
     assert photo_quota_exceeded(address="a", attempt="1", size=1) is False
     assert photo_quota_exceeded(address="a", attempt="2", size=1) is False
