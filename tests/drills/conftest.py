@@ -51,17 +51,17 @@ def private_redis(tmp_path) -> Iterator[RedisServer]:
         _skip_or_fail("the beat tests run with the real-Redis suite (REDIS_URL)")
     if not shutil.which("redis-server"):
         _skip_or_fail("the beat tests start their own redis-server, which is not installed")
-    server = RedisServer(tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _running_redis(tmp_path)
 
 
 @pytest.fixture
 def own_redis(drill_ready, tmp_path) -> Iterator[RedisServer]:
     """A redis-server of this test on a free port; ``stop()`` and ``start()`` it at will."""
+    yield from _running_redis(tmp_path)
+
+
+def _running_redis(tmp_path) -> Iterator[RedisServer]:
+    """Start a redis-server logging under ``tmp_path``, yield it, stop it whatever happens."""
     server = RedisServer(tmp_path / "redis.log")
     server.start()
     try:
